@@ -1,0 +1,132 @@
+/* engine.h — the mtadiag engine: raw frames in, findings and summaries out.
+ *
+ * The engine knows nothing about libpcap, Wireshark, files or output formats.  It keeps no
+ * global state: every piece of state hangs off a struct mta_engine, so several engines can run
+ * side by side in one process.  Pointers handed to hooks are borrowed until the hook returns.
+ */
+#ifndef MTADIAG_ENGINE_H
+#define MTADIAG_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mtadiag/finding.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MTA_VERSION "0.1.0"
+
+#define MTA_MAX_PORTS 32
+
+/* Named defaults of every limit (contract §3, issue "foundation" §4). */
+#define MTA_DEFAULT_MAX_CONNS         65536u
+#define MTA_DEFAULT_MAX_BUF_PER_DIR   (1u << 20)   /* bytes buffered per direction */
+#define MTA_DEFAULT_MAX_LINE          4096u        /* longest SMTP line kept */
+#define MTA_DEFAULT_STALL_USEC        30000000ull  /* 30 s */
+#define MTA_DEFAULT_IDLE_TIMEOUT_USEC 3600000000ull /* 1 h without a packet */
+#define MTA_DEFAULT_CLOSE_LINGER_USEC 120000000ull /* state kept 2 min after FIN/FIN or RST */
+#define MTA_DEFAULT_HASH_SEED         0x6d746164u
+
+struct mta_config {
+	uint16_t smtp_ports[MTA_MAX_PORTS];
+	size_t n_smtp_ports;
+	uint16_t osi_ports[MTA_MAX_PORTS];
+	size_t n_osi_ports;
+	uint64_t stall_usec;
+	uint64_t idle_timeout_usec;
+	uint64_t close_linger_usec;
+	size_t max_conns;
+	size_t max_buf_per_dir;
+	size_t max_line;
+	uint32_t hash_seed;
+};
+
+/* Fill *cfg with the named defaults: SMTP ports 25, 587, 2525; OSI port 102. */
+void mta_config_defaults(struct mta_config *cfg);
+/* Parse "25,587,2525" into a port list; returns 0, or -1 with nothing changed. */
+int mta_parse_port_list(const char *s, uint16_t *ports, size_t *n);
+
+/* libpcap link types the engine decodes (values as in pcap/dlt.h / the LINKTYPE_ registry). */
+#define MTA_LINKTYPE_NULL       0
+#define MTA_LINKTYPE_ETHERNET   1
+#define MTA_LINKTYPE_RAW        101
+#define MTA_LINKTYPE_LOOP       108
+#define MTA_LINKTYPE_LINUX_SLL  113
+#define MTA_LINKTYPE_IPV4       228
+#define MTA_LINKTYPE_IPV6       229
+#define MTA_LINKTYPE_LINUX_SLL2 276
+#define MTA_DLT_RAW_BSD         12  /* DLT_RAW as some BSDs number it */
+#define MTA_DLT_RAW_OPENBSD     14
+bool mta_linktype_supported(int linktype);
+
+struct mta_frame {
+	uint64_t number;          /* 1-based, as Wireshark numbers it */
+	struct mta_time ts;
+	int linktype;
+	const uint8_t *data;
+	uint32_t caplen;
+	uint32_t wirelen;
+};
+
+/* A per-connection summary (contract §2), rendered by the engine as one JSON object and as a
+ * human text block so both front ends print the same thing. */
+struct mta_summary {
+	enum mta_proto proto;
+	const struct mta_conn_id *conn;
+	uint64_t first_frame;
+	uint64_t last_frame;
+	const char *json;  /* one JSON object, "kind":"smtp_session" or "osi_association" */
+	const char *text;  /* several lines, each ending in '\n' */
+};
+
+struct mta_hooks {
+	void (*on_finding)(void *user, const struct mta_finding *f);
+	void (*on_summary)(void *user, const struct mta_summary *s);
+};
+
+struct mta_stats {
+	uint64_t frames;
+	uint64_t bytes;
+	uint64_t truncated;        /* frames cut by the snapshot length before the TCP payload end */
+	uint64_t unsupported_link; /* frames of a link type the engine does not decode */
+	uint64_t non_ip;
+	uint64_t malformed;        /* link/IP/TCP headers that contradict themselves */
+	uint64_t ip_fragments;     /* counted and skipped */
+	uint64_t non_tcp;
+	uint64_t tcp_segments;
+	uint64_t connections;      /* TCP connections tracked */
+	uint64_t smtp_sessions;
+	uint64_t osi_associations;
+	uint64_t conns_evicted;    /* by the connection cap */
+	uint64_t conns_idle_closed;
+	uint64_t buf_cap_hits;     /* reassembly buffer cap reached */
+	uint64_t findings[4];      /* by severity */
+};
+
+struct mta_engine;
+
+/* cfg may be NULL for defaults.  Returns NULL on allocation failure. */
+struct mta_engine *mta_engine_new(const struct mta_config *cfg, const struct mta_hooks *hooks,
+				  void *user);
+/* Returns 0; a frame the engine cannot use is counted in the stats, never an error. */
+int mta_engine_feed(struct mta_engine *e, const struct mta_frame *f);
+/* Fire timers up to `now` without a frame (live mode): stalls, idle timeouts. */
+void mta_engine_tick(struct mta_engine *e, struct mta_time now);
+/* End of capture: decide end-of-capture findings, close every connection, emit summaries. */
+void mta_engine_finish(struct mta_engine *e);
+void mta_engine_free(struct mta_engine *e);
+const struct mta_stats *mta_engine_stats(const struct mta_engine *e);
+
+/* Rendering shared by the front ends.  The writers return a malloc'd string (caller frees),
+ * or NULL on allocation failure. */
+char *mta_finding_json(const struct mta_finding *f);
+char *mta_finding_text(const struct mta_finding *f);
+char *mta_stats_json(const struct mta_stats *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

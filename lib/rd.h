@@ -1,0 +1,85 @@
+/* rd.h — bounds-safe byte reader with a sticky error (house style §4) */
+#ifndef MTA_RD_H
+#define MTA_RD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rd {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	bool err;
+};
+
+static inline struct rd rd_make(const uint8_t *p, size_t len)
+{
+	struct rd r = { p, len, 0, false };
+	return r;
+}
+static inline size_t rd_left(const struct rd *r) { return r->err ? 0 : r->len - r->off; }
+static inline bool rd_need(struct rd *r, size_t n)
+{
+	if (r->err || r->len - r->off < n) {
+		r->err = true;
+		return false;
+	}
+	return true;
+}
+static inline uint8_t rd_u8(struct rd *r)
+{
+	if (!rd_need(r, 1))
+		return 0;
+	return r->p[r->off++];
+}
+static inline uint16_t rd_be16(struct rd *r)
+{
+	if (!rd_need(r, 2))
+		return 0;
+	uint16_t v = (uint16_t)((r->p[r->off] << 8) | r->p[r->off + 1]);
+	r->off += 2;
+	return v;
+}
+static inline uint16_t rd_le16(struct rd *r)
+{
+	if (!rd_need(r, 2))
+		return 0;
+	uint16_t v = (uint16_t)((r->p[r->off + 1] << 8) | r->p[r->off]);
+	r->off += 2;
+	return v;
+}
+static inline uint32_t rd_be32(struct rd *r)
+{
+	if (!rd_need(r, 4))
+		return 0;
+	const uint8_t *q = r->p + r->off;
+	r->off += 4;
+	return ((uint32_t)q[0] << 24) | ((uint32_t)q[1] << 16) | ((uint32_t)q[2] << 8) | q[3];
+}
+static inline uint32_t rd_le32(struct rd *r)
+{
+	if (!rd_need(r, 4))
+		return 0;
+	const uint8_t *q = r->p + r->off;
+	r->off += 4;
+	return ((uint32_t)q[3] << 24) | ((uint32_t)q[2] << 16) | ((uint32_t)q[1] << 8) | q[0];
+}
+static inline const uint8_t *rd_bytes(struct rd *r, size_t n)
+{
+	if (!rd_need(r, n))
+		return NULL;
+	const uint8_t *q = r->p + r->off;
+	r->off += n;
+	return q;
+}
+static inline void rd_skip(struct rd *r, size_t n) { (void)rd_bytes(r, n); }
+/* A window of n bytes cut from r (nested PDUs); r advances past it. */
+static inline struct rd rd_sub(struct rd *r, size_t n)
+{
+	const uint8_t *q = rd_bytes(r, n);
+	struct rd s = { q, q ? n : 0, 0, q == NULL };
+	return s;
+}
+
+#endif

@@ -1,0 +1,54 @@
+/* sbuf.h — growable string buffer and a small JSON writer (for findings and summaries) */
+#ifndef MTA_SBUF_H
+#define MTA_SBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sbuf {
+	char *p;      /* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+	bool oom;     /* an allocation failed: contents are incomplete */
+};
+
+void sb_init(struct sbuf *b);
+void sb_free(struct sbuf *b);
+void sb_reset(struct sbuf *b);                 /* len = 0, keep the allocation */
+void sb_putc(struct sbuf *b, char c);
+void sb_put(struct sbuf *b, const char *s, size_t n);
+void sb_puts(struct sbuf *b, const char *s);
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal with quotes; invalid UTF-8 and control octets are escaped as \u00XX. */
+void sb_json_str(struct sbuf *b, const char *s, size_t n);
+/* Printable rendering for human text: control and non-ASCII octets as \xNN, at most max octets
+ * of input (then "..."). */
+void sb_safe(struct sbuf *b, const char *s, size_t n, size_t max);
+/* Hand the string to the caller (malloc'd) and reset b; NULL if oom. */
+char *sb_take(struct sbuf *b);
+const char *sb_str(const struct sbuf *b);      /* "" when empty */
+
+/* JSON writer: keeps commas right.  k is the key inside objects, NULL inside arrays. */
+#define JW_MAX_DEPTH 16
+struct jw {
+	struct sbuf *b;
+	int depth;
+	bool need_comma[JW_MAX_DEPTH];
+};
+void jw_init(struct jw *w, struct sbuf *b);
+void jw_obj(struct jw *w, const char *k);      /* { */
+void jw_obj_end(struct jw *w);                 /* } */
+void jw_arr(struct jw *w, const char *k);      /* [ */
+void jw_arr_end(struct jw *w);                 /* ] */
+void jw_str(struct jw *w, const char *k, const char *v);          /* NULL v -> null */
+void jw_strn(struct jw *w, const char *k, const char *v, size_t n);
+void jw_u64(struct jw *w, const char *k, uint64_t v);
+void jw_i64(struct jw *w, const char *k, int64_t v);
+void jw_bool(struct jw *w, const char *k, bool v);
+void jw_null(struct jw *w, const char *k);
+void jw_time(struct jw *w, const char *k, int64_t sec, uint32_t usec);  /* 1254722767.492060 */
+void jw_double(struct jw *w, const char *k, double v, int decimals);
+void jw_raw(struct jw *w, const char *k, const char *json);           /* pre-rendered value */
+
+#endif
