@@ -42,6 +42,9 @@ struct mta_config {
 	size_t max_buf_per_dir;
 	size_t max_line;
 	uint32_t hash_seed;
+	/* Testing aid: reassemble every TCP connection (not only SMTP/OSI ones) and report the
+	 * delivered bytes through mta_hooks.on_follow. */
+	bool follow_all;
 };
 
 /* Fill *cfg with the named defaults: SMTP ports 25, 587, 2525; OSI port 102. */
@@ -85,6 +88,12 @@ struct mta_summary {
 struct mta_hooks {
 	void (*on_finding)(void *user, const struct mta_finding *f);
 	void (*on_summary)(void *user, const struct mta_summary *s);
+	/* Only with cfg.follow_all: each reassembled byte range of each direction, in stream
+	 * order (len > 0, gap_len == 0), or a hole of gap_len octets (data NULL, len 0).
+	 * conn_first_frame identifies the connection (the frame that created it). */
+	void (*on_follow)(void *user, const struct mta_conn_id *conn, uint64_t conn_first_frame,
+			  enum mta_dir dir, uint64_t offset, const uint8_t *data, size_t len,
+			  uint64_t gap_len);
 };
 
 struct mta_stats {
