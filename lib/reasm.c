@@ -290,15 +290,21 @@ static void reasm_deliver(struct reasm *r, const uint8_t *p, size_t n, bool psh,
 	r->pend_len -= c;
 }
 
-/* After delivering a segment that ended at captured_end but reached wire_end on the wire. */
+/* After delivering a segment whose payload on the wire reached wire_end but was captured only up
+ * to r->next: the missing octets are a gap, up to the next buffered data.  When buffered data
+ * lies inside the cut range, the rest of the range is handed on to it, so the holes behind it
+ * become truncation gaps as soon as it is delivered. */
 static void reasm_trunc_gap(struct reasm *r, uint64_t wire_end, uint64_t frame, rs_sink_fn sink,
 			    void *ctx)
 {
 	if (wire_end <= r->next)
 		return;
 	uint64_t end = wire_end;
-	if (r->ooo && r->ooo->off < end)
+	if (r->ooo && r->ooo->off < end) {
 		end = r->ooo->off;
+		if (r->ooo->wire_end < wire_end)
+			r->ooo->wire_end = wire_end;
+	}
 	if (end > r->next)
 		reasm_gap(r, RS_GAP_TRUNCATED, end - r->next, frame, sink, ctx);
 }
@@ -401,7 +407,6 @@ static void reasm_insert(struct reasm *r, const struct reasm_in *in)
 				ns->len = n + s->len;
 				memcpy(ns->data, p, n);
 				memcpy(ns->data + n, s->data, s->len);
-				r->ooo_bytes -= s->len;
 				free(s);
 			}
 		}
@@ -622,6 +627,9 @@ void reasm_flush(struct reasm *r, enum rs_gap_cause cause, uint64_t frame, rs_si
 			reasm_gap(r, cause, r->ooo->off - r->next, frame, sink, ctx);
 		reasm_drain(r, frame, sink, ctx);
 	}
+	/* octets known to exist (dropped at the cap, or before the FIN) end in a gap too */
+	if (r->memcap_hi > r->next)
+		reasm_gap(r, cause, r->memcap_hi - r->next, frame, sink, ctx);
 	if (r->fin_pending && r->fin_off > r->next)
 		reasm_gap(r, cause, r->fin_off - r->next, frame, sink, ctx);
 	reasm_check_fin(r, frame, sink, ctx);

@@ -287,11 +287,9 @@ static void run(const struct step *steps, struct rec *rc, size_t max_buf, const 
 		}
 		size_t len = step_len(s);
 		if (cut->mode == 1 && len > 1) {
-			size_t cuts_all[1];
 			/* byte by byte: feed pieces of one octet, in order */
 			for (size_t off = 0; off < len; off++) {
 				size_t hi = off + 1;
-				(void)cuts_all;
 				uint8_t fl = s->flags & ~(TCPF_SYN | TCPF_FIN | TCPF_PSH);
 				if (off == 0)
 					fl |= s->flags & TCPF_SYN;
@@ -332,12 +330,18 @@ static void replay(const struct step *steps, enum policy pol, size_t max_buf, co
 	assert_string_equal(rc.out.p, base.out.p);
 	rec_free(&rc);
 
+	/* Feeding the pieces of the first segment last first would move the stream start (no SYN
+	 * yet, or the SYN arriving after its own payload), so that one is split in order only. */
+	unsigned first_seg = 0;
+	while (steps[first_seg].kind != SEG ||
+	       (!(steps[first_seg].flags & TCPF_SYN) && step_len(&steps[first_seg]) == 0))
+		first_seg++;
 	for (unsigned i = 0; !is_end(&steps[i]); i++) {
 		if (steps[i].kind != SEG)
 			continue;
 		size_t len = step_len(&steps[i]);
 		for (size_t a = 1; a < len; a++) {
-			for (int rev = 0; rev < 2; rev++) {
+			for (int rev = 0; rev < (i == first_seg ? 1 : 2); rev++) {
 				struct cutting c = {.mode = 2, .which = i, .ncuts = 1, .reverse = rev};
 				c.cuts[0] = a;
 				rec_init(&rc, pol, 0);
@@ -348,7 +352,7 @@ static void replay(const struct step *steps, enum policy pol, size_t max_buf, co
 			if (len > 40)
 				continue;
 			for (size_t b = a + 1; b < len; b++) {
-				for (int rev = 0; rev < 2; rev++) {
+				for (int rev = 0; rev < (i == first_seg ? 1 : 2); rev++) {
 					struct cutting c = {
 					    .mode = 2, .which = i, .ncuts = 2, .reverse = rev};
 					c.cuts[0] = a;
@@ -397,11 +401,677 @@ static void test_out_of_order_reverse(void **state)
 	replay(st, CONSUME_NONE, BIG, "");
 }
 
+
+static void test_out_of_order_interleaved(void **state)
+{
+	(void)state;
+	/* offsets: a 0-4, b 4-8, c 8-12, d 12-16, e 16-20 */
+	const struct step st[] = {
+	    S(100, "", TCPF_SYN),
+	    S(105, "bbb\n", 0),
+	    S(113, "ddd\n", 0),
+	    S(101, "aaa\n", 0),
+	    S(117, "eee\n", TCPF_FIN),
+	    S(109, "ccc\n", 0),
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG, "aaa\nbbb\nccc\nddd\neee\n[FIN 20]");
+	replay(st, CONSUME_LINE, BIG, "aaa\nbbb\nccc\nddd\neee\n[FIN 20]");
+}
+
+/* Retransmissions of delivered bytes: reported, never delivered twice; conflict detected
+ * through the remembered segments (consumer took everything) or the unconsumed bytes. */
+static void test_retrans_exact(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(1, "HELO a\r\n", TCPF_PSH),
+	    S(1, "HELO a\r\n", TCPF_PSH),
+	    S(9, "NOOP\r\n", TCPF_PSH),
+	    S(1, "HELO a\r\n", TCPF_PSH),
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG, "HELO a\r\nNOOP\r\n");
+	struct rec rc;
+	struct cutting whole = {0};
+	rec_init(&rc, CONSUME_ALL, 0);
+	run(st, &rc, BIG, &whole);
+	assert_int_equal(rc.n_retrans, 2);
+	assert_int_equal(rc.rt[0].off, 0);
+	assert_int_equal(rc.rt[0].len, 8);
+	assert_false(rc.rt[0].conflict);
+	assert_false(rc.rt[0].partial);
+	assert_int_equal(rc.rt[1].off, 0);
+	assert_false(rc.rt[1].conflict);
+	rec_free(&rc);
+}
+
+static void test_retrans_conflict_delivered(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(1, "RCPT TO:<a@b>\r\n", TCPF_PSH),
+	    S(1, "RCPT TO:<x@y>\r\n", TCPF_PSH), /* same place, other bytes: first wins */
+	    S(1, "RCPT TO:<a@b>\r\nDATA\r\n", TCPF_PSH), /* extension, same first part */
+	    S(1, "RCPT TO:<a@c>\r\nDATA\r\n", TCPF_PSH), /* extension, differing */
+	    END,
+	};
+	struct cutting whole = {0};
+	for (int pol = 0; pol < 3; pol++) {
+		struct rec rc;
+		rec_init(&rc, (enum policy)pol, 0);
+		run(st, &rc, BIG, &whole);
+		assert_int_equal(rc.n_retrans, 3);
+		assert_true(rc.rt[0].conflict);
+		assert_false(rc.rt[0].partial);
+		assert_int_equal(rc.rt[0].len, 15);
+		assert_false(rc.rt[1].conflict);
+		assert_true(rc.rt[1].partial);
+		assert_int_equal(rc.rt[1].len, 15);
+		assert_true(rc.rt[2].conflict);
+		assert_false(rc.rt[2].partial);
+		assert_int_equal(rc.rt[2].len, 21);
+		if (pol != CONSUME_NONE)
+			assert_string_equal(rc.out.p, "RCPT TO:<a@b>\r\nDATA\r\n");
+		else
+			assert_string_equal(rc.out.p, "");
+		rec_free(&rc);
+	}
+}
+
+/* A conflict inside a re-sent range that only partly matches a remembered segment can be
+ * checked only while the bytes are still unconsumed. */
+static void test_retrans_conflict_pending(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(1, "abcdefgh", 0),
+	    S(4, "dXf", 0),
+	    END,
+	};
+	struct cutting whole = {0};
+	struct rec rc;
+	rec_init(&rc, CONSUME_NONE, 0);
+	run(st, &rc, BIG, &whole);
+	assert_int_equal(rc.n_retrans, 1);
+	assert_int_equal(rc.rt[0].off, 3);
+	assert_int_equal(rc.rt[0].len, 3);
+	assert_true(rc.rt[0].conflict);
+	rec_free(&rc);
+	rec_init(&rc, CONSUME_ALL, 0);
+	run(st, &rc, BIG, &whole);
+	assert_int_equal(rc.n_retrans, 1);
+	assert_false(rc.rt[0].conflict); /* not checkable: the delivered copy is gone */
+	rec_free(&rc);
+}
+
+static void test_partial_overlap(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(1, "0123456789", 0),
+	    S(6, "56789ABCDE", 0),
+	    S(14, "DEFG\n", TCPF_FIN),
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG, "0123456789ABCDEFG\n[FIN 18]");
+	replay(st, CONSUME_LINE, BIG, "0123456789ABCDEFG\n[FIN 18]");
+	struct cutting whole = {0};
+	struct rec rc;
+	rec_init(&rc, CONSUME_ALL, 0);
+	run(st, &rc, BIG, &whole);
+	assert_int_equal(rc.n_retrans, 2);
+	assert_int_equal(rc.rt[0].off, 5);
+	assert_int_equal(rc.rt[0].len, 5);
+	assert_true(rc.rt[0].partial);
+	assert_false(rc.rt[0].conflict);
+	assert_int_equal(rc.rt[1].off, 13);
+	assert_int_equal(rc.rt[1].len, 2);
+	assert_true(rc.rt[1].partial);
+	rec_free(&rc);
+}
+
+/* Overlapping out-of-order copies: first copy wins, conflict flagged, bytes delivered once. */
+static void test_overlap_buffered_conflict(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(11, "KLMNO", 0),       /* 10-15 */
+	    S(21, "UVWXY", 0),       /* 20-25 */
+	    S(9, "ij_lmnopqrstu", 0), /* 8-21: differs at 11 (inside KLMNO), fills 15-20 */
+	    S(1, "abcdefgh", 0),     /* 0-8 */
+	    S(26, "Z\n", TCPF_FIN),
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG, "abcdefghijKLMNOpqrstUVWXYZ\n[FIN 27]");
+	struct cutting whole = {0};
+	struct rec rc;
+	rec_init(&rc, CONSUME_ALL, 0);
+	run(st, &rc, BIG, &whole);
+	assert_int_equal(rc.n_retrans, 1);
+	assert_int_equal(rc.rt[0].off, 10);
+	assert_int_equal(rc.rt[0].len, 6);
+	assert_true(rc.rt[0].conflict);
+	assert_true(rc.rt[0].partial);
+	rec_free(&rc);
+
+	/* same bytes: no conflict */
+	const struct step st2[] = {
+	    S(0, "", TCPF_SYN), S(11, "KLMNO", 0), S(9, "ijKLMNOpq", 0), S(1, "abcdefgh", 0), END,
+	};
+	rec_init(&rc, CONSUME_ALL, 0);
+	run(st2, &rc, BIG, &whole);
+	assert_string_equal(rc.out.p, "abcdefghijKLMNOpq");
+	assert_int_equal(rc.n_retrans, 1);
+	assert_false(rc.rt[0].conflict);
+	rec_free(&rc);
+}
+
+/* Sequence numbers wrap through 2^32 within the stream. */
+static void test_wrap(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0xFFFFFFF0u, "", TCPF_SYN),
+	    S(0xFFFFFFF1u, "0123456789", 0),   /* 0-10: 0xFFFFFFF1..0xFFFFFFFA */
+	    S(0x00000005u, "klmnopqrst", 0),   /* 20-30 (seq 5 = offset 20) */
+	    S(0xFFFFFFFBu, "abcdefghij", 0),   /* 10-20, crosses zero */
+	    S(0x0000000Fu, "uvw\n", TCPF_FIN),  /* 30-34 */
+	    A(0x00000014u),                    /* ack of FIN: no gap */
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG, "0123456789abcdefghijklmnopqrstuvw\n[FIN 34]");
+	replay(st, CONSUME_LINE, BIG, "0123456789abcdefghijklmnopqrstuvw\n[FIN 34]");
+}
+
+/* Stream offsets continue past 4 GiB: holes acknowledged in large steps, data after them. */
+static void test_offsets_past_4g(void **state)
+{
+	(void)state;
+	const uint32_t d = 0xFFFFFF01u; /* sequence number of offset 0 */
+	const uint32_t step = 0x30000000u;
+	const struct step st[] = {
+	    S(0xFFFFFF00u, "", TCPF_SYN),
+	    S(d, "abc\n", 0),
+	    A(d + 1 * step),
+	    S(d + 2 * step, "ooo\n", 0), /* out of order beyond the next hole */
+	    A(d + 2 * step + 2),         /* inside it: gap then the segment */
+	    A(d + 2 * step + 0x50000000u), /* more than 1 GiB ahead: ignored */
+	    A(d + 3 * step),
+	    A(d + 4 * step),
+	    A(d + 5 * step),
+	    A(d + 6 * step),
+	    S(d + 6 * step, "after 4G\n", TCPF_FIN),
+	    S(d + 6 * step - 4, "xxxxafter", 0), /* retransmission straddling the old gap */
+	    END,
+	};
+	char expect[512];
+	unsigned long long s1 = step, s2 = 2ull * step, s6 = 6ull * step;
+	snprintf(expect, sizeof(expect),
+		 "abc\n[GAP 4+%llu c1 d0][GAP %llu+%llu c1 d0]ooo\n[GAP %llu+%llu c1 d0]"
+		 "[GAP %llu+%llu c1 d0][GAP %llu+%llu c1 d0][GAP %llu+%llu c1 d0]after 4G\n"
+		 "[FIN %llu]",
+		 s1 - 4, s1, s1, s2 + 4, s1 - 4, 3ull * step, s1, 4ull * step, s1, 5ull * step, s1,
+		 s6 + 9);
+	replay(st, CONSUME_ALL, BIG, expect);
+	struct cutting whole = {0};
+	struct rec rc;
+	rec_init(&rc, CONSUME_ALL, 0);
+	run(st, &rc, BIG, &whole);
+	assert_true(rc.dl[rc.n_dl - 1].end == s6 + 9);
+	assert_true(s6 > 0x100000000ull);
+	assert_int_equal(rc.n_retrans, 1);
+	assert_int_equal(rc.rt[0].off, s6 - 4);
+	assert_int_equal(rc.rt[0].len, 9);
+	rec_free(&rc);
+}
+
+static void test_gap_by_ack(void **state)
+{
+	(void)state;
+	/* hole 4-12, buffered 12-16 and 20-24 (hole 16-20) */
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(1, "ab\ncd", 0),  /* 0-5, pending "cd" for the line consumer */
+	    S(13, "mno\n", 0), /* 12-16 */
+	    S(21, "uvw\n", 0), /* 20-24 */
+	    A(9),              /* hole 5-12 lies partly below: gap 5-8 only */
+	    S(9, "ijkl", 0),   /* 8-12: delivered, then 12-16 */
+	    A(20),             /* ack stops at the hole's end: gap 16-19 */
+	    A(23),             /* gap 19-20 then 20-24 */
+	    S(25, "z\n", TCPF_FIN),
+	    A(28),             /* ack of the FIN */
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG,
+	       "ab\ncd[GAP 5+3 c1 d0]ijklmno\n[GAP 16+3 c1 d0][GAP 19+1 c1 d0]uvw\nz\n[FIN 26]");
+	replay(st, CONSUME_LINE, BIG,
+	       "ab\n[GAP 5+3 c1 d2]ijklmno\n[GAP 16+3 c1 d0][GAP 19+1 c1 d0]uvw\nz\n[FIN 26]");
+}
+
+static void test_gap_at_flush(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(1, "one\n", 0),
+	    S(9, "three\n", 0), /* hole 4-8 */
+	    S(19, "five", 0),   /* hole 14-18 */
+	    FL(RS_GAP_CAPTURE_END),
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG,
+	       "one\n[GAP 4+4 c4 d0]three\n[GAP 14+4 c4 d0]five");
+	replay(st, CONSUME_LINE, BIG,
+	       "one\n[GAP 4+4 c4 d0]three\n[GAP 14+4 c4 d0]");
+}
+
+static void test_fin_after_filled_hole(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(1, "QUIT", 0),
+	    S(7, "", TCPF_FIN),     /* FIN at 6 while 4-6 is missing */
+	    S(7, "", TCPF_FIN),     /* duplicate FIN */
+	    S(5, "\r\n", TCPF_PSH), /* fills: then FIN */
+	    S(7, "", TCPF_FIN),
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG, "QUIT\r\n[FIN 6]");
+	struct cutting whole = {0};
+	struct rec rc;
+	rec_init(&rc, CONSUME_ALL, 0);
+	run(st, &rc, BIG, &whole);
+	assert_int_equal(rc.n_fin, 1);
+	rec_free(&rc);
+}
+
+static void test_fin_with_hole_then_flush(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(1, "QUIT", 0),
+	    S(9, "bye\n", TCPF_FIN), /* 8-12, FIN at 12; hole 4-8 */
+	    FL(RS_GAP_CAPTURE_END),
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG, "QUIT[GAP 4+4 c4 d0]bye\n[FIN 12]");
+	replay(st, CONSUME_LINE, BIG, "[GAP 4+4 c4 d4]bye\n[FIN 12]");
+	/* FIN-only segment beyond a hole: the hole up to the FIN is the gap */
+	const struct step st2[] = {
+	    S(0, "", TCPF_SYN), S(1, "QUIT", 0), S(9, "", TCPF_FIN), FL(RS_GAP_CLOSED), END,
+	};
+	replay(st2, CONSUME_ALL, BIG, "QUIT[GAP 4+4 c3 d0][FIN 8]");
+}
+
+/* RST mid-stream: the engine flushes with RS_GAP_CLOSED; a hole and unconsumed bytes remain. */
+static void test_rst_flush(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(1, "MAIL FROM:<a>\r\nRCPT", 0), /* "RCPT" stays unconsumed for the line consumer */
+	    S(25, "<b>\r\nDATA\r\n", 0),       /* 24-35 after a hole 19-24 */
+	    FL(RS_GAP_CLOSED),
+	    S(20, " TO:<", 0), /* late: already gapped, a retransmission */
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG, "MAIL FROM:<a>\r\nRCPT[GAP 19+5 c3 d0]<b>\r\nDATA\r\n");
+	replay(st, CONSUME_LINE, BIG, "MAIL FROM:<a>\r\n[GAP 19+5 c3 d4]<b>\r\nDATA\r\n");
+	/* unconsumed bytes at the end are presented once more, then discarded */
+	const struct step st2[] = {
+	    S(0, "", TCPF_SYN), S(1, "partial line", TCPF_PSH), FL(RS_GAP_CLOSED), END,
+	};
+	struct cutting whole = {0};
+	struct rec rc;
+	rec_init(&rc, CONSUME_LINE, 0);
+	run(st2, &rc, BIG, &whole);
+	assert_int_equal(rc.n_data, 2);
+	assert_int_equal(rc.dl[1].new_len, 0);
+	assert_int_equal(rc.dl[1].end, 12);
+	assert_true(rc.dl[1].psh);
+	assert_int_equal(rc.dl[1].seg_frame, 2);
+	assert_int_equal(rc.n_gap, 0);
+	rec_free(&rc);
+}
+
+/* Pure ACKs (zero-length segments) produce nothing, and do not start a stream. */
+static void test_zero_length(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(500, "", 0),
+	    A(12345),
+	    S(1000, "abc", 0),
+	    S(1003, "", 0),
+	    S(999, "", 0),
+	    S(2000, "", 0),
+	    S(1003, "def", 0),
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG, "abcdef");
+	struct cutting whole = {0};
+	struct rec rc;
+	rec_init(&rc, CONSUME_ALL, 0);
+	run(st, &rc, BIG, &whole);
+	assert_int_equal(rc.n_retrans, 0);
+	assert_int_equal(rc.n_gap, 0);
+	assert_int_equal(rc.n_data, 2);
+	rec_free(&rc);
+}
+
+/* Snaplen-truncated payload: the captured part, then a gap for the rest. */
+static void test_truncated(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    ST(1, "abcd", 10, 0),      /* 0-4 captured, 4-10 cut */
+	    ST(21, "uvwx", 8, 0),      /* 20-24 captured, 24-28 cut, buffered */
+	    ST(11, "klmn", 10, 0),     /* 10-14 captured, 14-20 cut: then 20-24, then 24-28 */
+	    S(29, "end\n", TCPF_FIN),  /* 28-32 */
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG,
+	       "abcd[GAP 4+6 c2 d0]klmn[GAP 14+6 c2 d0]uvwx[GAP 24+4 c2 d0]end\n[FIN 32]");
+	/* a truncated tail running into buffered data stops at it */
+	const struct step st2[] = {
+	    S(0, "", TCPF_SYN), S(9, "IJ", 0), ST(1, "ab", 12, 0), FL(RS_GAP_CAPTURE_END), END,
+	};
+	replay(st2, CONSUME_ALL, BIG, "ab[GAP 2+6 c2 d0]IJ[GAP 10+2 c2 d0]");
+}
+
+/* No SYN seen: offset 0 is the first payload byte seen; earlier bytes are not a gap. */
+static void test_mid_stream(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(5000, "250 OK\r\n", 0),
+	    S(4990, "0123456789250 OK\r\n", 0), /* starts before offset 0 */
+	    S(5008, "354 go\r\n", 0),
+	    S(4000, "old", 0),                  /* wholly before the start */
+	    A(5016),
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG, "250 OK\r\n354 go\r\n");
+	struct cutting whole = {0};
+	struct rec rc;
+	rec_init(&rc, CONSUME_ALL, 0);
+	struct reasm ra;
+	reasm_init(&ra, BIG);
+	for (unsigned i = 0; i < 4; i++)
+		feed_seg(&ra, &rc, st[i].seq, st[i].data, strlen(st[i].data), strlen(st[i].data),
+			 0, i + 1);
+	assert_int_equal(ra.ignored, 13);
+	assert_int_equal(rc.n_retrans, 1);
+	assert_int_equal(rc.rt[0].off, 0);
+	assert_int_equal(rc.rt[0].len, 8);
+	assert_false(rc.rt[0].conflict);
+	reasm_free(&ra);
+	rec_free(&rc);
+	(void)whole;
+	/* a mid-stream start that is itself out of order: later bytes before it are lost */
+	const struct step st2[] = {
+	    S(7000, "second\n", 0), S(6993, "first\n ", 0), S(7007, "third\n", 0), END,
+	};
+	replay(st2, CONSUME_ALL, BIG, "second\nthird\n");
+}
+
+/* TFO: the SYN carries data. */
+static void test_syn_with_data(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(77, "EHLO x\r\n", TCPF_SYN),
+	    S(86, "QUIT\r\n", TCPF_PSH | TCPF_FIN),
+	    A(93),
+	    END,
+	};
+	replay(st, CONSUME_ALL, BIG, "EHLO x\r\nQUIT\r\n[FIN 14]");
+}
+
+/* Each delivery ends at a segment's end and carries that segment's PSH/FIN/frame. */
+static void test_psh_seg_frame(void **state)
+{
+	(void)state;
+	struct rec rc;
+	struct reasm ra;
+	for (int pol = 0; pol < 3; pol++) {
+		rec_init(&rc, (enum policy)pol, 0);
+		reasm_init(&ra, BIG);
+		feed_seg(&ra, &rc, 10, NULL, 0, 0, TCPF_SYN, 1);
+		feed_seg(&ra, &rc, 11, "aa", 2, 2, TCPF_PSH, 2); /* 0-2 */
+		feed_seg(&ra, &rc, 15, "cc", 2, 2, 0, 3);        /* 4-6 */
+		feed_seg(&ra, &rc, 17, "dd", 2, 2, TCPF_PSH, 4); /* 6-8 */
+		feed_seg(&ra, &rc, 13, "bb", 2, 2, 0, 5);        /* 2-4: fills */
+		feed_seg(&ra, &rc, 21, "ff", 2, 2, TCPF_FIN, 6); /* 10-12 */
+		feed_seg(&ra, &rc, 19, "eeX", 3, 3, TCPF_PSH, 7); /* 8-11: piece 8-10 joins 10-12 */
+		assert_int_equal(rc.n_dl, 5);
+		const uint64_t end[] = {2, 4, 6, 8, 12}, sf[] = {2, 5, 3, 4, 6}, fr[] = {2, 5, 5, 5, 7};
+		const bool psh[] = {true, false, false, true, false};
+		for (unsigned i = 0; i < 5; i++) {
+			assert_int_equal(rc.dl[i].end, end[i]);
+			assert_int_equal(rc.dl[i].seg_frame, sf[i]);
+			assert_int_equal(rc.dl[i].frame, fr[i]);
+			assert_int_equal(rc.dl[i].psh, psh[i]);
+			assert_int_equal(rc.dl[i].fin, i == 4);
+		}
+		assert_int_equal(rc.n_fin, 1);
+		assert_int_equal(rc.n_retrans, 1);
+		assert_true(rc.rt[0].conflict);
+		if (pol == CONSUME_ALL)
+			assert_string_equal(rc.out.p, "aabbccddeeff[FIN 12]");
+		reasm_free(&ra);
+		rec_free(&rc);
+	}
+}
+
+/* Out-of-order flood beyond the cap: the oldest hole is given up (RS_GAP_MEMCAP) and the
+ * buffered data delivered; the buffer never exceeds the cap (checked after every segment). */
+static void test_cap_flood(void **state)
+{
+	(void)state;
+	struct rec rc;
+	struct reasm ra;
+	char seg[10];
+	rec_init(&rc, CONSUME_ALL, 0);
+	reasm_init(&ra, 100);
+	feed_seg(&ra, &rc, 0, NULL, 0, 0, TCPF_SYN, 1);
+	/* offset 0-10 lost; 10..300 arrive */
+	for (unsigned i = 1; i < 30; i++) {
+		memset(seg, 'a' + (int)(i % 26), sizeof(seg));
+		feed_seg(&ra, &rc, 1 + 10 * i, seg, 10, 10, 0, 1 + i);
+		assert_true(ra.ooo_bytes <= 100);
+	}
+	assert_int_equal(ra.cap_hits, 1);
+	assert_int_equal(rc.n_gap, 1);
+	assert_int_equal(rc.gp[0].off, 0);
+	assert_int_equal(rc.gp[0].len, 10);
+	assert_int_equal(rc.gp[0].cause, RS_GAP_MEMCAP);
+	assert_int_equal(rc.out.len, strlen("[GAP 0+10 c5 d0]") + 290);
+	assert_int_equal(ra.next, 300);
+	/* the lost segment shows up late: a retransmission now */
+	feed_seg(&ra, &rc, 1, "0123456789", 10, 10, 0, 40);
+	assert_int_equal(rc.n_retrans, 1);
+	reasm_free(&ra);
+	rec_free(&rc);
+}
+
+/* A segment closer to the stream head evicts buffered segments further ahead; the loss is
+ * reported as RS_GAP_MEMCAP when its hole is finally given up. */
+static void test_cap_evicts_furthest(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(41, "4444444444", 0), /* 40-50 */
+	    S(51, "5555555555", 0),
+	    S(61, "6666666666", 0),
+	    S(71, "7777777777", 0),
+	    S(81, "8888888888", 0), /* 80-90: 50 octets buffered = cap */
+	    S(21, "2222222222", 0), /* 20-30: evicts 80-90 */
+	    FL(RS_GAP_CAPTURE_END),
+	    END,
+	};
+	struct cutting whole = {0};
+	struct rec rc;
+	rec_init(&rc, CONSUME_ALL, 0);
+	run(st, &rc, 50, &whole);
+	assert_string_equal(rc.out.p, "[GAP 0+20 c4 d0]2222222222[GAP 30+10 c4 d0]"
+				      "4444444444555555555566666666667777777777[GAP 80+10 c5 d0]");
+	assert_int_equal(rc.n_gap, 3);
+	rec_free(&rc);
+	/* the evicted range, when acknowledged, is a memcap gap */
+	const struct step st2[] = {
+	    S(0, "", TCPF_SYN),      S(41, "4444444444", 0), S(51, "5555555555", 0),
+	    S(61, "6666666666", 0),  S(71, "7777777777", 0), S(81, "8888888888", 0),
+	    S(21, "2222222222", 0),  A(101),                  S(91, "9999999999", 0),
+	    END,
+	};
+	rec_init(&rc, CONSUME_ALL, 0);
+	run(st2, &rc, 50, &whole);
+	assert_string_equal(rc.out.p, "[GAP 0+20 c1 d0]2222222222[GAP 30+10 c1 d0]"
+				      "4444444444555555555566666666667777777777[GAP 80+20 c5 d0]");
+	assert_int_equal(rc.n_retrans, 1);
+	rec_free(&rc);
+}
+
+/* A consumer that never consumes: the oldest unconsumed bytes are dropped at the cap. */
+static void test_cap_consumer_stuck(void **state)
+{
+	(void)state;
+	struct rec rc;
+	struct reasm ra;
+	char seg[30];
+	rec_init(&rc, CONSUME_NONE, 0);
+	reasm_init(&ra, 64);
+	feed_seg(&ra, &rc, 0, NULL, 0, 0, TCPF_SYN, 1);
+	for (unsigned i = 0; i < 10; i++) {
+		memset(seg, 'A' + (int)i, sizeof(seg));
+		feed_seg(&ra, &rc, 1 + 30 * i, seg, 30, 30, 0, 2 + i);
+		assert_true(ra.pend_len <= 64);
+		assert_true(rc.held.len <= 64);
+	}
+	assert_true(rc.max_len <= 64);
+	assert_true(ra.cap_hits > 0);
+	assert_int_equal(rc.dropped + ra.pend_len, 300);
+	/* out-of-order data while pend is at the cap cannot be kept */
+	feed_seg(&ra, &rc, 1 + 310, "zzzzzzzzzz", 10, 10, 0, 20);
+	assert_int_equal(ra.ooo_bytes, 0);
+	uint64_t hits = ra.cap_hits;
+	reasm_flush(&ra, RS_GAP_CAPTURE_END, 21, rec_sink, &rc);
+	assert_int_equal(ra.cap_hits, hits + 1);
+	assert_int_equal(rc.gp[rc.n_gap < 16 ? rc.n_gap - 1 : 15].cause, RS_GAP_MEMCAP);
+	assert_int_equal(reasm_buffered(&ra), 0);
+	reasm_free(&ra);
+	rec_free(&rc);
+
+	/* a single segment larger than the cap, nothing consumed: keep its last max_buf octets */
+	rec_init(&rc, CONSUME_K, 5);
+	reasm_init(&ra, 16);
+	char big[100];
+	for (unsigned i = 0; i < sizeof(big); i++)
+		big[i] = (char)('0' + i % 10);
+	feed_seg(&ra, &rc, 0, NULL, 0, 0, TCPF_SYN, 1);
+	feed_seg(&ra, &rc, 1, big, 100, 100, 0, 2);
+	assert_int_equal(ra.pend_len, 16);
+	assert_int_equal(rc.dropped, 100 - 5 - 16);
+	feed_seg(&ra, &rc, 101, big, 10, 10, 0, 3);
+	assert_true(ra.pend_len <= 16);
+	reasm_free(&ra);
+	rec_free(&rc);
+}
+
+/* Consumers that take a few octets per call see every octet exactly once, in order. */
+static void test_consume_k(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN),
+	    S(11, "klmnopqrst", 0),
+	    S(1, "abcdefghij", TCPF_PSH),
+	    S(21, "uvwxyz", TCPF_FIN),
+	    FL(RS_GAP_CAPTURE_END),
+	    END,
+	};
+	for (size_t k = 1; k < 30; k++) {
+		struct cutting whole = {0};
+		struct rec rc;
+		rec_init(&rc, CONSUME_K, k);
+		run(st, &rc, BIG, &whole);
+		/* the FIN comes once every octet was presented (not necessarily consumed); what
+		 * was not taken before the end was presented once more at the flush */
+		char *fin = strstr(rc.out.p, "[FIN 26]");
+		assert_non_null(fin);
+		memmove(fin, fin + 8, strlen(fin + 8) + 1);
+		size_t n = strlen(rc.out.p);
+		assert_true(n <= 26);
+		assert_int_equal(memcmp(rc.out.p, "abcdefghijklmnopqrstuvwxyz", n), 0);
+		/* deliveries 0-10, 10-20 (buffered), 20-26, then the flush's last look: each
+		 * takes up to k of what is presented */
+		const size_t news[] = {10, 10, 6, 0};
+		size_t held = 0, want = 0;
+		unsigned ndata = 3;
+		for (unsigned j = 0; j < 4; j++) {
+			if (j == 3 && held)
+				ndata++;
+			size_t len = held + news[j];
+			size_t c = len < k ? len : k;
+			want += c;
+			held = len - c;
+		}
+		assert_int_equal(n, want);
+		assert_int_equal(rc.n_data, ndata);
+		rec_free(&rc);
+	}
+}
+
+/* Acks that mean nothing: not beyond next, absurdly far ahead, before any data. */
+static void test_ack_ignored(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    A(5), S(100, "", TCPF_SYN), A(101), S(101, "ab", 0), A(90), A(102),
+	    A(101 + 0x40000010u), A(101 + 0x80000000u), A(101 + 0xC0000000u), S(103, "cd", 0), END,
+	};
+	replay(st, CONSUME_ALL, BIG, "abcd");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_in_order),
 	    cmocka_unit_test(test_out_of_order_reverse),
+	    cmocka_unit_test(test_out_of_order_interleaved),
+	    cmocka_unit_test(test_retrans_exact),
+	    cmocka_unit_test(test_retrans_conflict_delivered),
+	    cmocka_unit_test(test_retrans_conflict_pending),
+	    cmocka_unit_test(test_partial_overlap),
+	    cmocka_unit_test(test_overlap_buffered_conflict),
+	    cmocka_unit_test(test_wrap),
+	    cmocka_unit_test(test_offsets_past_4g),
+	    cmocka_unit_test(test_gap_by_ack),
+	    cmocka_unit_test(test_gap_at_flush),
+	    cmocka_unit_test(test_fin_after_filled_hole),
+	    cmocka_unit_test(test_fin_with_hole_then_flush),
+	    cmocka_unit_test(test_rst_flush),
+	    cmocka_unit_test(test_zero_length),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_mid_stream),
+	    cmocka_unit_test(test_syn_with_data),
+	    cmocka_unit_test(test_psh_seg_frame),
+	    cmocka_unit_test(test_cap_flood),
+	    cmocka_unit_test(test_cap_evicts_furthest),
+	    cmocka_unit_test(test_cap_consumer_stuck),
+	    cmocka_unit_test(test_consume_k),
+	    cmocka_unit_test(test_ack_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
