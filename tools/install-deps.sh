@@ -1,7 +1,7 @@
 #!/bin/sh
 # install-deps.sh — the Debian 12 packages mtadiag needs to build, test and run.
 set -e
-PKGS="cmake gcc make pkg-config clang libpcap-dev libcmocka-dev libglib2.0-dev
+PKGS="cmake gcc make pkg-config clang libclang-rt-14-dev libpcap-dev libcmocka-dev libglib2.0-dev
       libwireshark-dev wireshark-dev tshark tcpdump python3 python3-scapy
       python3-aiosmtpd swaks iproute2 tcpreplay"
 SUDO=""
