@@ -442,7 +442,6 @@ static void reasm_place(struct reasm *r, struct reasm_in *in, size_t rt_len, uin
 		    r->ooo->off < in->off) {
 			/* Give up the oldest hole so the buffered data behind it can go. */
 			uint64_t hole = r->ooo->off > r->next ? r->ooo->off - r->next : 0;
-			reasm_note_memcap(r, r->next, r->next + hole);
 			reasm_gap(r, RS_GAP_MEMCAP, hole, frame, sink, ctx);
 			reasm_drain(r, frame, sink, ctx);
 			if (in->off < r->next) {

@@ -1044,6 +1044,149 @@ static void test_ack_ignored(void **state)
 	replay(st, CONSUME_ALL, BIG, "abcd");
 }
 
+/* Random streams cut into random segments, fed in random order with duplicates and
+ * overlapping retransmissions (same bytes): the consumer must get the stream exactly, each
+ * delivery must end where some segment ended, and the buffer must stay under the cap. */
+static uint32_t rnd_state;
+static uint32_t rnd(void)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return rnd_state >> 8;
+}
+
+struct rseg {
+	uint32_t off, len;
+	uint8_t flags;
+};
+
+static void test_random_streams(void **state)
+{
+	(void)state;
+	enum { N = 3000, MAXSEG = 400 };
+	static uint8_t stream[N];
+	static bool seg_end[N + 1];
+	static struct rseg segs[MAXSEG];
+	rnd_state = 12345;
+	for (unsigned iter = 0; iter < 300; iter++) {
+		size_t n = 1 + rnd() % N;
+		for (size_t i = 0; i < n; i++)
+			stream[i] = (rnd() % 5 == 0) ? '\n' : (uint8_t)('a' + rnd() % 26);
+		memset(seg_end, 0, sizeof(seg_end));
+		unsigned ns = 0;
+		/* a covering segmentation, then extra overlapping copies */
+		for (size_t off = 0; off < n && ns < MAXSEG / 2;) {
+			size_t l = 1 + rnd() % 60;
+			if (off + l > n || ns == MAXSEG / 2 - 1)
+				l = n - off;
+			segs[ns++] = (struct rseg){(uint32_t)off, (uint32_t)l, 0};
+			off += l;
+		}
+		unsigned extra = rnd() % 40;
+		for (unsigned i = 0; i < extra && ns < MAXSEG; i++) {
+			size_t a = rnd() % n, l = 1 + rnd() % 100;
+			if (a + l > n)
+				l = n - a;
+			segs[ns++] = (struct rseg){(uint32_t)a, (uint32_t)l, 0};
+		}
+		for (unsigned i = 0; i < ns; i++) {
+			seg_end[segs[i].off + segs[i].len] = true;
+			if (rnd() % 3 == 0)
+				segs[i].flags |= TCPF_PSH;
+		}
+		/* shuffle all but a few: mostly reordered nearby, sometimes anywhere */
+		for (unsigned i = ns; i > 1; i--) {
+			unsigned j = (iter % 3 == 0) ? rnd() % i : (i - 1) - rnd() % (i < 4 ? i : 4);
+			struct rseg t = segs[i - 1];
+			segs[i - 1] = segs[j];
+			segs[j] = t;
+		}
+		uint32_t isn = (iter & 1) ? 0xFFFFFF00u + rnd() % 256 : rnd();
+		enum policy pol = (enum policy)(iter % 3 == 2 ? CONSUME_LINE : CONSUME_ALL);
+		struct rec rc;
+		rec_init(&rc, pol, 0);
+		struct reasm ra;
+		reasm_init(&ra, 1 << 20);
+		feed_seg(&ra, &rc, isn, NULL, 0, 0, TCPF_SYN, 1);
+		for (unsigned i = 0; i < ns; i++) {
+			feed_seg(&ra, &rc, isn + 1 + segs[i].off, (const char *)stream + segs[i].off,
+				 segs[i].len, segs[i].len, segs[i].flags, 2 + i);
+			if (rnd() % 8 == 0)
+				reasm_ack(&ra, isn + 1 + (uint32_t)ra.next, 2 + i, rec_sink, &rc);
+		}
+		assert_int_equal(ra.next, n);
+		assert_int_equal(ra.ooo_bytes, 0);
+		reasm_flush(&ra, RS_GAP_CAPTURE_END, 9999, rec_sink, &rc);
+		assert_int_equal(rc.n_gap, 0);
+		size_t lastnl = n;
+		while (lastnl > 0 && stream[lastnl - 1] != '\n')
+			lastnl--;
+		size_t want = pol == CONSUME_LINE ? lastnl : n;
+		assert_int_equal(rc.out.len, want);
+		assert_memory_equal(rc.out.p, stream, want);
+		for (unsigned i = 0; i < rc.n_dl && i < 64; i++)
+			assert_true(seg_end[rc.dl[i].end]);
+		reasm_free(&ra);
+		rec_free(&rc);
+	}
+}
+
+/* Random holes, truncations, acks and a small cap: the consumer's view must stay consistent
+ * (checked in the sink) and every stream octet must be either consumed, dropped or gapped. */
+static void test_random_lossy(void **state)
+{
+	(void)state;
+	enum { N = 2000, MAXSEG = 200 };
+	static uint8_t stream[N];
+	static struct rseg segs[MAXSEG];
+	rnd_state = 777;
+	for (unsigned iter = 0; iter < 400; iter++) {
+		size_t n = 1 + rnd() % N;
+		for (size_t i = 0; i < n; i++)
+			stream[i] = (uint8_t)('a' + rnd() % 26);
+		unsigned ns = 0;
+		for (size_t off = 0; off < n && ns < MAXSEG;) {
+			size_t l = 1 + rnd() % 80;
+			if (off + l > n || ns == MAXSEG - 1)
+				l = n - off;
+			segs[ns++] = (struct rseg){(uint32_t)off, (uint32_t)l, 0};
+			off += l;
+		}
+		for (unsigned i = ns; i > 1; i--) {
+			unsigned j = (i - 1) - rnd() % (i < 6 ? i : 6);
+			struct rseg t = segs[i - 1];
+			segs[i - 1] = segs[j];
+			segs[j] = t;
+		}
+		uint32_t isn = rnd();
+		size_t cap = 64 + rnd() % 512;
+		struct rec rc;
+		rec_init(&rc, (enum policy)(rnd() % 4), 1 + rnd() % 50);
+		struct reasm ra;
+		reasm_init(&ra, cap);
+		feed_seg(&ra, &rc, isn, NULL, 0, 0, TCPF_SYN, 1);
+		for (unsigned i = 0; i < ns; i++) {
+			unsigned what = rnd() % 10;
+			if (what == 0)
+				continue; /* lost */
+			size_t len = segs[i].len, wire = len;
+			if (what == 1)
+				len = rnd() % (len + 1); /* snaplen */
+			uint8_t fl = (i == ns - 1 || segs[i].off + segs[i].len == n) ? TCPF_FIN : 0;
+			feed_seg(&ra, &rc, isn + 1 + segs[i].off, (const char *)stream + segs[i].off,
+				 len, wire, fl, 2 + i);
+			assert_true(reasm_buffered(&ra) <= cap);
+			if (rnd() % 6 == 0)
+				reasm_ack(&ra, isn + 1 + segs[i].off + (uint32_t)(rnd() % 200), 2 + i,
+					  rec_sink, &rc);
+		}
+		reasm_flush(&ra, RS_GAP_CAPTURE_END, 9999, rec_sink, &rc);
+		assert_int_equal(reasm_buffered(&ra), 0);
+		assert_true(rc.n_fin <= 1);
+		reasm_free(&ra);
+		rec_free(&rc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1072,6 +1215,8 @@ int main(void)
 	    cmocka_unit_test(test_cap_consumer_stuck),
 	    cmocka_unit_test(test_consume_k),
 	    cmocka_unit_test(test_ack_ignored),
+	    cmocka_unit_test(test_random_streams),
+	    cmocka_unit_test(test_random_lossy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
