@@ -18,6 +18,7 @@
  *    buffered out-of-order bytes, the unconsumed bytes in r->pend, or r->hist (hashes of the last
  *    8 delivered segments; a remembered segment lying wholly inside the re-sent range is hashed
  *    and compared).
+ *    A one-octet segment ending exactly at r->next is taken as a keep-alive probe and ignored.
  *  - Holes end only by data, by an acknowledgement beyond them (RS_GAP_ACKED), by snaplen
  *    truncation (RS_GAP_TRUNCATED), by reasm_flush (its cause) or by the memory cap.
  *  - Memory cap: pend_len + ooo_bytes <= max_buf at all times.  An out-of-order segment that
@@ -27,7 +28,9 @@
  *    if it still does not fit, the segment is dropped.  Evicted and dropped ranges are
  *    remembered (memcap_lo..memcap_hi) so the gap that finally covers them says MEMCAP.  When
  *    unconsumed bytes alone would exceed the cap, the oldest of them are dropped and reported as
- *    RS_GAP_MEMCAP with gap_len 0 and dropped = the count.
+ *    RS_GAP_MEMCAP with gap_len 0 and dropped = the count.  The out-of-order list also holds at
+ *    most max(16, max_buf / 256) entries, so a flood of tiny segments cannot cost more memory
+ *    in list overhead than the cap allows in data; the same eviction rules apply.
  */
 #include "reasm.h"
 
@@ -39,6 +42,9 @@
 /* Acknowledgements further ahead than this are taken as garbage. */
 #define REASM_ACK_MAX_AHEAD ((uint64_t)1 << 30)
 #define REASM_PEND_MIN 256
+/* One out-of-order entry per this many octets of the cap (at least REASM_MIN_SEGS entries). */
+#define REASM_OCTETS_PER_SEG 256
+#define REASM_MIN_SEGS 16
 
 struct rs_seg {
 	struct rs_seg *next;
@@ -67,6 +73,7 @@ void reasm_free(struct reasm *r)
 	}
 	r->ooo = NULL;
 	r->ooo_bytes = 0;
+	r->ooo_count = 0;
 	free(r->pend);
 	r->pend = NULL;
 	r->pend_len = r->pend_cap = 0;
@@ -175,14 +182,25 @@ static void reasm_unlink_free(struct reasm *r, struct rs_seg **pp)
 	struct rs_seg *s = *pp;
 	*pp = s->next;
 	r->ooo_bytes -= s->len;
+	r->ooo_count--;
 	free(s);
 }
 
-/* Evict buffered segments starting at or beyond `from`, furthest ahead first, until `need`
- * more octets fit under the cap.  Returns whether they fit. */
-static bool reasm_evict_beyond(struct reasm *r, uint64_t from, size_t need)
+/* Would `need` more buffered octets (in `entries` more list entries) stay within the cap? */
+static bool reasm_fits(const struct reasm *r, size_t need, size_t entries)
 {
-	while (r->pend_len + r->ooo_bytes + need > r->max_buf) {
+	size_t max_segs = r->max_buf / REASM_OCTETS_PER_SEG;
+	if (max_segs < REASM_MIN_SEGS)
+		max_segs = REASM_MIN_SEGS;
+	return need <= r->max_buf && r->pend_len + r->ooo_bytes <= r->max_buf - need &&
+	       r->ooo_count + entries <= max_segs;
+}
+
+/* Evict buffered segments starting at or beyond `from`, furthest ahead first, until `need`
+ * more octets (in `entries` more entries) fit.  Returns whether they fit. */
+static bool reasm_evict_beyond(struct reasm *r, uint64_t from, size_t need, size_t entries)
+{
+	while (!reasm_fits(r, need, entries)) {
 		struct rs_seg **pp = &r->ooo, **last = NULL;
 		for (; *pp; pp = &(*pp)->next)
 			last = pp;
@@ -220,7 +238,7 @@ static void reasm_keep_tail(struct reasm *r, const uint8_t *p, size_t n, uint64_
 {
 	size_t keep = n;
 	if (r->ooo_bytes + keep > r->max_buf)
-		reasm_evict_beyond(r, r->next, keep);
+		reasm_evict_beyond(r, r->next, keep, 0);
 	if (r->ooo_bytes + keep > r->max_buf)
 		keep = r->max_buf - r->ooo_bytes;
 	if (keep && !reasm_pend_reserve(r, keep))
@@ -257,7 +275,7 @@ static void reasm_deliver(struct reasm *r, const uint8_t *p, size_t n, bool psh,
 	if (r->pend_len) {
 		/* Room for pend + new: evict out-of-order data first, then the oldest pending. */
 		if (r->pend_len + r->ooo_bytes + n > r->max_buf)
-			reasm_evict_beyond(r, r->next, n);
+			reasm_evict_beyond(r, r->next, n, 0);
 		if (r->pend_len + r->ooo_bytes + n > r->max_buf) {
 			size_t over = r->pend_len + r->ooo_bytes + n - r->max_buf;
 			reasm_drop_pend(r, over, frame, sink, ctx);
@@ -316,6 +334,7 @@ static void reasm_drain(struct reasm *r, uint64_t frame, rs_sink_fn sink, void *
 		struct rs_seg *s = r->ooo;
 		r->ooo = s->next;
 		r->ooo_bytes -= s->len;
+		r->ooo_count--;
 		uint64_t end = s->off + s->len;
 		if (end > r->next) {
 			size_t skip = (size_t)(r->next - s->off); /* 0 by the list invariant */
@@ -396,8 +415,10 @@ static void reasm_insert(struct reasm *r, const struct reasm_in *in)
 		struct rs_seg *ns;
 		if (stop == hi) {
 			ns = reasm_seg_new(pos, p, n, in->wire_end, in->psh, in->fin, in->frame);
-			if (ns)
+			if (ns) {
 				ns->next = s;
+				r->ooo_count++;
+			}
 		} else {
 			/* piece [pos, s->off) followed directly by s: one entry ending where s ends */
 			ns = malloc(sizeof(*ns) + n + s->len);
@@ -436,9 +457,8 @@ static void reasm_place(struct reasm *r, struct reasm_in *in, size_t rt_len, uin
 		size_t cov = reasm_covered(r, in, &conflict, &first);
 		size_t need = in->len - cov;
 		bool direct = in->off == r->next && (!r->ooo || r->ooo->off >= in->off + in->len);
-		if (!direct && need > 0 &&
-		    r->pend_len + r->ooo_bytes + need > r->max_buf &&
-		    !reasm_evict_beyond(r, in->off + in->len, need) && r->ooo &&
+		if (!direct && need > 0 && !reasm_fits(r, need, 1) &&
+		    !reasm_evict_beyond(r, in->off + in->len, need, 1) && r->ooo &&
 		    r->ooo->off < in->off) {
 			/* Give up the oldest hole so the buffered data behind it can go. */
 			uint64_t hole = r->ooo->off > r->next ? r->ooo->off - r->next : 0;
@@ -475,7 +495,7 @@ static void reasm_place(struct reasm *r, struct reasm_in *in, size_t rt_len, uin
 			return;
 		}
 		if (need > 0) {
-			if (r->pend_len + r->ooo_bytes + need > r->max_buf)
+			if (!reasm_fits(r, need, 1))
 				reasm_note_memcap(r, in->off, in->wire_end); /* does not fit: dropped */
 			else
 				reasm_insert(r, in);
@@ -570,6 +590,10 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, size_t le
 	size_t rt_len = 0;
 	bool rt_conflict = false;
 	uint64_t rt_off = in.off;
+	if (in.off < r->next && wire_len == 1 && in.wire_end == r->next && !in.fin) {
+		/* keep-alive probe: one octet below next (RFC 9293 3.8.4), not a retransmission */
+		return;
+	}
 	if (in.off < r->next) {
 		uint64_t resent_end = in.wire_end < r->next ? in.wire_end : r->next;
 		rt_len = (size_t)(resent_end - in.off);

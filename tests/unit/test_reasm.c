@@ -1044,6 +1044,81 @@ static void test_ack_ignored(void **state)
 	replay(st, CONSUME_ALL, BIG, "abcd");
 }
 
+/* A flood of tiny out-of-order segments is limited in entries as well as in octets. */
+static void test_cap_tiny_segments(void **state)
+{
+	(void)state;
+	struct rec rc;
+	struct reasm ra;
+	rec_init(&rc, CONSUME_ALL, 0);
+	reasm_init(&ra, 4096); /* 16 entries */
+	feed_seg(&ra, &rc, 0, NULL, 0, 0, TCPF_SYN, 1);
+	for (unsigned i = 0; i < 1000; i++) {
+		char c = (char)('a' + i % 26);
+		feed_seg(&ra, &rc, 1 + 2 + 2 * i, &c, 1, 1, 0, 2 + i); /* offsets 2, 4, 6, ... */
+		assert_true(ra.ooo_count <= 16);
+		assert_true(reasm_buffered(&ra) <= 16);
+	}
+	assert_true(ra.cap_hits > 0);
+	assert_true(rc.n_gap > 0);
+	assert_int_equal(rc.gp[0].cause, RS_GAP_MEMCAP);
+	reasm_flush(&ra, RS_GAP_CAPTURE_END, 2000, rec_sink, &rc);
+	assert_int_equal(ra.ooo_count, 0);
+	assert_int_equal(reasm_buffered(&ra), 0);
+	reasm_free(&ra);
+	rec_free(&rc);
+}
+
+/* A keep-alive probe (one octet at next - 1) is neither data nor a retransmission. */
+static void test_keepalive(void **state)
+{
+	(void)state;
+	const struct step st[] = {
+	    S(0, "", TCPF_SYN), S(1, "250 OK\r\n", 0), S(8, "\0", 0), {SEG, 8, "\0", 1, 0, 0, 0},
+	    S(9, "221 bye\r\n", 0), END,
+	};
+	struct cutting whole = {0};
+	struct rec rc;
+	rec_init(&rc, CONSUME_LINE, 0);
+	run(st, &rc, BIG, &whole);
+	assert_string_equal(rc.out.p, "250 OK\r\n221 bye\r\n");
+	assert_int_equal(rc.n_retrans, 0);
+	rec_free(&rc);
+}
+
+/* In-order bytes reach the consumer straight from the caller's segment when nothing is
+ * pending; buffered ones and pending ones from the reassembler's own memory. */
+static const uint8_t *zc_seen;
+static size_t zc_sink(void *ctx, const struct rs_event *ev)
+{
+	(void)ctx;
+	if (ev->type == RS_DATA)
+		zc_seen = ev->data;
+	return ev->type == RS_DATA && ev->data[ev->len - 1] == '\n' ? ev->len : 0;
+}
+
+static void test_zero_copy(void **state)
+{
+	(void)state;
+	struct reasm ra;
+	reasm_init(&ra, BIG);
+	reasm_segment(&ra, 0, NULL, 0, 0, TCPF_SYN, 1, zc_sink, NULL);
+	uint8_t *g = tu_guarded_copy("abc\n", 4);
+	reasm_segment(&ra, 1, g, 4, 4, 0, 2, zc_sink, NULL);
+	assert_ptr_equal(zc_seen, g);
+	tu_guarded_free(g, 4);
+	g = tu_guarded_copy("de", 2);
+	reasm_segment(&ra, 5, g, 2, 2, 0, 3, zc_sink, NULL);
+	assert_ptr_equal(zc_seen, g);
+	tu_guarded_free(g, 2);
+	g = tu_guarded_copy("f\n", 2);
+	reasm_segment(&ra, 7, g, 2, 2, 0, 4, zc_sink, NULL); /* after "de" left pending */
+	assert_ptr_equal(zc_seen, ra.pend);
+	tu_guarded_free(g, 2);
+	assert_int_equal(ra.pend_len, 0);
+	reasm_free(&ra);
+}
+
 /* Random streams cut into random segments, fed in random order with duplicates and
  * overlapping retransmissions (same bytes): the consumer must get the stream exactly, each
  * delivery must end where some segment ended, and the buffer must stay under the cap. */
@@ -1215,6 +1290,9 @@ int main(void)
 	    cmocka_unit_test(test_cap_consumer_stuck),
 	    cmocka_unit_test(test_consume_k),
 	    cmocka_unit_test(test_ack_ignored),
+	    cmocka_unit_test(test_cap_tiny_segments),
+	    cmocka_unit_test(test_keepalive),
+	    cmocka_unit_test(test_zero_copy),
 	    cmocka_unit_test(test_random_streams),
 	    cmocka_unit_test(test_random_lossy),
 	};
