@@ -21,6 +21,22 @@
  *    A one-octet segment ending exactly at r->next is taken as a keep-alive probe and ignored.
  *  - Holes end only by data, by an acknowledgement beyond them (RS_GAP_ACKED), by snaplen
  *    truncation (RS_GAP_TRUNCATED), by reasm_flush (its cause) or by the memory cap.
+ *  - ACK: the peer holds every octet below the acknowledged offset A, so each hole below A is a
+ *    gap.  A hole [next, H) that reaches beyond A (H = the next buffered segment, or unknown) is
+ *    gapped only up to A: octets from A on may still be in flight and be captured later.  So
+ *    the gap runs to min(H, A); buffered data after it is delivered; repeat while next < A.
+ *    An ACK not beyond next, or more than 1 GiB beyond it (no window is that large), is
+ *    ignored, as is an ACK before the stream started.  Once a FIN is known, A is clamped to the
+ *    FIN's offset (the FIN's own sequence number is not data).
+ *  - Snaplen truncation: the captured part is delivered, then the missing tail up to the next
+ *    buffered data is RS_GAP_TRUNCATED at once (for a buffered truncated segment: when it is
+ *    delivered).  If buffered data lies inside the missing tail, the rest of the tail is handed
+ *    on to that data, so the holes after it are truncation gaps too.  A segment whose captured
+ *    payload is empty and which lies beyond a hole is not kept; its octets stay a hole.
+ *  - FIN: its offset (end of the FIN segment's payload) is kept from the first FIN seen; RS_FIN
+ *    follows once next reaches it (delivered or gapped), once.  reasm_flush gaps every hole
+ *    (up to the last buffered, dropped or FIN offset), delivers what is buffered, the FIN, and
+ *    presents unconsumed bytes a last time (RS_DATA with new_len 0) before discarding them.
  *  - Memory cap: pend_len + ooo_bytes <= max_buf at all times.  An out-of-order segment that
  *    does not fit first evicts buffered segments lying beyond it (furthest ahead first); if it
  *    still does not fit, the oldest hole is given up (RS_GAP_MEMCAP) and the buffered data
