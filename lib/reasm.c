@@ -57,10 +57,10 @@
 
 /* Acknowledgements further ahead than this are taken as garbage. */
 #define REASM_ACK_MAX_AHEAD ((uint64_t)1 << 30)
-#define REASM_PEND_MIN 256
+#define REASM_PEND_MIN      256
 /* One out-of-order entry per this many octets of the cap (at least REASM_MIN_SEGS entries). */
 #define REASM_OCTETS_PER_SEG 256
-#define REASM_MIN_SEGS 16
+#define REASM_MIN_SEGS       16
 
 struct rs_seg {
 	struct rs_seg *next;
@@ -152,17 +152,16 @@ static void reasm_check_fin(struct reasm *r, uint64_t frame, rs_sink_fn sink, vo
 
 /* The hole [next, next + gap_len) will never be filled: drop the unconsumed bytes and move on. */
 static void reasm_gap(struct reasm *r, enum rs_gap_cause cause, uint64_t gap_len, uint64_t frame,
-		      rs_sink_fn sink, void *ctx)
+                      rs_sink_fn sink, void *ctx)
 {
-	if (cause != RS_GAP_TRUNCATED && r->memcap_lo < r->next + gap_len &&
-	    r->next < r->memcap_hi)
+	if (cause != RS_GAP_TRUNCATED && r->memcap_lo < r->next + gap_len && r->next < r->memcap_hi)
 		cause = RS_GAP_MEMCAP;
 	struct rs_event ev = {.type = RS_GAP,
-			      .frame = frame,
-			      .offset = r->next,
-			      .gap_len = gap_len,
-			      .dropped = r->pend_len,
-			      .cause = cause};
+	                      .frame = frame,
+	                      .offset = r->next,
+	                      .gap_len = gap_len,
+	                      .dropped = r->pend_len,
+	                      .cause = cause};
 	r->pend_len = 0;
 	r->next += gap_len;
 	if (r->next >= r->memcap_hi) {
@@ -184,11 +183,11 @@ static void reasm_drop_pend(struct reasm *r, size_t k, uint64_t frame, rs_sink_f
 	memmove(r->pend, r->pend + k, r->pend_len - k);
 	r->pend_len -= k;
 	struct rs_event ev = {.type = RS_GAP,
-			      .frame = frame,
-			      .offset = r->next - r->pend_len,
-			      .gap_len = 0,
-			      .dropped = k,
-			      .cause = RS_GAP_MEMCAP};
+	                      .frame = frame,
+	                      .offset = r->next - r->pend_len,
+	                      .gap_len = 0,
+	                      .dropped = k,
+	                      .cause = RS_GAP_MEMCAP};
 	r->cap_hits++;
 	sink(ctx, &ev);
 }
@@ -250,7 +249,7 @@ static bool reasm_pend_reserve(struct reasm *r, size_t want)
 
 /* Keep the unconsumed tail p[0..n) (pend is empty, next is past it) within the cap. */
 static void reasm_keep_tail(struct reasm *r, const uint8_t *p, size_t n, uint64_t frame,
-			    rs_sink_fn sink, void *ctx)
+                            rs_sink_fn sink, void *ctx)
 {
 	size_t keep = n;
 	if (r->ooo_bytes + keep > r->max_buf)
@@ -264,11 +263,11 @@ static void reasm_keep_tail(struct reasm *r, const uint8_t *p, size_t n, uint64_
 	r->pend_len = keep;
 	if (keep < n) {
 		struct rs_event ev = {.type = RS_GAP,
-				      .frame = frame,
-				      .offset = r->next - keep,
-				      .gap_len = 0,
-				      .dropped = n - keep,
-				      .cause = RS_GAP_MEMCAP};
+		                      .frame = frame,
+		                      .offset = r->next - keep,
+		                      .gap_len = 0,
+		                      .dropped = n - keep,
+		                      .cause = RS_GAP_MEMCAP};
 		r->cap_hits++;
 		sink(ctx, &ev);
 	}
@@ -276,14 +275,14 @@ static void reasm_keep_tail(struct reasm *r, const uint8_t *p, size_t n, uint64_
 
 /* Hand the in-order octets p[0..n) at r->next to the consumer, after any unconsumed bytes. */
 static void reasm_deliver(struct reasm *r, const uint8_t *p, size_t n, bool psh, bool fin,
-			  uint64_t seg_frame, uint64_t frame, rs_sink_fn sink, void *ctx)
+                          uint64_t seg_frame, uint64_t frame, rs_sink_fn sink, void *ctx)
 {
 	struct rs_event ev = {.type = RS_DATA,
-			      .frame = frame,
-			      .new_len = n,
-			      .psh = psh,
-			      .fin = fin,
-			      .seg_frame = seg_frame};
+	                      .frame = frame,
+	                      .new_len = n,
+	                      .psh = psh,
+	                      .fin = fin,
+	                      .seg_frame = seg_frame};
 	reasm_hist_add(r, r->next, p, n);
 	r->last_psh = psh;
 	r->last_fin = fin;
@@ -329,7 +328,7 @@ static void reasm_deliver(struct reasm *r, const uint8_t *p, size_t n, bool psh,
  * lies inside the cut range, the rest of the range is handed on to it, so the holes behind it
  * become truncation gaps as soon as it is delivered. */
 static void reasm_trunc_gap(struct reasm *r, uint64_t wire_end, uint64_t frame, rs_sink_fn sink,
-			    void *ctx)
+                            void *ctx)
 {
 	if (wire_end <= r->next)
 		return;
@@ -354,8 +353,8 @@ static void reasm_drain(struct reasm *r, uint64_t frame, rs_sink_fn sink, void *
 		uint64_t end = s->off + s->len;
 		if (end > r->next) {
 			size_t skip = (size_t)(r->next - s->off); /* 0 by the list invariant */
-			reasm_deliver(r, s->data + skip, s->len - skip, s->psh, s->fin, s->frame, frame,
-				      sink, ctx);
+			reasm_deliver(r, s->data + skip, s->len - skip, s->psh, s->fin, s->frame,
+			              frame, sink, ctx);
 		}
 		reasm_trunc_gap(r, s->wire_end, frame, sink, ctx);
 		free(s);
@@ -364,7 +363,7 @@ static void reasm_drain(struct reasm *r, uint64_t frame, rs_sink_fn sink, void *
 }
 
 static struct rs_seg *reasm_seg_new(uint64_t off, const uint8_t *p, size_t n, uint64_t wire_end,
-				    bool psh, bool fin, uint64_t frame)
+                                    bool psh, bool fin, uint64_t frame)
 {
 	struct rs_seg *s = malloc(sizeof(*s) + n);
 	if (!s)
@@ -382,7 +381,7 @@ static struct rs_seg *reasm_seg_new(uint64_t off, const uint8_t *p, size_t n, ui
 }
 
 struct reasm_in {
-	uint64_t off;      /* stream offset of data[0], >= r->next */
+	uint64_t off; /* stream offset of data[0], >= r->next */
 	const uint8_t *data;
 	size_t len;        /* captured */
 	uint64_t wire_end; /* off + wire octets */
@@ -392,7 +391,7 @@ struct reasm_in {
 
 /* Octets of [off, off + len) already buffered out of order, and whether any of them differ. */
 static size_t reasm_covered(const struct reasm *r, const struct reasm_in *in, bool *conflict,
-			    uint64_t *first)
+                            uint64_t *first)
 {
 	size_t cov = 0;
 	uint64_t lo = in->off, hi = in->off + in->len;
@@ -436,7 +435,8 @@ static void reasm_insert(struct reasm *r, const struct reasm_in *in)
 				r->ooo_count++;
 			}
 		} else {
-			/* piece [pos, s->off) followed directly by s: one entry ending where s ends */
+			/* piece [pos, s->off) followed directly by s: one entry ending where s ends
+			 */
 			ns = malloc(sizeof(*ns) + n + s->len);
 			if (ns) {
 				*ns = *s;
@@ -465,7 +465,7 @@ static void reasm_insert(struct reasm *r, const struct reasm_in *in)
 
 /* Place a segment whose payload starts at or after r->next (captured bytes not before next). */
 static void reasm_place(struct reasm *r, struct reasm_in *in, size_t rt_len, uint64_t rt_off,
-			bool rt_conflict, uint64_t frame, rs_sink_fn sink, void *ctx)
+                        bool rt_conflict, uint64_t frame, rs_sink_fn sink, void *ctx)
 {
 	for (;;) {
 		uint64_t first = UINT64_MAX;
@@ -494,25 +494,27 @@ static void reasm_place(struct reasm *r, struct reasm_in *in, size_t rt_len, uin
 		}
 		if (rt_len + cov > 0) {
 			struct rs_event ev = {.type = RS_RETRANS,
-					      .frame = frame,
-					      .offset = rt_len ? rt_off : first,
-					      .len = rt_len + cov,
-					      .conflict = conflict,
-					      .partial = need > 0 || in->wire_end > in->off + in->len};
+			                      .frame = frame,
+			                      .offset = rt_len ? rt_off : first,
+			                      .len = rt_len + cov,
+			                      .conflict = conflict,
+			                      .partial =
+			                          need > 0 || in->wire_end > in->off + in->len};
 			r->retrans++;
 			sink(ctx, &ev);
 		}
 		if (direct) {
 			if (in->len)
-				reasm_deliver(r, in->data, in->len, in->psh, in->fin, in->frame, frame,
-					      sink, ctx);
+				reasm_deliver(r, in->data, in->len, in->psh, in->fin, in->frame,
+				              frame, sink, ctx);
 			reasm_trunc_gap(r, in->wire_end, frame, sink, ctx);
 			reasm_drain(r, frame, sink, ctx);
 			return;
 		}
 		if (need > 0) {
 			if (!reasm_fits(r, need, 1))
-				reasm_note_memcap(r, in->off, in->wire_end); /* does not fit: dropped */
+				reasm_note_memcap(r, in->off,
+				                  in->wire_end); /* does not fit: dropped */
 			else
 				reasm_insert(r, in);
 		}
@@ -546,7 +548,7 @@ static bool reasm_resent_conflict(const struct reasm *r, uint64_t off, const uin
 }
 
 void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, size_t len, size_t wire_len,
-		   uint8_t flags, uint64_t frame, rs_sink_fn sink, void *ctx)
+                   uint8_t flags, uint64_t frame, rs_sink_fn sink, void *ctx)
 {
 	if (wire_len < len)
 		wire_len = len;
@@ -597,12 +599,12 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, size_t le
 		o = 0;
 	}
 	struct reasm_in in = {.off = (uint64_t)o,
-			      .data = data,
-			      .len = len,
-			      .wire_end = (uint64_t)o + wire_len,
-			      .psh = (flags & TCPF_PSH) != 0,
-			      .fin = (flags & TCPF_FIN) != 0,
-			      .frame = frame};
+	                      .data = data,
+	                      .len = len,
+	                      .wire_end = (uint64_t)o + wire_len,
+	                      .psh = (flags & TCPF_PSH) != 0,
+	                      .fin = (flags & TCPF_FIN) != 0,
+	                      .frame = frame};
 	size_t rt_len = 0;
 	bool rt_conflict = false;
 	uint64_t rt_off = in.off;
@@ -617,10 +619,10 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, size_t le
 		rt_conflict = reasm_resent_conflict(r, in.off, in.data, cres);
 		if (in.wire_end <= r->next) {
 			struct rs_event ev = {.type = RS_RETRANS,
-					      .frame = frame,
-					      .offset = in.off,
-					      .len = rt_len,
-					      .conflict = rt_conflict};
+			                      .frame = frame,
+			                      .offset = in.off,
+			                      .len = rt_len,
+			                      .conflict = rt_conflict};
 			r->retrans++;
 			sink(ctx, &ev);
 			reasm_check_fin(r, frame, sink, ctx);
@@ -657,7 +659,7 @@ void reasm_ack(struct reasm *r, uint32_t ack, uint64_t frame, rs_sink_fn sink, v
 }
 
 void reasm_flush(struct reasm *r, enum rs_gap_cause cause, uint64_t frame, rs_sink_fn sink,
-		 void *ctx)
+                 void *ctx)
 {
 	if (!r->started)
 		return;
@@ -675,14 +677,14 @@ void reasm_flush(struct reasm *r, enum rs_gap_cause cause, uint64_t frame, rs_si
 	if (r->pend_len) {
 		/* last look at the unconsumed bytes; whatever is left now is discarded */
 		struct rs_event ev = {.type = RS_DATA,
-				      .frame = frame,
-				      .offset = r->next - r->pend_len,
-				      .data = r->pend,
-				      .len = r->pend_len,
-				      .new_len = 0,
-				      .psh = r->last_psh,
-				      .fin = r->last_fin,
-				      .seg_frame = r->last_seg_frame};
+		                      .frame = frame,
+		                      .offset = r->next - r->pend_len,
+		                      .data = r->pend,
+		                      .len = r->pend_len,
+		                      .new_len = 0,
+		                      .psh = r->last_psh,
+		                      .fin = r->last_fin,
+		                      .seg_frame = r->last_seg_frame};
 		sink(ctx, &ev);
 		r->pend_len = 0;
 	}

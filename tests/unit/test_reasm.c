@@ -115,7 +115,8 @@ static size_t rec_sink(void *ctx, const struct rs_event *ev)
 		if (r->ref) {
 			uint64_t o = ev->offset + (ev->len - ev->new_len);
 			assert_true(o + ev->new_len <= r->ref_len);
-			assert_memory_equal(ev->data + (ev->len - ev->new_len), r->ref + o, ev->new_len);
+			assert_memory_equal(ev->data + (ev->len - ev->new_len), r->ref + o,
+			                    ev->new_len);
 		}
 		if (r->n_dl < 64) {
 			r->dl[r->n_dl].end = ev->offset + ev->len;
@@ -179,7 +180,7 @@ static size_t rec_sink(void *ctx, const struct rs_event *ev)
 			r->held_off = ev->offset + ev->gap_len;
 		}
 		dyn_fmt(&r->out, "[GAP %llu+%llu c%d d%zu]", (unsigned long long)ev->offset,
-			(unsigned long long)ev->gap_len, (int)ev->cause, ev->dropped);
+		        (unsigned long long)ev->gap_len, (int)ev->cause, ev->dropped);
 		return 0;
 	case RS_FIN:
 		r->n_fin++;
@@ -217,11 +218,26 @@ struct step {
 	enum rs_gap_cause cause; /* FLUSH */
 };
 
-#define S(seq, str, fl) {SEG, (seq), (str), (size_t)-1, 0, (fl), 0}
-#define ST(seq, str, wire, fl) {SEG, (seq), (str), (size_t)-1, (wire), (fl), 0}
-#define A(ack) {ACK, (ack), NULL, 0, 0, 0, 0}
-#define FL(c) {FLUSH, 0, NULL, 0, 0, 0, (c)}
-#define END {FLUSH, 0, NULL, 0, 0, 0xff, 0}
+#define S(seq, str, fl)                                                                            \
+	{                                                                                          \
+		SEG, (seq), (str), (size_t)-1, 0, (fl), 0                                          \
+	}
+#define ST(seq, str, wire, fl)                                                                     \
+	{                                                                                          \
+		SEG, (seq), (str), (size_t)-1, (wire), (fl), 0                                     \
+	}
+#define A(ack)                                                                                     \
+	{                                                                                          \
+		ACK, (ack), NULL, 0, 0, 0, 0                                                       \
+	}
+#define FL(c)                                                                                      \
+	{                                                                                          \
+		FLUSH, 0, NULL, 0, 0, 0, (c)                                                       \
+	}
+#define END                                                                                        \
+	{                                                                                          \
+		FLUSH, 0, NULL, 0, 0, 0xff, 0                                                      \
+	}
 
 static size_t step_len(const struct step *s)
 {
@@ -229,7 +245,7 @@ static size_t step_len(const struct step *s)
 }
 
 static void feed_seg(struct reasm *ra, struct rec *rc, uint32_t seq, const char *d, size_t len,
-		     size_t wire, uint8_t flags, uint64_t frame)
+                     size_t wire, uint8_t flags, uint64_t frame)
 {
 	uint8_t *g = tu_guarded_copy(d, len);
 	reasm_segment(ra, seq, len ? g : NULL, len, wire, flags, frame, rec_sink, rc);
@@ -244,15 +260,15 @@ static bool is_end(const struct step *s)
 
 /* How a scenario's segments are cut: whole, byte by byte, or one segment split at cut points. */
 struct cutting {
-	int mode;        /* 0 whole, 1 bytes, 2 split one step */
-	unsigned which;  /* mode 2: index of the step to split */
-	size_t cuts[2];  /* mode 2: cut offsets within the captured payload */
+	int mode;       /* 0 whole, 1 bytes, 2 split one step */
+	unsigned which; /* mode 2: index of the step to split */
+	size_t cuts[2]; /* mode 2: cut offsets within the captured payload */
 	unsigned ncuts;
-	bool reverse;    /* mode 2: feed the pieces last first */
+	bool reverse; /* mode 2: feed the pieces last first */
 };
 
 static void feed_pieces(struct reasm *ra, struct rec *rc, const struct step *s, uint64_t frame,
-			const size_t *cuts, unsigned ncuts, bool reverse)
+                        const size_t *cuts, unsigned ncuts, bool reverse)
 {
 	size_t len = step_len(s), wire = s->wire_len ? s->wire_len : len;
 	size_t b[4];
@@ -303,8 +319,9 @@ static void run(const struct step *steps, struct rec *rc, size_t max_buf, const 
 				if (hi == len)
 					fl |= s->flags & (TCPF_FIN | TCPF_PSH);
 				uint32_t dseq = s->seq + ((s->flags & TCPF_SYN) ? 1 : 0);
-				uint32_t seq = (off == 0 && (s->flags & TCPF_SYN)) ? s->seq
-										    : dseq + (uint32_t)off;
+				uint32_t seq = (off == 0 && (s->flags & TCPF_SYN))
+				                   ? s->seq
+				                   : dseq + (uint32_t)off;
 				size_t wire = s->wire_len ? s->wire_len : len;
 				size_t w = hi == len ? wire - off : 1;
 				feed_seg(&ra, rc, seq, s->data + off, 1, w, fl, frame);
@@ -313,7 +330,7 @@ static void run(const struct step *steps, struct rec *rc, size_t max_buf, const 
 			feed_pieces(&ra, rc, s, frame, cut->cuts, cut->ncuts, cut->reverse);
 		} else {
 			feed_seg(&ra, rc, s->seq, s->data, len, s->wire_len ? s->wire_len : len,
-				 s->flags, frame);
+			         s->flags, frame);
 		}
 	}
 	reasm_free(&ra);
@@ -349,7 +366,8 @@ static void replay(const struct step *steps, enum policy pol, size_t max_buf, co
 		size_t len = step_len(&steps[i]);
 		for (size_t a = 1; a < len; a++) {
 			for (int rev = 0; rev < (i == first_seg ? 1 : 2); rev++) {
-				struct cutting c = {.mode = 2, .which = i, .ncuts = 1, .reverse = rev};
+				struct cutting c = {
+				    .mode = 2, .which = i, .ncuts = 1, .reverse = rev};
 				c.cuts[0] = a;
 				rec_init(&rc, pol, 0);
 				run(steps, &rc, max_buf, &c);
@@ -408,7 +426,6 @@ static void test_out_of_order_reverse(void **state)
 	replay(st, CONSUME_NONE, BIG, "");
 }
 
-
 static void test_out_of_order_interleaved(void **state)
 {
 	(void)state;
@@ -432,12 +449,8 @@ static void test_retrans_exact(void **state)
 {
 	(void)state;
 	const struct step st[] = {
-	    S(0, "", TCPF_SYN),
-	    S(1, "HELO a\r\n", TCPF_PSH),
-	    S(1, "HELO a\r\n", TCPF_PSH),
-	    S(9, "NOOP\r\n", TCPF_PSH),
-	    S(1, "HELO a\r\n", TCPF_PSH),
-	    END,
+	    S(0, "", TCPF_SYN),         S(1, "HELO a\r\n", TCPF_PSH), S(1, "HELO a\r\n", TCPF_PSH),
+	    S(9, "NOOP\r\n", TCPF_PSH), S(1, "HELO a\r\n", TCPF_PSH), END,
 	};
 	replay(st, CONSUME_ALL, BIG, "HELO a\r\nNOOP\r\n");
 	struct rec rc;
@@ -460,11 +473,12 @@ static void test_retrans_conflict_delivered(void **state)
 	const struct step st[] = {
 	    S(0, "", TCPF_SYN),
 	    S(1, "RCPT TO:<a@b>\r\n", TCPF_PSH),
-	    S(1, "RCPT TO:<x@y>\r\n", TCPF_PSH), /* same place, other bytes: first wins */
+	    S(1, "RCPT TO:<x@y>\r\n", TCPF_PSH),         /* same place, other bytes: first wins */
 	    S(1, "RCPT TO:<a@b>\r\nDATA\r\n", TCPF_PSH), /* extension, same first part */
 	    S(1, "RCPT TO:<a@c>\r\nDATA\r\n", TCPF_PSH), /* extension, differing */
 	    END,
 	};
+	replay(st, CONSUME_ALL, BIG, "RCPT TO:<a@b>\r\nDATA\r\n");
 	struct cutting whole = {0};
 	for (int pol = 0; pol < 3; pol++) {
 		struct rec rc;
@@ -547,13 +561,11 @@ static void test_overlap_buffered_conflict(void **state)
 {
 	(void)state;
 	const struct step st[] = {
-	    S(0, "", TCPF_SYN),
-	    S(11, "KLMNO", 0),       /* 10-15 */
-	    S(21, "UVWXY", 0),       /* 20-25 */
+	    S(0, "", TCPF_SYN),       S(11, "KLMNO", 0), /* 10-15 */
+	    S(21, "UVWXY", 0),                           /* 20-25 */
 	    S(9, "ij_lmnopqrstu", 0), /* 8-21: differs at 11 (inside KLMNO), fills 15-20 */
-	    S(1, "abcdefgh", 0),     /* 0-8 */
-	    S(26, "Z\n", TCPF_FIN),
-	    END,
+	    S(1, "abcdefgh", 0),      /* 0-8 */
+	    S(26, "Z\n", TCPF_FIN),   END,
 	};
 	replay(st, CONSUME_ALL, BIG, "abcdefghijKLMNOpqrstUVWXYZ\n[FIN 27]");
 	struct cutting whole = {0};
@@ -588,7 +600,7 @@ static void test_wrap(void **state)
 	    S(0xFFFFFFF1u, "0123456789", 0),   /* 0-10: 0xFFFFFFF1..0xFFFFFFFA */
 	    S(0x00000005u, "klmnopqrst", 0),   /* 20-30 (seq 5 = offset 20) */
 	    S(0xFFFFFFFBu, "abcdefghij", 0),   /* 10-20, crosses zero */
-	    S(0x0000000Fu, "uvw\n", TCPF_FIN),  /* 30-34 */
+	    S(0x0000000Fu, "uvw\n", TCPF_FIN), /* 30-34 */
 	    A(0x00000014u),                    /* ack of FIN: no gap */
 	    END,
 	};
@@ -606,8 +618,8 @@ static void test_offsets_past_4g(void **state)
 	    S(0xFFFFFF00u, "", TCPF_SYN),
 	    S(d, "abc\n", 0),
 	    A(d + 1 * step),
-	    S(d + 2 * step, "ooo\n", 0), /* out of order beyond the next hole */
-	    A(d + 2 * step + 2),         /* inside it: gap then the segment */
+	    S(d + 2 * step, "ooo\n", 0),   /* out of order beyond the next hole */
+	    A(d + 2 * step + 2),           /* inside it: gap then the segment */
 	    A(d + 2 * step + 0x50000000u), /* more than 1 GiB ahead: ignored */
 	    A(d + 3 * step),
 	    A(d + 4 * step),
@@ -620,11 +632,11 @@ static void test_offsets_past_4g(void **state)
 	char expect[512];
 	unsigned long long s1 = step, s2 = 2ull * step, s6 = 6ull * step;
 	snprintf(expect, sizeof(expect),
-		 "abc\n[GAP 4+%llu c1 d0][GAP %llu+%llu c1 d0]ooo\n[GAP %llu+%llu c1 d0]"
-		 "[GAP %llu+%llu c1 d0][GAP %llu+%llu c1 d0][GAP %llu+%llu c1 d0]after 4G\n"
-		 "[FIN %llu]",
-		 s1 - 4, s1, s1, s2 + 4, s1 - 4, 3ull * step, s1, 4ull * step, s1, 5ull * step, s1,
-		 s6 + 9);
+	         "abc\n[GAP 4+%llu c1 d0][GAP %llu+%llu c1 d0]ooo\n[GAP %llu+%llu c1 d0]"
+	         "[GAP %llu+%llu c1 d0][GAP %llu+%llu c1 d0][GAP %llu+%llu c1 d0]after 4G\n"
+	         "[FIN %llu]",
+	         s1 - 4, s1, s1, s2 + 4, s1 - 4, 3ull * step, s1, 4ull * step, s1, 5ull * step, s1,
+	         s6 + 9);
 	replay(st, CONSUME_ALL, BIG, expect);
 	struct cutting whole = {0};
 	struct rec rc;
@@ -644,7 +656,7 @@ static void test_gap_by_ack(void **state)
 	/* hole 4-12, buffered 12-16 and 20-24 (hole 16-20) */
 	const struct step st[] = {
 	    S(0, "", TCPF_SYN),
-	    S(1, "ab\ncd", 0),  /* 0-5, pending "cd" for the line consumer */
+	    S(1, "ab\ncd", 0), /* 0-5, pending "cd" for the line consumer */
 	    S(13, "mno\n", 0), /* 12-16 */
 	    S(21, "uvw\n", 0), /* 20-24 */
 	    A(9),              /* hole 5-12 lies partly below: gap 5-8 only */
@@ -652,7 +664,7 @@ static void test_gap_by_ack(void **state)
 	    A(20),             /* ack stops at the hole's end: gap 16-19 */
 	    A(23),             /* gap 19-20 then 20-24 */
 	    S(25, "z\n", TCPF_FIN),
-	    A(28),             /* ack of the FIN */
+	    A(28), /* ack of the FIN */
 	    END,
 	};
 	replay(st, CONSUME_ALL, BIG,
@@ -665,30 +677,24 @@ static void test_gap_at_flush(void **state)
 {
 	(void)state;
 	const struct step st[] = {
-	    S(0, "", TCPF_SYN),
-	    S(1, "one\n", 0),
+	    S(0, "", TCPF_SYN),     S(1, "one\n", 0),
 	    S(9, "three\n", 0), /* hole 4-8 */
 	    S(19, "five", 0),   /* hole 14-18 */
-	    FL(RS_GAP_CAPTURE_END),
-	    END,
+	    FL(RS_GAP_CAPTURE_END), END,
 	};
-	replay(st, CONSUME_ALL, BIG,
-	       "one\n[GAP 4+4 c4 d0]three\n[GAP 14+4 c4 d0]five");
-	replay(st, CONSUME_LINE, BIG,
-	       "one\n[GAP 4+4 c4 d0]three\n[GAP 14+4 c4 d0]");
+	replay(st, CONSUME_ALL, BIG, "one\n[GAP 4+4 c4 d0]three\n[GAP 14+4 c4 d0]five");
+	replay(st, CONSUME_LINE, BIG, "one\n[GAP 4+4 c4 d0]three\n[GAP 14+4 c4 d0]");
 }
 
 static void test_fin_after_filled_hole(void **state)
 {
 	(void)state;
 	const struct step st[] = {
-	    S(0, "", TCPF_SYN),
-	    S(1, "QUIT", 0),
+	    S(0, "", TCPF_SYN),     S(1, "QUIT", 0),
 	    S(7, "", TCPF_FIN),     /* FIN at 6 while 4-6 is missing */
 	    S(7, "", TCPF_FIN),     /* duplicate FIN */
 	    S(5, "\r\n", TCPF_PSH), /* fills: then FIN */
-	    S(7, "", TCPF_FIN),
-	    END,
+	    S(7, "", TCPF_FIN),     END,
 	};
 	replay(st, CONSUME_ALL, BIG, "QUIT\r\n[FIN 6]");
 	struct cutting whole = {0};
@@ -703,11 +709,9 @@ static void test_fin_with_hole_then_flush(void **state)
 {
 	(void)state;
 	const struct step st[] = {
-	    S(0, "", TCPF_SYN),
-	    S(1, "QUIT", 0),
+	    S(0, "", TCPF_SYN),      S(1, "QUIT", 0),
 	    S(9, "bye\n", TCPF_FIN), /* 8-12, FIN at 12; hole 4-8 */
-	    FL(RS_GAP_CAPTURE_END),
-	    END,
+	    FL(RS_GAP_CAPTURE_END),  END,
 	};
 	replay(st, CONSUME_ALL, BIG, "QUIT[GAP 4+4 c4 d0]bye\n[FIN 12]");
 	replay(st, CONSUME_LINE, BIG, "[GAP 4+4 c4 d4]bye\n[FIN 12]");
@@ -725,7 +729,7 @@ static void test_rst_flush(void **state)
 	const struct step st[] = {
 	    S(0, "", TCPF_SYN),
 	    S(1, "MAIL FROM:<a>\r\nRCPT", 0), /* "RCPT" stays unconsumed for the line consumer */
-	    S(25, "<b>\r\nDATA\r\n", 0),       /* 24-35 after a hole 19-24 */
+	    S(25, "<b>\r\nDATA\r\n", 0),      /* 24-35 after a hole 19-24 */
 	    FL(RS_GAP_CLOSED),
 	    S(20, " TO:<", 0), /* late: already gapped, a retransmission */
 	    END,
@@ -734,7 +738,10 @@ static void test_rst_flush(void **state)
 	replay(st, CONSUME_LINE, BIG, "MAIL FROM:<a>\r\n[GAP 19+5 c3 d4]<b>\r\nDATA\r\n");
 	/* unconsumed bytes at the end are presented once more, then discarded */
 	const struct step st2[] = {
-	    S(0, "", TCPF_SYN), S(1, "partial line", TCPF_PSH), FL(RS_GAP_CLOSED), END,
+	    S(0, "", TCPF_SYN),
+	    S(1, "partial line", TCPF_PSH),
+	    FL(RS_GAP_CLOSED),
+	    END,
 	};
 	struct cutting whole = {0};
 	struct rec rc;
@@ -754,14 +761,8 @@ static void test_zero_length(void **state)
 {
 	(void)state;
 	const struct step st[] = {
-	    S(500, "", 0),
-	    A(12345),
-	    S(1000, "abc", 0),
-	    S(1003, "", 0),
-	    S(999, "", 0),
-	    S(2000, "", 0),
-	    S(1003, "def", 0),
-	    END,
+	    S(500, "", 0), A(12345),       S(1000, "abc", 0), S(1003, "", 0),
+	    S(999, "", 0), S(2000, "", 0), S(1003, "def", 0), END,
 	};
 	replay(st, CONSUME_ALL, BIG, "abcdef");
 	struct cutting whole = {0};
@@ -780,10 +781,10 @@ static void test_truncated(void **state)
 	(void)state;
 	const struct step st[] = {
 	    S(0, "", TCPF_SYN),
-	    ST(1, "abcd", 10, 0),      /* 0-4 captured, 4-10 cut */
-	    ST(21, "uvwx", 8, 0),      /* 20-24 captured, 24-28 cut, buffered */
-	    ST(11, "klmn", 10, 0),     /* 10-14 captured, 14-20 cut: then 20-24, then 24-28 */
-	    S(29, "end\n", TCPF_FIN),  /* 28-32 */
+	    ST(1, "abcd", 10, 0),     /* 0-4 captured, 4-10 cut */
+	    ST(21, "uvwx", 8, 0),     /* 20-24 captured, 24-28 cut, buffered */
+	    ST(11, "klmn", 10, 0),    /* 10-14 captured, 14-20 cut: then 20-24, then 24-28 */
+	    S(29, "end\n", TCPF_FIN), /* 28-32 */
 	    END,
 	};
 	replay(st, CONSUME_ALL, BIG,
@@ -803,7 +804,7 @@ static void test_mid_stream(void **state)
 	    S(5000, "250 OK\r\n", 0),
 	    S(4990, "0123456789250 OK\r\n", 0), /* starts before offset 0 */
 	    S(5008, "354 go\r\n", 0),
-	    S(4000, "old", 0),                  /* wholly before the start */
+	    S(4000, "old", 0), /* wholly before the start */
 	    A(5016),
 	    END,
 	};
@@ -814,8 +815,8 @@ static void test_mid_stream(void **state)
 	struct reasm ra;
 	reasm_init(&ra, BIG);
 	for (unsigned i = 0; i < 4; i++)
-		feed_seg(&ra, &rc, st[i].seq, st[i].data, strlen(st[i].data), strlen(st[i].data),
-			 0, i + 1);
+		feed_seg(&ra, &rc, st[i].seq, st[i].data, strlen(st[i].data), strlen(st[i].data), 0,
+		         i + 1);
 	assert_int_equal(ra.ignored, 13);
 	assert_int_equal(rc.n_retrans, 1);
 	assert_int_equal(rc.rt[0].off, 0);
@@ -826,7 +827,10 @@ static void test_mid_stream(void **state)
 	(void)whole;
 	/* a mid-stream start that is itself out of order: later bytes before it are lost */
 	const struct step st2[] = {
-	    S(7000, "second\n", 0), S(6993, "first\n ", 0), S(7007, "third\n", 0), END,
+	    S(7000, "second\n", 0),
+	    S(6993, "first\n ", 0),
+	    S(7007, "third\n", 0),
+	    END,
 	};
 	replay(st2, CONSUME_ALL, BIG, "second\nthird\n");
 }
@@ -854,14 +858,15 @@ static void test_psh_seg_frame(void **state)
 		rec_init(&rc, (enum policy)pol, 0);
 		reasm_init(&ra, BIG);
 		feed_seg(&ra, &rc, 10, NULL, 0, 0, TCPF_SYN, 1);
-		feed_seg(&ra, &rc, 11, "aa", 2, 2, TCPF_PSH, 2); /* 0-2 */
-		feed_seg(&ra, &rc, 15, "cc", 2, 2, 0, 3);        /* 4-6 */
-		feed_seg(&ra, &rc, 17, "dd", 2, 2, TCPF_PSH, 4); /* 6-8 */
-		feed_seg(&ra, &rc, 13, "bb", 2, 2, 0, 5);        /* 2-4: fills */
-		feed_seg(&ra, &rc, 21, "ff", 2, 2, TCPF_FIN, 6); /* 10-12 */
+		feed_seg(&ra, &rc, 11, "aa", 2, 2, TCPF_PSH, 2);  /* 0-2 */
+		feed_seg(&ra, &rc, 15, "cc", 2, 2, 0, 3);         /* 4-6 */
+		feed_seg(&ra, &rc, 17, "dd", 2, 2, TCPF_PSH, 4);  /* 6-8 */
+		feed_seg(&ra, &rc, 13, "bb", 2, 2, 0, 5);         /* 2-4: fills */
+		feed_seg(&ra, &rc, 21, "ff", 2, 2, TCPF_FIN, 6);  /* 10-12 */
 		feed_seg(&ra, &rc, 19, "eeX", 3, 3, TCPF_PSH, 7); /* 8-11: piece 8-10 joins 10-12 */
 		assert_int_equal(rc.n_dl, 5);
-		const uint64_t end[] = {2, 4, 6, 8, 12}, sf[] = {2, 5, 3, 4, 6}, fr[] = {2, 5, 5, 5, 7};
+		const uint64_t end[] = {2, 4, 6, 8, 12}, sf[] = {2, 5, 3, 4, 6},
+		               fr[] = {2, 5, 5, 5, 7};
 		const bool psh[] = {true, false, false, true, false};
 		for (unsigned i = 0; i < 5; i++) {
 			assert_int_equal(rc.dl[i].end, end[i]);
@@ -917,35 +922,32 @@ static void test_cap_evicts_furthest(void **state)
 {
 	(void)state;
 	const struct step st[] = {
-	    S(0, "", TCPF_SYN),
-	    S(41, "4444444444", 0), /* 40-50 */
-	    S(51, "5555555555", 0),
-	    S(61, "6666666666", 0),
-	    S(71, "7777777777", 0),
-	    S(81, "8888888888", 0), /* 80-90: 50 octets buffered = cap */
-	    S(21, "2222222222", 0), /* 20-30: evicts 80-90 */
-	    FL(RS_GAP_CAPTURE_END),
-	    END,
+	    S(0, "", TCPF_SYN),     S(41, "4444444444", 0), /* 40-50 */
+	    S(51, "5555555555", 0), S(61, "6666666666", 0),
+	    S(71, "7777777777", 0), S(81, "8888888888", 0), /* 80-90: 50 octets buffered = cap */
+	    S(21, "2222222222", 0),                         /* 20-30: evicts 80-90 */
+	    FL(RS_GAP_CAPTURE_END), END,
 	};
 	struct cutting whole = {0};
 	struct rec rc;
 	rec_init(&rc, CONSUME_ALL, 0);
 	run(st, &rc, 50, &whole);
 	assert_string_equal(rc.out.p, "[GAP 0+20 c4 d0]2222222222[GAP 30+10 c4 d0]"
-				      "4444444444555555555566666666667777777777[GAP 80+10 c5 d0]");
+	                              "4444444444555555555566666666667777777777[GAP 80+10 c5 d0]");
 	assert_int_equal(rc.n_gap, 3);
 	rec_free(&rc);
 	/* the evicted range, when acknowledged, is a memcap gap */
 	const struct step st2[] = {
-	    S(0, "", TCPF_SYN),      S(41, "4444444444", 0), S(51, "5555555555", 0),
-	    S(61, "6666666666", 0),  S(71, "7777777777", 0), S(81, "8888888888", 0),
-	    S(21, "2222222222", 0),  A(101),                  S(91, "9999999999", 0),
-	    END,
+	    S(0, "", TCPF_SYN),     S(41, "4444444444", 0),
+	    S(51, "5555555555", 0), S(61, "6666666666", 0),
+	    S(71, "7777777777", 0), S(81, "8888888888", 0),
+	    S(21, "2222222222", 0), A(101),
+	    S(91, "9999999999", 0), END,
 	};
 	rec_init(&rc, CONSUME_ALL, 0);
 	run(st2, &rc, 50, &whole);
 	assert_string_equal(rc.out.p, "[GAP 0+20 c1 d0]2222222222[GAP 30+10 c1 d0]"
-				      "4444444444555555555566666666667777777777[GAP 80+20 c5 d0]");
+	                              "4444444444555555555566666666667777777777[GAP 80+20 c5 d0]");
 	assert_int_equal(rc.n_retrans, 1);
 	rec_free(&rc);
 }
@@ -1001,12 +1003,8 @@ static void test_consume_k(void **state)
 {
 	(void)state;
 	const struct step st[] = {
-	    S(0, "", TCPF_SYN),
-	    S(11, "klmnopqrst", 0),
-	    S(1, "abcdefghij", TCPF_PSH),
-	    S(21, "uvwxyz", TCPF_FIN),
-	    FL(RS_GAP_CAPTURE_END),
-	    END,
+	    S(0, "", TCPF_SYN),        S(11, "klmnopqrst", 0), S(1, "abcdefghij", TCPF_PSH),
+	    S(21, "uvwxyz", TCPF_FIN), FL(RS_GAP_CAPTURE_END), END,
 	};
 	for (size_t k = 1; k < 30; k++) {
 		struct cutting whole = {0};
@@ -1045,8 +1043,17 @@ static void test_ack_ignored(void **state)
 {
 	(void)state;
 	const struct step st[] = {
-	    A(5), S(100, "", TCPF_SYN), A(101), S(101, "ab", 0), A(90), A(102),
-	    A(101 + 0x40000010u), A(101 + 0x80000000u), A(101 + 0xC0000000u), S(103, "cd", 0), END,
+	    A(5),
+	    S(100, "", TCPF_SYN),
+	    A(101),
+	    S(101, "ab", 0),
+	    A(90),
+	    A(102),
+	    A(101 + 0x40000010u),
+	    A(101 + 0x80000000u),
+	    A(101 + 0xC0000000u),
+	    S(103, "cd", 0),
+	    END,
 	};
 	replay(st, CONSUME_ALL, BIG, "abcd");
 }
@@ -1081,8 +1088,8 @@ static void test_keepalive(void **state)
 {
 	(void)state;
 	const struct step st[] = {
-	    S(0, "", TCPF_SYN), S(1, "250 OK\r\n", 0), S(8, "\0", 0), {SEG, 8, "\0", 1, 0, 0, 0},
-	    S(9, "221 bye\r\n", 0), END,
+	    S(0, "", TCPF_SYN),         S(1, "250 OK\r\n", 0),  S(8, "\0", 0),
+	    {SEG, 8, "\0", 1, 0, 0, 0}, S(9, "221 bye\r\n", 0), END,
 	};
 	struct cutting whole = {0};
 	struct rec rc;
@@ -1177,7 +1184,8 @@ static void test_random_streams(void **state)
 		}
 		/* shuffle all but a few: mostly reordered nearby, sometimes anywhere */
 		for (unsigned i = ns; i > 1; i--) {
-			unsigned j = (iter % 3 == 0) ? rnd() % i : (i - 1) - rnd() % (i < 4 ? i : 4);
+			unsigned j =
+			    (iter % 3 == 0) ? rnd() % i : (i - 1) - rnd() % (i < 4 ? i : 4);
 			struct rseg t = segs[i - 1];
 			segs[i - 1] = segs[j];
 			segs[j] = t;
@@ -1190,8 +1198,9 @@ static void test_random_streams(void **state)
 		reasm_init(&ra, 1 << 20);
 		feed_seg(&ra, &rc, isn, NULL, 0, 0, TCPF_SYN, 1);
 		for (unsigned i = 0; i < ns; i++) {
-			feed_seg(&ra, &rc, isn + 1 + segs[i].off, (const char *)stream + segs[i].off,
-				 segs[i].len, segs[i].len, segs[i].flags, 2 + i);
+			feed_seg(&ra, &rc, isn + 1 + segs[i].off,
+			         (const char *)stream + segs[i].off, segs[i].len, segs[i].len,
+			         segs[i].flags, 2 + i);
 			if (rnd() % 8 == 0)
 				reasm_ack(&ra, isn + 1 + (uint32_t)ra.next, 2 + i, rec_sink, &rc);
 		}
@@ -1254,12 +1263,12 @@ static void test_random_lossy(void **state)
 			if (what == 1)
 				len = rnd() % (len + 1); /* snaplen */
 			uint8_t fl = (i == ns - 1 || segs[i].off + segs[i].len == n) ? TCPF_FIN : 0;
-			feed_seg(&ra, &rc, isn + 1 + segs[i].off, (const char *)stream + segs[i].off,
-				 len, wire, fl, 2 + i);
+			feed_seg(&ra, &rc, isn + 1 + segs[i].off,
+			         (const char *)stream + segs[i].off, len, wire, fl, 2 + i);
 			assert_true(reasm_buffered(&ra) <= cap);
 			if (rnd() % 6 == 0)
-				reasm_ack(&ra, isn + 1 + segs[i].off + (uint32_t)(rnd() % 200), 2 + i,
-					  rec_sink, &rc);
+				reasm_ack(&ra, isn + 1 + segs[i].off + (uint32_t)(rnd() % 200),
+				          2 + i, rec_sink, &rc);
 		}
 		reasm_flush(&ra, RS_GAP_CAPTURE_END, 9999, rec_sink, &rc);
 		assert_int_equal(reasm_buffered(&ra), 0);
@@ -1301,7 +1310,8 @@ static void test_random_model(void **state)
 			segs[ns++] = (struct rseg){(uint32_t)a, (uint32_t)l, 0};
 		}
 		for (unsigned i = ns; i > 1; i--) {
-			unsigned j = (iter % 4 == 0) ? rnd() % i : (i - 1) - rnd() % (i < 5 ? i : 5);
+			unsigned j =
+			    (iter % 4 == 0) ? rnd() % i : (i - 1) - rnd() % (i < 5 ? i : 5);
 			struct rseg t = segs[i - 1];
 			segs[i - 1] = segs[j];
 			segs[j] = t;
@@ -1323,8 +1333,9 @@ static void test_random_model(void **state)
 				continue; /* lost */
 			if (what == 1)
 				len = rnd() % (len + 1); /* cut by snaplen */
-			feed_seg(&ra, &rc, isn + 1 + segs[i].off, (const char *)stream + segs[i].off,
-				 len, segs[i].len, segs[i].flags, 2 + i);
+			feed_seg(&ra, &rc, isn + 1 + segs[i].off,
+			         (const char *)stream + segs[i].off, len, segs[i].len,
+			         segs[i].flags, 2 + i);
 			if (segs[i].off + segs[i].len > known)
 				known = segs[i].off + segs[i].len;
 			fin_fed |= (segs[i].flags & TCPF_FIN) != 0;
@@ -1338,7 +1349,7 @@ static void test_random_model(void **state)
 			}
 		}
 		reasm_flush(&ra, (rnd() & 1) ? RS_GAP_CLOSED : RS_GAP_CAPTURE_END, 9999, rec_sink,
-			    &rc);
+		            &rc);
 		assert_int_equal(ra.next, known);
 		assert_int_equal(rc.held_off + rc.held.len, known);
 		assert_int_equal(rc.n_fin, fin_fed ? 1 : 0);
