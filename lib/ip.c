@@ -150,7 +150,9 @@ static enum dec_status ip_v6(const uint8_t *p, size_t caplen, size_t wirelen, st
 			return DEC_NOT_TCP; /* a chain this long is not decoded */
 		if (end - off < 2)
 			return DEC_MALFORMED;
-		if (capend - off < 2)
+		/* off may lie past capend: the previous header's length was checked against
+		 * the packet, not against the capture. */
+		if (off > capend || capend - off < 2)
 			return DEC_TRUNCATED;
 		uint8_t next = p[off];
 		uint8_t hlen = p[off + 1];
