@@ -1017,6 +1017,10 @@ static void test_tcp_options_odd(void **state)
 		{ { 4, 2, 3, 1, 7, 0, 0, 0 }, 8, false, false, true, 0, 0 },
 		/* Length running past the header: stop. */
 		{ { 1, 1, 3, 3, 9, 2, 9, 5 }, 8, false, true, false, 0, 9 },
+		/* MSS / window scale whose length is right but runs past the header (into the
+		 * payload, or the guard page when the capture ends with the header). */
+		{ { 1, 1, 1, 1, 1, 2, 4, 5 }, 8, false, false, false, 0, 0 },
+		{ { 4, 2, 1, 1, 1, 1, 3, 3 }, 8, false, false, true, 0, 0 },
 		/* Kind in the last octet with no room for its length. */
 		{ { 1, 1, 1, 1, 1, 1, 1, 2 }, 8, false, false, false, 0, 0 },
 		/* MSS with the wrong length is skipped, the next option still read. */
