@@ -439,8 +439,10 @@ static void test_ethernet_not_ip(void **state)
 	f.b[15] = 0x42;
 	f.b[16] = 0x03;
 	assert_int_equal(dec(MTA_LINKTYPE_ETHERNET, &f, &p), DEC_NOT_IP);
-	/* Even a length value that equals 0x0800 - 0x0200 stays a length. */
+	/* The largest 802.3 length (1500), and a value between lengths and types. */
 	fr_eth(&f, &ip, 0x05DC, NULL, 0, true);
+	assert_int_equal(dec(MTA_LINKTYPE_ETHERNET, &f, &p), DEC_NOT_IP);
+	fr_eth(&f, &ip, 0x05FF, NULL, 0, true);
 	assert_int_equal(dec(MTA_LINKTYPE_ETHERNET, &f, &p), DEC_NOT_IP);
 }
 
@@ -467,6 +469,21 @@ static void test_sll(void **state)
 
 	fr_sll(&f, &ip, 0x0806);
 	assert_int_equal(dec(MTA_LINKTYPE_LINUX_SLL, &f, &p), DEC_NOT_IP);
+
+	/* libpcap on Linux puts a stripped VLAN tag back after the cooked header. */
+	struct seg tagged;
+	memset(&tagged, 0, sizeof(tagged));
+	be16(tagged.b, 42);
+	be16(tagged.b + 2, 0x86DD);
+	memcpy(tagged.b + 4, ip.b, ip.len);
+	tagged.len = ip.len + 4;
+	tagged.hdr = ip.hdr + 4;
+	fr_sll(&f, &tagged, 0x8100);
+	check_all_caplens(MTA_LINKTYPE_LINUX_SLL, &f, &p);
+	assert_tcp_basics(&p, 6);
+	fr_sll2(&f, &tagged, 0x8100);
+	check_all_caplens(MTA_LINKTYPE_LINUX_SLL2, &f, &p);
+	assert_tcp_basics(&p, 6);
 	/* The same IPv6 packet with the protocol in SLL2's place is not IP for SLL. */
 	fr_sll2(&f, &ip, 0x86DD);
 	assert_int_not_equal(dec(MTA_LINKTYPE_LINUX_SLL, &f, &p), DEC_OK);
