@@ -63,10 +63,14 @@ static enum dec_status ip_v4(const uint8_t *p, size_t caplen, size_t wirelen, st
 	memcpy(out->src, src, 4);
 	memcpy(out->dst, dst, 4);
 
+	/* A capture taken on the sending host before TCP segmentation offload carries one large
+	 * segment whose total length the stack left 0 for the NIC to fill in; the frame length
+	 * is all there is (Wireshark does the same).  Such frames are common in mail servers'
+	 * own captures, so they are decoded rather than dropped. */
+	if (tot == 0)
+		tot = wirelen;
 	/* Bytes after the total length are link padding (Ethernet minimum frame) and ignored; a
-	 * total length shorter than the header or longer than the frame on the wire is a lie.
-	 * (Captures made with TCP segmentation offload can show 0 here; they are reported as
-	 * malformed rather than guessed at.) */
+	 * total length shorter than the header or longer than the frame on the wire is a lie. */
 	if (tot < hlen || tot > wirelen)
 		return DEC_MALFORMED;
 	if ((frag & IPV4_MF) || (frag & IPV4_OFFMASK))

@@ -1,5 +1,6 @@
-/* link.c — link-layer framing: Ethernet II with IEEE 802.1Q/802.1ad tags, Linux cooked (SLL,
- * SLL2), raw IP, BSD NULL/LOOP (libpcap LINKTYPE_ registry, tcpdump.org/linktypes.html) */
+/* link.c — link-layer framing: Ethernet II with IEEE 802.1Q/802.1ad tags and PPPoE sessions
+ * (RFC 2516), Linux cooked (SLL, SLL2), raw IP, BSD NULL/LOOP (libpcap LINKTYPE_ registry,
+ * tcpdump.org/linktypes.html) */
 #include "decode.h"
 
 #include <mtadiag/engine.h>
@@ -11,6 +12,7 @@
 #define ETHERTYPE_8021Q  0x8100
 #define ETHERTYPE_8021AD 0x88A8
 #define ETHERTYPE_QINQ   0x9100 /* pre-standard stacked-tag type still sent by some switches */
+#define ETHERTYPE_PPPOE_SESSION 0x8864
 /* Type/length values below this are an IEEE 802.3 length (LLC/SNAP follows), not a type. */
 #define ETHERTYPE_MIN    0x0600
 
@@ -21,6 +23,12 @@
 #define SLL2_HDR_LEN 20
 #define SLL2_PROTO   0
 #define NULL_HDR_LEN 4
+/* PPPoE session header (version/type, code, session id, length) plus the PPP protocol field. */
+#define PPPOE_HDR_LEN   6
+#define PPPOE_VER_TYPE  0x11
+#define PPPOE_CODE_SESS 0x00
+#define PPP_IPV4        0x0021
+#define PPP_IPV6        0x0057
 
 /* Address family values in BSD NULL/LOOP headers.  IPv6 differs between systems: 24 on
  * NetBSD/OpenBSD/BSD/OS, 28 on FreeBSD/DragonFly, 30 on macOS, 10 on Linux. */
@@ -50,9 +58,33 @@ static bool link_is_vlan_type(uint16_t t)
 	return t == ETHERTYPE_8021Q || t == ETHERTYPE_8021AD || t == ETHERTYPE_QINQ;
 }
 
+/* PPPoE session stage (RFC 2516 §4): map the PPP protocol (RFC 1661 §2; RFC 2516 §7 forbids
+ * protocol-field compression) to an ethertype.  Discovery frames and PPP control protocols
+ * (LCP, IPCP, ...) are not IP.  The PPPoE length is not needed: the IP length bounds the
+ * packet as it does over Ethernet. */
+static uint16_t link_pppoe(struct rd *r, enum dec_status *st)
+{
+	if (rd_left(r) < PPPOE_HDR_LEN + 2) {
+		*st = DEC_TRUNCATED;
+		return 0;
+	}
+	uint8_t vt = rd_u8(r);
+	uint8_t code = rd_u8(r);
+	rd_skip(r, 4); /* session id, length */
+	uint16_t proto = rd_be16(r);
+	*st = DEC_NOT_IP;
+	if (vt != PPPOE_VER_TYPE || code != PPPOE_CODE_SESS)
+		return 0;
+	if (proto == PPP_IPV4)
+		return ETHERTYPE_IPV4;
+	if (proto == PPP_IPV6)
+		return ETHERTYPE_IPV6;
+	return 0;
+}
+
 /* r is positioned just after a type field whose value is type.  Skip any number of VLAN tags
  * (each 2 octets TCI + 2 octets inner type); the loop ends because every pass consumes four
- * captured octets.  Then map the final type to IPv4/IPv6. */
+ * captured octets.  Then map the final type to IPv4/IPv6, looking into a PPPoE session. */
 static enum dec_status link_finish_type(struct rd *r, uint16_t type, uint16_t *ethertype,
 					size_t *l3off)
 {
@@ -61,6 +93,12 @@ static enum dec_status link_finish_type(struct rd *r, uint16_t type, uint16_t *e
 			return DEC_TRUNCATED;
 		rd_skip(r, 2); /* PCP, DEI, VID */
 		type = rd_be16(r);
+	}
+	if (type == ETHERTYPE_PPPOE_SESSION) {
+		enum dec_status st;
+		type = link_pppoe(r, &st);
+		if (!type)
+			return st;
 	}
 	if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
 		return DEC_NOT_IP;

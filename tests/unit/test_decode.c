@@ -203,6 +203,20 @@ static void fr_raw(struct seg *f, const struct seg *l3)
 	fr_link(f, NULL, 0, l3);
 }
 
+/* A PPPoE session header (RFC 2516) and PPP protocol field in front of l3. */
+static void mk_pppoe(struct seg *s, const struct seg *l3, uint16_t ppp_proto)
+{
+	memset(s, 0, sizeof(*s));
+	s->b[0] = 0x11;
+	s->b[1] = 0x00;
+	be16(s->b + 2, 0x1a2b);
+	be16(s->b + 4, (unsigned)(l3->len + 2));
+	be16(s->b + 6, ppp_proto);
+	memcpy(s->b + 8, l3->b, l3->len);
+	s->len = l3->len + 8;
+	s->hdr = l3->hdr + 8;
+}
+
 /* Ready-made packets: IPv4 and IPv6 around a plain TCP segment with paylen payload octets. */
 static void pkt_v4(struct seg *ip, size_t paylen)
 {
@@ -446,6 +460,57 @@ static void test_ethernet_not_ip(void **state)
 	assert_int_equal(dec(MTA_LINKTYPE_ETHERNET, &f, &p), DEC_NOT_IP);
 }
 
+static void test_pppoe(void **state)
+{
+	(void)state;
+	static const uint16_t q[] = { 0x8100 };
+	struct seg ip, ppp, f;
+	struct pkt p;
+	size_t l3off;
+	uint16_t et;
+
+	pkt_v4(&ip, 25);
+	mk_pppoe(&ppp, &ip, 0x0021);
+	fr_eth(&f, &ppp, 0x8864, NULL, 0, true);
+	assert_int_equal(link_parse(MTA_LINKTYPE_ETHERNET, f.b, f.len, &et, &l3off), DEC_OK);
+	assert_int_equal(l3off, 22);
+	assert_int_equal(et, 0x0800);
+	check_all_caplens(MTA_LINKTYPE_ETHERNET, &f, &p);
+	assert_tcp_basics(&p, 4);
+	assert_int_equal(p.payload_wire, 25);
+	fr_eth(&f, &ppp, 0x8864, q, 1, true);
+	check_all_caplens(MTA_LINKTYPE_ETHERNET, &f, &p);
+	assert_tcp_basics(&p, 4);
+
+	pkt_v6(&ip, 3);
+	mk_pppoe(&ppp, &ip, 0x0057);
+	fr_eth(&f, &ppp, 0x8864, NULL, 0, true);
+	check_all_caplens(MTA_LINKTYPE_ETHERNET, &f, &p);
+	assert_tcp_basics(&p, 6);
+	fr_sll(&f, &ppp, 0x8864);
+	check_all_caplens(MTA_LINKTYPE_LINUX_SLL, &f, &p);
+	assert_tcp_basics(&p, 6);
+
+	/* PPP control protocols, the discovery stage, a PPPoE code or version other than a
+	 * session's: not IP. */
+	mk_pppoe(&ppp, &ip, 0xC021); /* LCP */
+	fr_eth(&f, &ppp, 0x8864, NULL, 0, true);
+	assert_int_equal(dec(MTA_LINKTYPE_ETHERNET, &f, &p), DEC_NOT_IP);
+	mk_pppoe(&ppp, &ip, 0x8021); /* IPCP */
+	fr_eth(&f, &ppp, 0x8864, NULL, 0, true);
+	assert_int_equal(dec(MTA_LINKTYPE_ETHERNET, &f, &p), DEC_NOT_IP);
+	mk_pppoe(&ppp, &ip, 0x0057);
+	fr_eth(&f, &ppp, 0x8863, NULL, 0, true);
+	assert_int_equal(dec(MTA_LINKTYPE_ETHERNET, &f, &p), DEC_NOT_IP);
+	ppp.b[1] = 0x09; /* PADI */
+	fr_eth(&f, &ppp, 0x8864, NULL, 0, true);
+	assert_int_equal(dec(MTA_LINKTYPE_ETHERNET, &f, &p), DEC_NOT_IP);
+	ppp.b[1] = 0x00;
+	ppp.b[0] = 0x21;
+	fr_eth(&f, &ppp, 0x8864, NULL, 0, true);
+	assert_int_equal(dec(MTA_LINKTYPE_ETHERNET, &f, &p), DEC_NOT_IP);
+}
+
 static void test_sll(void **state)
 {
 	(void)state;
@@ -664,6 +729,33 @@ static void test_ipv4_options(void **state)
 	assert_int_equal(f.hdr, 60 + 20);
 }
 
+/* Captured on the sender before segmentation offload: total length 0, the frame is the
+ * packet. */
+static void test_ipv4_tso(void **state)
+{
+	(void)state;
+	struct seg t, ip, f;
+	struct pkt p;
+
+	mk_plain_tcp(&t, 1400);
+	mk_ipv4(&ip, &t, NULL, 0, 6, 0x4000);
+	be16(ip.b + 2, 0);
+	fr_eth(&f, &ip, 0x0800, NULL, 0, true);
+	check_all_caplens(MTA_LINKTYPE_ETHERNET, &f, &p);
+	assert_tcp_basics(&p, 4);
+	assert_int_equal(p.payload_wire, 1400);
+	/* The wire length decides even when the capture is short. */
+	assert_int_equal(decode_guarded(MTA_LINKTYPE_ETHERNET, f.b, 100, f.len + 10, &p, NULL),
+			 DEC_OK);
+	assert_int_equal(p.payload_len, 100 - 54);
+	assert_int_equal(p.payload_wire, 1410);
+	/* Total length 0 with options: the header still has to fit. */
+	ip.b[0] = 0x4F;
+	fr_raw(&f, &ip);
+	f.len = 59;
+	assert_int_equal(dec(MTA_LINKTYPE_RAW, &f, &p), DEC_MALFORMED);
+}
+
 static void test_ipv4_fragments(void **state)
 {
 	(void)state;
@@ -742,7 +834,7 @@ static void test_ipv4_malformed(void **state)
 	be16(ip.b + 2, 19);
 	fr_raw(&f, &ip);
 	assert_int_equal(dec(MTA_LINKTYPE_RAW, &f, &p), DEC_MALFORMED);
-	be16(ip.b + 2, 0); /* as some offloading NICs leave it */
+	be16(ip.b + 2, 1);
 	fr_raw(&f, &ip);
 	assert_int_equal(dec(MTA_LINKTYPE_RAW, &f, &p), DEC_MALFORMED);
 	/* Header (IHL 15) longer than the whole packet. */
@@ -1291,6 +1383,10 @@ static void test_mutated_prefixes(void **state)
 	lt[nb++] = MTA_LINKTYPE_ETHERNET;
 	fr_null(&base[nb], &ip, 2, false);
 	lt[nb++] = MTA_LINKTYPE_NULL;
+	struct seg ppp;
+	mk_pppoe(&ppp, &ip, 0x0021);
+	fr_eth(&base[nb], &ppp, 0x8864, NULL, 0, true);
+	lt[nb++] = MTA_LINKTYPE_ETHERNET;
 	size_t n = put_ext(ext, 51, 0);
 	n += put_ah(ext + n, 60, 4);
 	n += put_ext(ext + n, 6, 0);
@@ -1346,6 +1442,7 @@ int main(void)
 		cmocka_unit_test(test_ethernet_padding),
 		cmocka_unit_test(test_vlan_tags),
 		cmocka_unit_test(test_ethernet_not_ip),
+		cmocka_unit_test(test_pppoe),
 		cmocka_unit_test(test_sll),
 		cmocka_unit_test(test_sll2),
 		cmocka_unit_test(test_raw),
@@ -1353,6 +1450,7 @@ int main(void)
 		cmocka_unit_test(test_null_loop),
 		cmocka_unit_test(test_unsupported_link),
 		cmocka_unit_test(test_ipv4_options),
+		cmocka_unit_test(test_ipv4_tso),
 		cmocka_unit_test(test_ipv4_fragments),
 		cmocka_unit_test(test_ipv4_not_tcp),
 		cmocka_unit_test(test_ipv4_malformed),
