@@ -176,10 +176,10 @@ static void reasm_gap(struct reasm *r, enum rs_gap_cause cause, uint64_t gap_len
 /* Drop the oldest k unconsumed bytes (the consumer is not consuming and the cap is reached). */
 static void reasm_drop_pend(struct reasm *r, size_t k, uint64_t frame, rs_sink_fn sink, void *ctx)
 {
-	if (k == 0)
-		return;
 	if (k > r->pend_len)
 		k = r->pend_len;
+	if (k == 0)
+		return;
 	memmove(r->pend, r->pend + k, r->pend_len - k);
 	r->pend_len -= k;
 	struct rs_event ev = {.type = RS_GAP,
@@ -395,6 +395,8 @@ static size_t reasm_covered(const struct reasm *r, const struct reasm_in *in, bo
 {
 	size_t cov = 0;
 	uint64_t lo = in->off, hi = in->off + in->len;
+	if (in->len == 0)
+		return 0;
 	for (const struct rs_seg *s = r->ooo; s && s->off < hi; s = s->next) {
 		uint64_t se = s->off + s->len;
 		if (se <= lo)
@@ -486,7 +488,8 @@ static void reasm_place(struct reasm *r, struct reasm_in *in, size_t rt_len, uin
 				if (adv >= in->wire_end - in->off)
 					break;
 				size_t cut = adv < in->len ? (size_t)adv : in->len;
-				in->data += cut;
+				if (cut)
+					in->data += cut;
 				in->len -= cut;
 				in->off = r->next;
 			}
@@ -592,7 +595,8 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, size_t le
 			return;
 		}
 		size_t cut = skip < len ? (size_t)skip : len;
-		data += cut;
+		if (cut)
+			data += cut;
 		len -= cut;
 		wire_len -= (size_t)skip;
 		r->ignored += skip;
@@ -628,7 +632,8 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, size_t le
 			reasm_check_fin(r, frame, sink, ctx);
 			return;
 		}
-		in.data += cres;
+		if (cres)
+			in.data += cres;
 		in.len -= cres;
 		in.off = r->next;
 	}
