@@ -18,7 +18,9 @@
  *    buffered out-of-order bytes, the unconsumed bytes in r->pend, or r->hist (hashes of the last
  *    8 delivered segments; a remembered segment lying wholly inside the re-sent range is hashed
  *    and compared).
- *    A one-octet segment ending exactly at r->next is taken as a keep-alive probe and ignored.
+ *    A one-octet segment ending exactly at r->next is taken as a keep-alive probe and ignored;
+ *    so is, before the stream has started, a one-octet segment ending at the peer's last ACK
+ *    (a capture that starts on an idle connection often sees a probe first).
  *  - Holes end only by data, by an acknowledgement beyond them (RS_GAP_ACKED), by snaplen
  *    truncation (RS_GAP_TRUNCATED), by reasm_flush (its cause) or by the memory cap.
  *  - ACK: the peer holds every octet below the acknowledged offset A, so each hole below A is a
@@ -570,6 +572,9 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, size_t le
 	if (!r->started) {
 		if (wire_len == 0 && !(flags & TCPF_FIN))
 			return; /* a pure ACK tells nothing about where the stream starts */
+		if (wire_len == 1 && !(flags & TCPF_FIN) && r->pre_ack_valid &&
+		    (uint32_t)(seq + 1) == r->pre_ack)
+			return; /* keep-alive probe before any data: not where the stream starts */
 		r->started = true;
 		r->base = seq;
 		r->next = 0;
@@ -643,8 +648,12 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, size_t le
 
 void reasm_ack(struct reasm *r, uint32_t ack, uint64_t frame, rs_sink_fn sink, void *ctx)
 {
-	if (!r->started)
+	if (!r->started) {
+		/* remembered only to recognise a keep-alive probe as the first segment seen */
+		r->pre_ack_valid = true;
+		r->pre_ack = ack;
 		return;
+	}
 	int64_t a = reasm_off_of(r, ack);
 	if (a <= (int64_t)r->next || (uint64_t)a - r->next > REASM_ACK_MAX_AHEAD)
 		return;

@@ -327,7 +327,9 @@ static void run(const struct step *steps, struct rec *rc, size_t max_buf, const 
 				feed_seg(&ra, rc, seq, s->data + off, 1, w, fl, frame);
 			}
 		} else if (cut->mode == 2 && cut->which == i) {
-			feed_pieces(&ra, rc, s, frame, cut->cuts, cut->ncuts, cut->reverse);
+			/* last piece first would move the start of a stream not yet started */
+			feed_pieces(&ra, rc, s, frame, cut->cuts, cut->ncuts,
+			            cut->reverse && ra.started);
 		} else {
 			feed_seg(&ra, rc, s->seq, s->data, len, s->wire_len ? s->wire_len : len,
 			         s->flags, frame);
@@ -354,18 +356,12 @@ static void replay(const struct step *steps, enum policy pol, size_t max_buf, co
 	assert_string_equal(rc.out.p, base.out.p);
 	rec_free(&rc);
 
-	/* Feeding the pieces of the first segment last first would move the stream start (no SYN
-	 * yet, or the SYN arriving after its own payload), so that one is split in order only. */
-	unsigned first_seg = 0;
-	while (steps[first_seg].kind != SEG ||
-	       (!(steps[first_seg].flags & TCPF_SYN) && step_len(&steps[first_seg]) == 0))
-		first_seg++;
 	for (unsigned i = 0; !is_end(&steps[i]); i++) {
 		if (steps[i].kind != SEG)
 			continue;
 		size_t len = step_len(&steps[i]);
 		for (size_t a = 1; a < len; a++) {
-			for (int rev = 0; rev < (i == first_seg ? 1 : 2); rev++) {
+			for (int rev = 0; rev < 2; rev++) {
 				struct cutting c = {
 				    .mode = 2, .which = i, .ncuts = 1, .reverse = rev};
 				c.cuts[0] = a;
@@ -377,7 +373,7 @@ static void replay(const struct step *steps, enum policy pol, size_t max_buf, co
 			if (len > 40)
 				continue;
 			for (size_t b = a + 1; b < len; b++) {
-				for (int rev = 0; rev < (i == first_seg ? 1 : 2); rev++) {
+				for (int rev = 0; rev < 2; rev++) {
 					struct cutting c = {
 					    .mode = 2, .which = i, .ncuts = 2, .reverse = rev};
 					c.cuts[0] = a;
@@ -1097,6 +1093,24 @@ static void test_keepalive(void **state)
 	run(st, &rc, BIG, &whole);
 	assert_string_equal(rc.out.p, "250 OK\r\n221 bye\r\n");
 	assert_int_equal(rc.n_retrans, 0);
+	rec_free(&rc);
+	/* capture starting on an idle connection: the peer's ACK, then a probe, then data */
+	const struct step st2[] = {
+	    A(5001),
+	    {SEG, 5000, "\0", 1, 0, 0, 0},
+	    S(5001, "DATA\r\n", 0),
+	    END,
+	};
+	replay(st2, CONSUME_ALL, BIG, "DATA\r\n");
+	/* without the ACK, the first octet seen starts the stream */
+	const struct step st3[] = {
+	    {SEG, 5000, "\0", 1, 0, 0, 0},
+	    S(5001, "DATA\r\n", 0),
+	    END,
+	};
+	rec_init(&rc, CONSUME_ALL, 0);
+	run(st3, &rc, BIG, &whole);
+	assert_int_equal(rc.out.len, 7);
 	rec_free(&rc);
 }
 
