@@ -198,9 +198,15 @@ static void report_on_follow(void *user, const struct mta_conn_id *conn, uint64_
 	char buf[4096];
 	size_t k = 0;
 
-	(void)conn;
 	if (!r->follow)
 		return;
+	/* Name the connection's roles whenever the dump switches connection, so a reader can
+	 * tell which address sent c2s bytes. */
+	if (!r->follow_any || r->follow_last != first_frame)
+		fprintf(r->follow, "%llu conn %s %s\n", (unsigned long long)first_frame,
+			conn ? conn->client : "?", conn ? conn->server : "?");
+	r->follow_any = true;
+	r->follow_last = first_frame;
 	fprintf(r->follow, "%llu %s %llu ", (unsigned long long)first_frame,
 		dir == MTA_C2S ? "c2s" : "s2c", (unsigned long long)offset);
 	if (!data || len == 0) {

@@ -17,6 +17,8 @@ struct report {
 	bool multi;                 /* several files: "file" key / header per file */
 	struct expect_set *expect;  /* regression mode: findings go here, nothing is printed */
 	FILE *follow;               /* --follow-dump, or NULL */
+	uint64_t follow_last;       /* connection (first frame) of the last follow line */
+	bool follow_any;
 
 	const char *file;           /* the file being analysed */
 	uint64_t by_sev[4];         /* findings reported so far, all files, by severity */
