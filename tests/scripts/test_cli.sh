@@ -207,6 +207,46 @@ else
 	fail "undecoded link type: rc=$rc $(cat "$T/err")"
 fi
 
+# ---- never a crash: mutated captures -----------------------------------------------------
+# Deterministic byte flips and cuts of the generated capture (pcap and pcapng): whatever the
+# damage, the exit status is 0, 1 or 2, a 2 comes with exactly one stderr line, and no
+# sanitizer report appears (sanitizer builds exit 1 on an error, so the text is checked).
+if [ -f "$T/rst.pcap" ]; then
+	mkdir -p "$T/mut"
+	bases=("$T/rst.pcap")
+	[ -f "$T/rst.pcapng" ] && bases+=("$T/rst.pcapng")
+	$PY - "$T/mut" "${bases[@]}" <<'EOF'
+import os, random, sys
+out, bases = sys.argv[1], sys.argv[2:]
+r = random.Random(1006)
+for b in bases:
+    data = open(b, "rb").read()
+    ext = os.path.splitext(b)[1]
+    for i in range(60):
+        d = bytearray(data)
+        for _ in range(r.randrange(1, 9)):
+            pos = r.randrange(len(d))
+            d[pos] = r.choice([0, 0xff, d[pos] ^ (1 << r.randrange(8)), r.randrange(256)])
+        if r.random() < 0.3:
+            d = d[:r.randrange(len(d))]
+        open(os.path.join(out, "m%02d%s" % (i, ext)), "wb").write(bytes(d))
+EOF
+	bad=0
+	nm=0
+	for m in "$T"/mut/*; do
+		nm=$((nm + 1))
+		"$MTADIAG" -r "$m" --json >"$T/m.out" 2>"$T/m.err"
+		mrc=$?
+		if grep -qE 'Sanitizer|runtime error|Segmentation|Aborted' "$T/m.err" ||
+			[ "$mrc" -gt 2 ] || { [ "$mrc" = 2 ] && [ "$(nlines "$T/m.err")" != 1 ]; }; then
+			bad=$((bad + 1))
+			fail "mutated capture $(basename "$m"): rc=$mrc $(head -c 300 "$T/m.err")"
+			cp "$m" "/tmp/mtadiag-crash-$(basename "$m")" 2>/dev/null
+		fi
+	done
+	[ "$bad" = 0 ] && ok "$nm mutated captures: exit 0/1/2, no crash, no sanitizer report"
+fi
+
 # ---- determinism over every capture we have ------------------------------------------------
 caps=()
 [ -d "$MTA_SRC/pcaps" ] && while IFS= read -r -d '' f; do caps+=("$f"); done < <(find "$MTA_SRC/pcaps" -type f \( -name '*.pcap' -o -name '*.pcapng' \) -print0 | sort -z)
@@ -223,7 +263,8 @@ for f in "${caps[@]}"; do
 	"$MTADIAG" -r "$f" --json >"$T/a.json" 2>"$T/a.err"
 	ra=$?
 	"$MTADIAG" -r "$f" --json >"$T/b.json" 2>/dev/null
-	if [ "$ra" = 2 ] || ! cmp -s "$T/a.json" "$T/b.json" || ! $PY "$TOOLS/jsonl.py" check "$T/a.json" >/dev/null; then
+	if [ "$ra" = 2 ] || ! cmp -s "$T/a.json" "$T/b.json" || ! $PY "$TOOLS/jsonl.py" check "$T/a.json" >/dev/null ||
+		grep -qE 'Sanitizer|runtime error' "$T/a.err"; then
 		fail "deterministic JSON: $f (rc=$ra $(head -c 200 "$T/a.err"))"
 		nd=$((nd + 1))
 	fi

@@ -141,7 +141,7 @@ def mtadiag_dump(mtadiag, cap, dump):
     """first frame -> {"client", "server", "c2s": items, "s2c": items, "errors": [...]}."""
     p = subprocess.run([mtadiag, "-r", cap, "--follow-dump", dump, "-q"],
                        capture_output=True)
-    if p.returncode not in (0, 1):
+    if p.returncode not in (0, 1) or b"Sanitizer" in p.stderr or b"runtime error" in p.stderr:
         raise RuntimeError("mtadiag exit %d: %s" % (p.returncode, p.stderr.decode()[:300]))
     conns = {}
     with open(dump) as f:
