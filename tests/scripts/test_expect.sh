@@ -192,5 +192,43 @@ run -r "$T/rst.pcap" --expect "$T/no-such.expect"
 [ "$rc" = 2 ] && grep -q "no-such\.expect: No such file" "$T/err" && ok "missing expect file: exit 2" ||
 	fail "missing expect file: rc=$rc"
 
+# ---- mutated expect files: never a crash ----------------------------------------------------
+# Deterministic mutations of a valid expect line (byte flips, cuts, insertions of JSON
+# punctuation and escapes): the status is 0, 1 or 2, a 2 comes with one stderr line, and no
+# sanitizer report appears.
+mkdir -p "$T/mut"
+$PY - "$T/mut" <<'EOF'
+import os, random, sys
+r = random.Random(8327)
+base = ('{"code":"smtpdiag.rst","frame":11,"severity":"warning","time":1700000000.11,'
+        '"conn":{"client":"192.0.2.10:40000","server":"198.51.100.25:25"},"dir":"c2s",'
+        '"message":"caf\\u00e9 \\ud83d\\ude00 \\"q\\"","detail":{"a":[1,2.5e3,-0,true,null,{}]}}')
+toks = ['{', '}', '[', ']', ',', ':', '"', '\\', '\\u', '\\ud800', '-', '0', '1e', '.',
+        'tru', 'null', ' ', '\n', '\x00', '\xff', '\xc3', '\\"', '\\ude00']
+for i in range(200):
+    b = bytearray(base.encode())
+    for _ in range(r.randrange(1, 5)):
+        op = r.randrange(3)
+        pos = r.randrange(len(b))
+        if op == 0:
+            b[pos] = r.randrange(256)
+        elif op == 1:
+            b[pos:pos] = r.choice(toks).encode("latin-1")
+        else:
+            del b[pos:pos + r.randrange(1, 6)]
+    open(os.path.join(sys.argv[1], "m%03d.expect" % i), "wb").write(bytes(b) + b"\n")
+EOF
+bad=0
+for m in "$T"/mut/*.expect; do
+	"$MTADIAG" -r "$T/rst.pcap" --expect "$m" >"$T/m.out" 2>"$T/m.err"
+	mrc=$?
+	if grep -qE 'Sanitizer|runtime error' "$T/m.err" || [ "$mrc" -gt 2 ] ||
+		{ [ "$mrc" = 2 ] && [ "$(wc -l <"$T/m.err" | tr -d ' ')" != 1 ]; }; then
+		bad=$((bad + 1))
+		fail "mutated expect $(basename "$m"): rc=$mrc $(head -c 300 "$T/m.err")"
+	fi
+done
+[ "$bad" = 0 ] && ok "200 mutated expect files: exit 0/1/2, no crash, no sanitizer report"
+
 echo "# $passes passed, $fails failed"
 [ "$fails" = 0 ]
