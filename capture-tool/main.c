@@ -92,7 +92,9 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 analysed, nothing at or above --fail-on, no --expect difference;\n"
 	"1 findings at or above --fail-on, or an --expect difference; 2 usage error or unusable\n"
-	"input (one line on standard error says which and why).\n";
+	"input (one line on standard error says which and why).  A capture cut short is\n"
+	"analysed up to the cut with a warning; a capture corrupt in the middle is reported up\n"
+	"to the damage and gives 2.\n";
 
 enum {
 	OPT_JSON = 256,
@@ -405,9 +407,11 @@ static void warn_link(const struct capture *c)
 		c->name, c->linktype, name ? name : "unknown");
 }
 
-/* Analyse one file.  Returns 0, or EXIT_USAGE when it cannot be used at all. */
+/* Analyse one file.  Returns 0, or EXIT_USAGE when it cannot be used (at all, or beyond
+ * some frame). */
 static int run_file(const struct options *o, struct report *rep, const char *name, bool first)
 {
+	int rc = 0;
 	struct capture c;
 	struct capture_result res;
 	struct mta_hooks hooks;
@@ -430,21 +434,28 @@ static int run_file(const struct options *o, struct report *rep, const char *nam
 	report_file_begin(rep, name, first);
 	capture_run(&c, e, o->count,
 		    c.size > PROGRESS_MIN_SIZE && isatty(STDERR_FILENO) == 1, &res);
-	if (res.stopped) {
-		if (strncmp(res.why, "truncated", 9) == 0)
-			fprintf(stderr, "mtadiag: %s: truncated capture after frame %llu (%s)\n",
-				name, (unsigned long long)res.frames, res.why);
-		else
-			fprintf(stderr,
-				"mtadiag: %s: unreadable after frame %llu (%s); analysed up to "
-				"there\n",
-				name, (unsigned long long)res.frames, res.why);
+	/* A file cut short (a capture still being written, a partial copy) is analysed up to
+	 * the cut: a warning, the normal exit status.  Any other read error means a corrupt
+	 * file: what could be read is reported, and the exit status says the input was bad. */
+	if (res.stopped && strncmp(res.why, "truncated", 9) == 0) {
+		fprintf(stderr, "mtadiag: %s: truncated capture after frame %llu (%s)\n", name,
+			(unsigned long long)res.frames, res.why);
+	} else if (res.stopped && strstr(res.why, "different from the type of the first")) {
+		fprintf(stderr,
+			"mtadiag: %s: cannot read beyond frame %llu: libpcap reads no pcapng file "
+			"whose interfaces have different link types (%s)\n",
+			name, (unsigned long long)res.frames, res.why);
+		rc = EXIT_USAGE;
+	} else if (res.stopped) {
+		fprintf(stderr, "mtadiag: %s: corrupt capture after frame %llu (%s)\n", name,
+			(unsigned long long)res.frames, res.why);
+		rc = EXIT_USAGE;
 	}
 	mta_engine_finish(e);
 	report_file_end(rep, mta_engine_stats(e));
 	mta_engine_free(e);
 	capture_close(&c);
-	return 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -483,8 +494,10 @@ int main(int argc, char **argv)
 			goto out_report;
 		}
 	}
-	for (size_t i = 0; i < o.n_files && rc == 0; i++)
-		rc = run_file(&o, &rep, o.files[i], i == 0);
+	/* A file that turns out corrupt does not stop the others; the status says so. */
+	for (size_t i = 0; i < o.n_files; i++)
+		if (run_file(&o, &rep, o.files[i], i == 0))
+			rc = EXIT_USAGE;
 	if (rc)
 		goto out_report;
 	if (rep.expect) {
