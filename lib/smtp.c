@@ -581,6 +581,19 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 		}
 	}
 
+	if (st->side[MTA_C2S].mode == SM_BODY && st->body_gap) {
+		/* the end-of-data marker fell into a capture gap: the server only replies once
+		 * the body is over, so this is the final reply */
+		st->side[MTA_C2S].mode = SM_LINE;
+		st->body_gap = false;
+		if (st->cur)
+			st->cur->body_done = true;
+		if (code >= 400)
+			smtp_reply_error(st, code, "the end of the message (hidden by a capture gap)",
+					 0, "END_OF_DATA");
+		smtp_final_reply(st, code);
+		return;
+	}
 	if (st->queue_unknown) {
 		/* replies to commands a gap hid: skip queue entries they cannot answer */
 		while (st->q_len && !smtp_consistent(smtp_head(st)->verb, code))
@@ -654,6 +667,8 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 				st->cur->data_sent = st->cur->body_started = true;
 				memset(&st->body, 0, sizeof(st->body));
 				st->side[MTA_C2S].mode = SM_BODY;
+			} else {
+				break; /* the body was sent before the 354: nothing to wait for */
 			}
 			smtp_set_await(st, code, nopsh);
 		} else if (t && !t->body_started) {
@@ -1223,8 +1238,10 @@ static void smtp_fin(struct smtp *st, enum mta_dir dir)
 	char state[160];
 	smtp_state(st, state, sizeof(state));
 	bool in_data = smtp_in_data(st);
-	/* RFC 5321 §3.8: a server may close after sending 421; that is not abrupt */
-	bool exempt = st->quit_221 || (dir == MTA_S2C && st->saw_421);
+	/* Orderly: after 221; a server closing after 421 (RFC 5321 §3.8); a client closing
+	 * after it sent QUIT outside DATA (many clients do not wait for the 221). */
+	bool exempt = st->quit_221 || (dir == MTA_S2C && st->saw_421) ||
+		      (dir == MTA_C2S && st->quit_sent && !smtp_in_data(st));
 	if (first && !exempt) {
 		conn_emit_now(st->c, MTA_F_SMTP_ABRUPT_CLOSE, in_data ? MTA_SEV_ERROR : -1, dir, 0,
 			      NULL,
