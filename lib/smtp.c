@@ -76,6 +76,7 @@ struct smtp_side {
 	uint64_t segs, segs_nopsh, retrans;
 	bool fin;         /* FIN segment seen (on_segment) */
 	uint32_t fin_seq; /* sequence number the FIN occupies */
+	uint64_t fin_frame;
 	bool fin_delivered;
 	bool rst;
 	uint64_t rst_frame;
@@ -690,7 +691,8 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 	case SV_QUIT:
 		if (code == 221) {
 			st->quit_221 = true;
-			if (!st->end_how) {
+			/* a client FIN right after QUIT (before the 221) still ends by QUIT */
+			if (!st->end_how || (strcmp(st->end_how, "fin") == 0 && st->end_by == MTA_C2S)) {
 				st->end_how = "quit";
 				st->end_by = MTA_C2S;
 				st->end_frame = conn_cur_frame(st->c);
@@ -1148,9 +1150,10 @@ static void smtp_gap(struct smtp *st, enum mta_dir dir, const struct rs_event *e
 		 (unsigned long long)ev->gap_len, (unsigned long long)ev->offset, ev->dropped);
 	if (ev->cause == RS_GAP_MEMCAP) {
 		conn_emit_now(st->c, MTA_F_SMTP_MEMCAP, -1, dir, 0, detail,
-			      "The reassembly buffer cap was reached: %llu octets of the %s's stream "
-			      "were dropped %s; analysis continues after the hole",
-			      (unsigned long long)(ev->gap_len + ev->dropped), smtp_who(dir), state);
+			      "The reassembly buffer cap was reached while %llu octets of the %s's "
+			      "stream were missing (%zu buffered octets dropped), %s; analysis "
+			      "continues after the hole",
+			      (unsigned long long)ev->gap_len, smtp_who(dir), ev->dropped, state);
 	} else {
 		const char *cause = ev->cause == RS_GAP_TRUNCATED ? " (cut by the snapshot length)"
 				    : ev->cause == RS_GAP_ACKED   ? " (acknowledged by the peer but never "
@@ -1213,7 +1216,8 @@ static void smtp_message_lost(struct smtp *st, enum mta_dir dir, const char *how
 	jw_obj_end(&w);
 	conn_emit_now(st->c, MTA_F_SMTP_MESSAGE_LOST, -1, dir, 0, b.oom ? NULL : sb_str(&b),
 		      "The message from <%s> to %u recipient%s (%llu body octets%s) was not "
-		      "delivered on this connection: the %s %s before the server's final reply",
+		      "delivered on this connection: the %s %s before the server's final reply "
+		      "to it",
 		      t->from, t->n_rcpt, t->n_rcpt == 1 ? "" : "s",
 		      (unsigned long long)t->body_octets, t->body_done ? ", complete" : " sent so far",
 		      smtp_who(dir), how);
@@ -1305,8 +1309,12 @@ static void smtp_rst(struct smtp *st, const struct seg_info *s)
 	const char *tail = in_data ? "; the message was not acknowledged"
 			   : open  ? "; the mail transaction was not completed"
 				   : "";
+	char closed[80] = "";
+	if (sd->fin)
+		snprintf(closed, sizeof(closed), " (it had already closed the connection: FIN in "
+			 "frame %llu)", (unsigned long long)sd->fin_frame);
 	conn_emit_now(st->c, MTA_F_SMTP_RST, open ? MTA_SEV_ERROR : -1, dir, 0, NULL,
-		      "%s reset the connection (RST) %s%s", smtp_Who(dir), state, tail);
+		      "%s reset the connection (RST)%s %s%s", smtp_Who(dir), closed, state, tail);
 
 	/* the peer's payload sent after this side's FIN, answered by this RST (seed 002) */
 	struct smtp_side *peer = &st->side[!dir];
@@ -1316,10 +1324,13 @@ static void smtp_rst(struct smtp *st, const struct seg_info *s)
 				      peer->after_peer_fin[i], NULL,
 				      "The %s's %u-octet segment (frame %llu) was answered by a RST: "
 				      "the %s had already closed the connection, so the %s's write "
-				      "fails (\"Socket is not connected\")",
+				      "fails (\"Socket is not connected\")%s",
 				      smtp_who(!dir), peer->after_peer_fin_len[i],
 				      (unsigned long long)peer->after_peer_fin[i], smtp_who(dir),
-				      smtp_who(!dir));
+				      smtp_who(!dir),
+				      st->quit_221 ? "; harmless here, the session had ended with "
+						     "QUIT/221"
+						   : "");
 		peer->n_after_peer_fin = 0;
 	}
 	if (in_data && !st->cur->lost)
@@ -1393,6 +1404,7 @@ static void smtp_on_segment(void *vst, const struct seg_info *s)
 
 	if ((s->flags & TCPF_FIN) && !sd->fin) {
 		sd->fin = true;
+		sd->fin_frame = s->frame;
 		sd->fin_seq = s->seq + s->payload_wire + ((s->flags & TCPF_SYN) ? 1u : 0u);
 	}
 	if (rst)
@@ -1442,6 +1454,14 @@ static const enum mta_finding_code smtp_codes[] = {
 	MTA_F_SMTP_RETRANSMISSION, MTA_F_SMTP_ZERO_WINDOW, MTA_F_SMTP_STARTTLS,
 	MTA_F_SMTP_MEMCAP,
 };
+
+static void smtp_code_str(char *buf, size_t cap, int code)
+{
+	if (code)
+		snprintf(buf, cap, "%d", code);
+	else
+		snprintf(buf, cap, "(no reply)");
+}
 
 static void smtp_summary(struct smtp *st)
 {
@@ -1593,9 +1613,13 @@ static void smtp_summary(struct smtp *st)
 		sb_puts(&tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
 	for (unsigned i = 0; i < st->n_txn; i++) {
 		const struct smtp_txn *t = &st->txns[i];
-		sb_printf(&tb, "  transaction %u: MAIL FROM:<%s> %d", i + 1, t->from, t->mail_code);
-		for (unsigned k = 0; k < t->n_rcpt; k++)
-			sb_printf(&tb, "; RCPT TO:<%s> %d", t->rcpt[k].to, t->rcpt[k].code);
+		char code[16];
+		smtp_code_str(code, sizeof(code), t->mail_code);
+		sb_printf(&tb, "  transaction %u: MAIL FROM:<%s> %s", i + 1, t->from, code);
+		for (unsigned k = 0; k < t->n_rcpt; k++) {
+			smtp_code_str(code, sizeof(code), t->rcpt[k].code);
+			sb_printf(&tb, "; RCPT TO:<%s> %s", t->rcpt[k].to, code);
+		}
 		if (t->data_sent || t->body_started)
 			sb_printf(&tb, "; %s %llu octets", t->bdat ? "BDAT" : "DATA",
 				  (unsigned long long)t->body_octets);
