@@ -1,0 +1,165 @@
+/* flow.c — connection table: symmetric seeded hash of the TCP 4-tuple, LRU and closed lists */
+#include "flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int flow_init(struct flow_table *t, size_t max_conns, uint32_t seed)
+{
+	memset(t, 0, sizeof(*t));
+	size_t n = 1024;
+	/* one bucket per expected connection, bounded so a huge cap does not cost memory upfront */
+	while (n < max_conns && n < ((size_t)1 << 22))
+		n <<= 1;
+	t->buckets = calloc(n, sizeof(*t->buckets));
+	if (!t->buckets)
+		return -1;
+	t->nbuckets = n;
+	t->seed = seed;
+	return 0;
+}
+
+void flow_destroy(struct flow_table *t)
+{
+	free(t->buckets);
+	t->buckets = NULL;
+}
+
+static int ep_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
+{
+	int c = memcmp(a, b, 16);
+	if (c)
+		return c;
+	return (int)pa - (int)pb;
+}
+
+void flow_key_make(struct flow_key *k, const struct pkt *p, bool *src_is_a)
+{
+	memset(k, 0, sizeof(*k));
+	k->ipver = p->ipver;
+	if (ep_cmp(p->src, p->sport, p->dst, p->dport) <= 0) {
+		memcpy(k->a, p->src, 16);
+		memcpy(k->b, p->dst, 16);
+		k->pa = p->sport;
+		k->pb = p->dport;
+		*src_is_a = true;
+	} else {
+		memcpy(k->a, p->dst, 16);
+		memcpy(k->b, p->src, 16);
+		k->pa = p->dport;
+		k->pb = p->sport;
+		*src_is_a = false;
+	}
+}
+
+/* murmur3-style mixing over the ordered key; the seed keeps collisions unpredictable to a
+ * sender who shapes traffic, and is fixed in tests for determinism. */
+static uint32_t mix(uint32_t h, uint32_t k)
+{
+	k *= 0xcc9e2d51u;
+	k = (k << 15) | (k >> 17);
+	k *= 0x1b873593u;
+	h ^= k;
+	h = (h << 13) | (h >> 19);
+	return h * 5 + 0xe6546b64u;
+}
+
+uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k)
+{
+	uint32_t h = t->seed ^ k->ipver;
+	size_t n = k->ipver == 6 ? 16 : 4;
+	for (size_t i = 0; i < n; i += 4) {
+		uint32_t w;
+		memcpy(&w, k->a + i, 4);
+		h = mix(h, w);
+		memcpy(&w, k->b + i, 4);
+		h = mix(h, w);
+	}
+	h = mix(h, ((uint32_t)k->pa << 16) | k->pb);
+	h ^= (uint32_t)n;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+static bool key_eq(const struct flow_key *x, const struct flow_key *y)
+{
+	return x->ipver == y->ipver && x->pa == y->pa && x->pb == y->pb &&
+	       memcmp(x->a, y->a, 16) == 0 && memcmp(x->b, y->b, 16) == 0;
+}
+
+struct conn *flow_lookup(struct flow_table *t, const struct flow_key *k, uint32_t h)
+{
+	for (struct conn *c = t->buckets[h & (t->nbuckets - 1)]; c; c = c->hnext)
+		if (c->hash == h && key_eq(&c->key, k))
+			return c;
+	return NULL;
+}
+
+static void list_unlink(struct conn **head, struct conn **tail, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		*tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void list_append(struct conn **head, struct conn **tail, struct conn *c)
+{
+	c->next = NULL;
+	c->prev = *tail;
+	if (*tail)
+		(*tail)->next = c;
+	else
+		*head = c;
+	*tail = c;
+}
+
+void flow_insert(struct flow_table *t, struct conn *c)
+{
+	size_t b = c->hash & (t->nbuckets - 1);
+	c->hnext = t->buckets[b];
+	t->buckets[b] = c;
+	t->count++;
+	list_append(&t->lru_head, &t->lru_tail, c);
+}
+
+void flow_remove(struct flow_table *t, struct conn *c)
+{
+	struct conn **pp = &t->buckets[c->hash & (t->nbuckets - 1)];
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
+	c->hnext = NULL;
+	if (c->closed)
+		list_unlink(&t->closed_head, &t->closed_tail, c);
+	else
+		list_unlink(&t->lru_head, &t->lru_tail, c);
+	t->count--;
+}
+
+void flow_touch(struct flow_table *t, struct conn *c)
+{
+	if (c->closed || t->lru_tail == c)
+		return;
+	list_unlink(&t->lru_head, &t->lru_tail, c);
+	list_append(&t->lru_head, &t->lru_tail, c);
+}
+
+void flow_mark_closed(struct flow_table *t, struct conn *c)
+{
+	if (c->closed)
+		return;
+	list_unlink(&t->lru_head, &t->lru_tail, c);
+	c->closed = true;
+	list_append(&t->closed_head, &t->closed_tail, c);
+}

@@ -1,0 +1,302 @@
+/* sbuf.c — growable string buffer and JSON writer used to render findings and summaries */
+#include "sbuf.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sb_init(struct sbuf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void sb_free(struct sbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+void sb_reset(struct sbuf *b)
+{
+	b->len = 0;
+	b->oom = false;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
+static bool sb_grow(struct sbuf *b, size_t extra)
+{
+	if (b->oom)
+		return false;
+	if (b->cap - b->len > extra)
+		return true;
+	size_t need = b->len + extra + 1;
+	if (need < b->len) { /* overflow */
+		b->oom = true;
+		return false;
+	}
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	char *p = realloc(b->p, cap);
+	if (!p) {
+		b->oom = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (!sb_grow(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void sb_putc(struct sbuf *b, char c)
+{
+	sb_put(b, &c, 1);
+}
+
+void sb_puts(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		sb_put(b, tmp, (size_t)n);
+		return;
+	}
+	if (!sb_grow(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* Length of a valid UTF-8 sequence starting at s (at most n octets), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+void sb_json_str(struct sbuf *b, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	sb_putc(b, '"');
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		if (c == '"' || c == '\\') {
+			sb_putc(b, '\\');
+			sb_putc(b, (char)c);
+			i++;
+		} else if (c == '\n') {
+			sb_puts(b, "\\n");
+			i++;
+		} else if (c == '\r') {
+			sb_puts(b, "\\r");
+			i++;
+		} else if (c == '\t') {
+			sb_puts(b, "\\t");
+			i++;
+		} else if (c < 0x20 || c == 0x7F) {
+			sb_printf(b, "\\u%04x", c);
+			i++;
+		} else {
+			size_t l = utf8_len(s + i, n - i);
+			if (l == 0) {
+				/* not UTF-8: keep the octet visible without breaking JSON */
+				sb_printf(b, "\\u00%02x", c);
+				i++;
+			} else {
+				sb_put(b, (const char *)s + i, l);
+				i += l;
+			}
+		}
+	}
+	sb_putc(b, '"');
+}
+
+void sb_safe(struct sbuf *b, const char *str, size_t n, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t lim = n < max ? n : max;
+	for (size_t i = 0; i < lim; i++) {
+		if (s[i] >= 0x20 && s[i] < 0x7F)
+			sb_putc(b, (char)s[i]);
+		else
+			sb_printf(b, "\\x%02x", s[i]);
+	}
+	if (n > max)
+		sb_puts(b, "...");
+}
+
+char *sb_take(struct sbuf *b)
+{
+	if (b->oom) {
+		sb_free(b);
+		return NULL;
+	}
+	char *p = b->p;
+	if (!p) {
+		p = malloc(1);
+		if (p)
+			p[0] = '\0';
+	}
+	memset(b, 0, sizeof(*b));
+	return p;
+}
+
+const char *sb_str(const struct sbuf *b)
+{
+	return b->p ? b->p : "";
+}
+
+/* ---- JSON writer ---- */
+
+void jw_init(struct jw *w, struct sbuf *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+}
+
+static void jw_prefix(struct jw *w, const char *k)
+{
+	if (w->depth > 0 && w->depth <= JW_MAX_DEPTH) {
+		if (w->need_comma[w->depth - 1])
+			sb_putc(w->b, ',');
+		w->need_comma[w->depth - 1] = true;
+	}
+	if (k) {
+		sb_json_str(w->b, k, strlen(k));
+		sb_putc(w->b, ':');
+	}
+}
+
+static void jw_open(struct jw *w, const char *k, char c)
+{
+	jw_prefix(w, k);
+	sb_putc(w->b, c);
+	if (w->depth < JW_MAX_DEPTH)
+		w->need_comma[w->depth] = false;
+	w->depth++;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	if (w->depth > 0)
+		w->depth--;
+	sb_putc(w->b, c);
+}
+
+void jw_obj(struct jw *w, const char *k) { jw_open(w, k, '{'); }
+void jw_obj_end(struct jw *w) { jw_close(w, '}'); }
+void jw_arr(struct jw *w, const char *k) { jw_open(w, k, '['); }
+void jw_arr_end(struct jw *w) { jw_close(w, ']'); }
+
+void jw_str(struct jw *w, const char *k, const char *v)
+{
+	if (!v) {
+		jw_null(w, k);
+		return;
+	}
+	jw_strn(w, k, v, strlen(v));
+}
+
+void jw_strn(struct jw *w, const char *k, const char *v, size_t n)
+{
+	jw_prefix(w, k);
+	sb_json_str(w->b, v, n);
+}
+
+void jw_u64(struct jw *w, const char *k, uint64_t v)
+{
+	jw_prefix(w, k);
+	sb_printf(w->b, "%" PRIu64, v);
+}
+
+void jw_i64(struct jw *w, const char *k, int64_t v)
+{
+	jw_prefix(w, k);
+	sb_printf(w->b, "%" PRId64, v);
+}
+
+void jw_bool(struct jw *w, const char *k, bool v)
+{
+	jw_prefix(w, k);
+	sb_puts(w->b, v ? "true" : "false");
+}
+
+void jw_null(struct jw *w, const char *k)
+{
+	jw_prefix(w, k);
+	sb_puts(w->b, "null");
+}
+
+void jw_time(struct jw *w, const char *k, int64_t sec, uint32_t usec)
+{
+	jw_prefix(w, k);
+	if (sec < 0 && usec > 0)
+		sb_printf(w->b, "-%" PRId64 ".%06u", -(sec + 1), 1000000u - usec);
+	else
+		sb_printf(w->b, "%" PRId64 ".%06u", sec, usec % 1000000u);
+}
+
+void jw_double(struct jw *w, const char *k, double v, int decimals)
+{
+	jw_prefix(w, k);
+	if (v != v || v > 1e300 || v < -1e300)
+		sb_puts(w->b, "null");
+	else
+		sb_printf(w->b, "%.*f", decimals, v);
+}
+
+void jw_raw(struct jw *w, const char *k, const char *json)
+{
+	jw_prefix(w, k);
+	sb_puts(w->b, json ? json : "null");
+}

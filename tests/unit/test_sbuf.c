@@ -1,0 +1,99 @@
+/* test_sbuf.c — string buffer and JSON writer */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sbuf.h"
+
+static void test_json_escapes(void **state)
+{
+	(void)state;
+	struct sbuf b;
+	sb_init(&b);
+	const char in[] = "a\"b\\c\n\r\t\x01\x7f\xff\xc3\xa9";
+	sb_json_str(&b, in, sizeof(in) - 1);
+	assert_string_equal(sb_str(&b), "\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u007f\\u00ff\xc3\xa9\"");
+	sb_free(&b);
+}
+
+static void test_json_embedded_nul_and_overlong(void **state)
+{
+	(void)state;
+	struct sbuf b;
+	sb_init(&b);
+	const char in[] = { 'x', 0, (char)0xc0, (char)0x80, (char)0xed, (char)0xa0, (char)0x80 };
+	sb_json_str(&b, in, sizeof(in));
+	/* NUL escaped, overlong and surrogate encodings not passed through */
+	assert_string_equal(sb_str(&b), "\"x\\u0000\\u00c0\\u0080\\u00ed\\u00a0\\u0080\"");
+	sb_free(&b);
+}
+
+static void test_writer_commas(void **state)
+{
+	(void)state;
+	struct sbuf b;
+	struct jw w;
+	sb_init(&b);
+	jw_init(&w, &b);
+	jw_obj(&w, NULL);
+	jw_str(&w, "k", "v");
+	jw_arr(&w, "a");
+	jw_u64(&w, NULL, 1);
+	jw_u64(&w, NULL, 2);
+	jw_obj(&w, NULL);
+	jw_bool(&w, "t", true);
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	jw_time(&w, "time", 1254722767, 492060);
+	jw_null(&w, "n");
+	jw_str(&w, "s", NULL);
+	jw_obj_end(&w);
+	assert_string_equal(sb_str(&b), "{\"k\":\"v\",\"a\":[1,2,{\"t\":true}],"
+					"\"time\":1254722767.492060,\"n\":null,\"s\":null}");
+	char *s = sb_take(&b);
+	assert_non_null(s);
+	assert_null(b.p);
+	free(s);
+}
+
+static void test_printf_long(void **state)
+{
+	(void)state;
+	struct sbuf b;
+	sb_init(&b);
+	char big[1000];
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	sb_printf(&b, "<%s>", big);
+	assert_int_equal(b.len, 1001);
+	assert_int_equal(b.p[0], '<');
+	assert_int_equal(b.p[1000], '>');
+	sb_free(&b);
+}
+
+static void test_safe(void **state)
+{
+	(void)state;
+	struct sbuf b;
+	sb_init(&b);
+	sb_safe(&b, "ab\x01\xff" "cdef", 8, 6);
+	assert_string_equal(sb_str(&b), "ab\\x01\\xffcd...");
+	sb_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_escapes),
+		cmocka_unit_test(test_json_embedded_nul_and_overlong),
+		cmocka_unit_test(test_writer_commas),
+		cmocka_unit_test(test_printf_long),
+		cmocka_unit_test(test_safe),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,15 @@
+#!/bin/bash
+# test.sh — build and run the whole test suite twice: a normal build (build/) and an
+# AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${JOBS:-2}
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"
+if [ "${MTA_SKIP_ASAN:-0}" != 1 ]; then
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMTA_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j"$jobs"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --test-dir build-asan --output-on-failure -j"$jobs"
+fi
