@@ -45,7 +45,11 @@ void ses_emit(struct ses_assoc *a, struct ses_out *out, enum mta_finding_code co
 	if (sv == MTA_SEV_ERROR && code != MTA_F_OSI_ABORT_CAUSE) {
 		a->last_error_frame = a->frame;
 		a->last_error_code = code;
-		snprintf(a->last_error_msg, sizeof a->last_error_msg, "%s", f->msg);
+		size_t k = strlen(f->msg);
+		if (k >= sizeof a->last_error_msg)
+			k = sizeof a->last_error_msg - 1;
+		memcpy(a->last_error_msg, f->msg, k);
+		a->last_error_msg[k] = '\0';
 	}
 }
 
@@ -82,12 +86,6 @@ void ses_sm_gap(struct ses_assoc *a)
 
 static bool fu_has(const struct ses_assoc *a, uint16_t bit) { return a->fu_known && (a->fu & bit); }
 static bool fu_lacks(const struct ses_assoc *a, uint16_t bit) { return a->fu_known && !(a->fu & bit); }
-
-static const char *tok_name(int t)
-{
-	static const char *const n[SES_TK_N] = { "data", "synchronize-minor", "major/activity", "release" };
-	return n[t];
-}
 
 static const char *owner_name(int o)
 {
