@@ -302,6 +302,8 @@ static void on_ac(struct ses_assoc *a, int dir, const struct spdu *s, struct ses
 		ses_emit(a, out, MTA_F_OSI_NEGOTIATION_INCONSISTENT, -1, dir, a->cn_frame, NULL,
 			 "ACCEPT from the responder: %s (functional units CN 0x%04x, AC 0x%04x, selected 0x%04x); the association cannot work as negotiated.",
 			 why, a->fu_cn, a->fu_ac, a->fu);
+	if (f & SES_FU_ACTIVITY)
+		set_vact(a, 0); /* no activity until AS/AR */
 	/* Serial baseline without activity management: the AC's ISN (§7.4). */
 	if (!(f & SES_FU_ACTIVITY) && a->has_isn) {
 		baseline(a, a->isn, 0, SES_FRESH_NONE);
@@ -507,7 +509,9 @@ static void on_mip(struct ses_assoc *a, int dir, const struct spdu *s, struct se
 	if (!a->quiet)
 		rts_on_mip(a, dir, s, S, out);
 
-	/* model update */
+	/* model update: after an invalid serial (reported or not) follow what was seen */
+	if (sn->st == SES_SN_OK && R->known && sn->v != R->vm)
+		valid_serial = false;
 	if (sn->st == SES_SN_OK && (!R->known || !valid_serial))
 		mip_resync(a, dir, sn->v);
 	else if (R->known || S->known)
@@ -647,6 +651,8 @@ static void on_major(struct ses_assoc *a, int dir, const struct spdu *s, struct 
 			 "%s from the %s carries serial %u but the %s expects %u (V(M)=%u); a peer that ignores it leaves the transfer hanging.",
 			 nm, ses_side_name(dir), sn->v, ses_side_name(1 - dir), R->vm, R->vm);
 	}
+	if (sn->st == SES_SN_OK && R->known && sn->v != R->vm)
+		bad = true;
 	if (sn->st == SES_SN_OK && (!R->known || bad)) {
 		mip_resync(a, dir, sn->v);
 	} else {
