@@ -967,6 +967,8 @@ void ses_sm_tcp_end(struct ses_assoc *a, int dir, bool rst, struct ses_out *out)
 {
 	if (a->ended || a->ab_seen || a->released || a->rf_seen)
 		return;
+	if (a->aborted && a->abort_frame != a->frame)
+		return; /* a DR or an earlier RST already ended it */
 	if (!(a->cn_seen || a->learning))
 		return;
 	if (!sync_unconfirmed(a))
