@@ -1,0 +1,543 @@
+/* mtap.c — the mtadiag engine as a Wireshark 4.0 postdissector: registration, engine, rendering.
+ *
+ * Analysis happens once, on the first pass, in frame order: every frame's own bytes (the
+ * top-level tvb) are fed to one engine per open capture, and what the engine reports is kept in
+ * file-scoped storage keyed by frame.  Rendering (protocol item, fields, expert infos, tap data)
+ * reads that storage on every pass, so one-pass, two-pass and GUI re-dissection show the same,
+ * except what can only be decided when the capture ends (contract §1.3).
+ *
+ * End of the capture: 4.0 gives a plugin no "end of first pass" event of its own, but every
+ * front end that makes a sequential pass calls the postseq_cleanup routines right after it
+ * (tshark -2 between its passes, Wireshark when a file has been read or a live capture stops),
+ * so the engine is finished there.  As a fallback (a GUI re-scan after a preference change does
+ * not call them) the first frame dissected with PINFO_FD_VISITED set finishes it too.
+ *
+ * Severity: Wireshark takes an expert info's severity from its registration, and a finding can
+ * be reported with another severity than its default (smtpdiag.rst is an error inside a mail
+ * transaction).  Expert names need not be unique — expert_register_field_array does not check
+ * them, and the hf it registers per entry joins the same-name chain of display-filter fields —
+ * so each code is registered once per severity, all with the code as name: the rendered expert
+ * info always carries the finding's severity, and filters on the name match every variant.  The
+ * default-severity entry is registered last so that name look-ups (the Expert Info severity
+ * override table) reach it.
+ */
+#define WS_BUILD_DLL
+#include <wireshark.h>
+#include <epan/packet.h>
+#include <epan/proto.h>
+#include <epan/expert.h>
+#include <epan/prefs.h>
+#include <epan/range.h>
+#include <epan/tap.h>
+#include <wiretap/wtap.h>
+#include <wiretap/pcap-encap.h>
+
+#include <string.h>
+
+#include "mtap.h"
+
+#define MTAP_NSEV 4
+
+static int proto_mtap = -1;
+static int mtap_tap = -1;
+
+static int hf_findings = -1, hf_code = -1, hf_severity = -1, hf_message = -1, hf_related = -1,
+	   hf_client = -1, hf_server = -1, hf_dir = -1, hf_detail = -1, hf_summary = -1,
+	   hf_sum_first = -1, hf_sum_last = -1, hf_sum_line = -1, hf_sum_json = -1;
+static gint ett_mtap = -1, ett_finding = -1, ett_summary = -1;
+
+static expert_field ei_ids[MTA_F_COUNT][MTAP_NSEV];
+
+/* Preferences (read when a capture is opened: a change applies at the next re-dissection). */
+static range_t *pref_ports;
+static guint pref_stall_sec = (guint)(MTA_DEFAULT_STALL_USEC / 1000000u);
+static guint pref_max_conns = MTA_DEFAULT_MAX_CONNS;
+static guint pref_max_buf = MTA_DEFAULT_MAX_BUF_PER_DIR;
+
+/* Per open capture. */
+static struct mta_engine *engine;
+static bool engine_finished;
+static guint32 last_fed;
+static wmem_map_t *frames;  /* frame number -> struct mtap_frame */
+static wmem_map_t *strings; /* interned connection strings */
+
+/* Wireshark encapsulation -> libpcap link type, for the link types the engine decodes. */
+struct encap_map {
+	int wtap_encap;
+	int linktype;
+};
+static struct encap_map encaps[16];
+static size_t n_encaps;
+
+int mtap_tap_id(void)
+{
+	return mtap_tap;
+}
+
+/* ---- expert infos from the catalogue --------------------------------------------------- */
+
+static int mtap_pi_severity(enum mta_severity s)
+{
+	switch (s) {
+	case MTA_SEV_ERROR:
+		return PI_ERROR;
+	case MTA_SEV_WARNING:
+		return PI_WARN;
+	case MTA_SEV_NOTE:
+		return PI_NOTE;
+	case MTA_SEV_CHAT:
+	default:
+		return PI_CHAT;
+	}
+}
+
+/* Expert group: TCP-level events are PI_SEQUENCE, broken encodings PI_MALFORMED, negative
+ * replies PI_RESPONSE_CODE, lost analysis state PI_UNDECODED, the rest protocol rules. */
+static int mtap_pi_group(enum mta_finding_code c)
+{
+	switch (c) {
+	case MTA_F_SMTP_RST:
+	case MTA_F_SMTP_MISSING_PSH:
+	case MTA_F_SMTP_STALL:
+	case MTA_F_SMTP_ABRUPT_CLOSE:
+	case MTA_F_SMTP_DATA_AFTER_CLOSE:
+	case MTA_F_SMTP_MESSAGE_LOST:
+	case MTA_F_SMTP_TCP_GAP:
+	case MTA_F_SMTP_RETRANSMISSION:
+	case MTA_F_SMTP_ZERO_WINDOW:
+	case MTA_F_OSI_TSDU_TRUNCATED:
+	case MTA_F_OSI_COTP_DISCONNECT:
+	case MTA_F_OSI_ABORT_CAUSE:
+	case MTA_F_OSI_ABRUPT_END:
+	case MTA_F_OSI_ABORT:
+	case MTA_F_OSI_TCP_RST:
+		return PI_SEQUENCE;
+	case MTA_F_SMTP_REPLY_ERROR:
+	case MTA_F_OSI_EXCEPTION_REPORT:
+		return PI_RESPONSE_CODE;
+	case MTA_F_SMTP_STARTTLS:
+		return PI_SECURITY;
+	case MTA_F_SMTP_MEMCAP:
+	case MTA_F_OSI_MEMCAP:
+		return PI_UNDECODED;
+	case MTA_F_OSI_TPKT_BAD_HEADER:
+	case MTA_F_OSI_SPDU_OVERRUN:
+	case MTA_F_OSI_SERIAL_MALFORMED:
+		return PI_MALFORMED;
+	default:
+		return PI_PROTOCOL;
+	}
+}
+
+static void mtap_register_experts(void)
+{
+	static ei_register_info ei[MTA_F_COUNT * MTAP_NSEV];
+	int n = 0;
+
+	for (int c = 0; c < MTA_F_COUNT; c++) {
+		for (int s = 0; s < MTAP_NSEV; s++) {
+			ei_ids[c][s].ei = EI_INIT_EI;
+			ei_ids[c][s].hf = EI_INIT_HF;
+		}
+		if (mta_finding_proto((enum mta_finding_code)c) != mtap_desc.proto)
+			continue;
+		enum mta_severity def = mta_finding_default_severity((enum mta_finding_code)c);
+		for (int k = 0; k < MTAP_NSEV; k++) {
+			/* the other severities first, the default one last */
+			enum mta_severity s = (enum mta_severity)((def + 1 + k) % MTAP_NSEV);
+			ei_register_info r = {
+				&ei_ids[c][s],
+				{ mta_finding_code_str((enum mta_finding_code)c),
+				  mtap_pi_group((enum mta_finding_code)c), mtap_pi_severity(s),
+				  mta_finding_description((enum mta_finding_code)c), EXPFILL }
+			};
+			ei[n++] = r;
+		}
+	}
+	expert_register_field_array(expert_register_protocol(proto_mtap), ei, n);
+}
+
+/* ---- link types ------------------------------------------------------------------------ */
+
+static void mtap_build_encap_map(void)
+{
+	/* Canonical link types first: several map to the same encapsulation (12, 14 and 101 are
+	 * all raw IP), and the first one wins. */
+	static const int linktypes[] = {
+		MTA_LINKTYPE_ETHERNET,   MTA_LINKTYPE_LINUX_SLL, MTA_LINKTYPE_LINUX_SLL2,
+		MTA_LINKTYPE_RAW,        MTA_LINKTYPE_IPV4,      MTA_LINKTYPE_IPV6,
+		MTA_LINKTYPE_NULL,       MTA_LINKTYPE_LOOP,      MTA_DLT_RAW_BSD,
+		MTA_DLT_RAW_OPENBSD,
+	};
+	n_encaps = 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(linktypes); i++) {
+		int lt = linktypes[i];
+		if (!mta_linktype_supported(lt))
+			continue;
+		int w = wtap_pcap_encap_to_wtap_encap(lt);
+		if (w < 0 || w == WTAP_ENCAP_UNKNOWN)
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < n_encaps; j++)
+			dup = dup || encaps[j].wtap_encap == w;
+		if (!dup && n_encaps < G_N_ELEMENTS(encaps)) {
+			encaps[n_encaps].wtap_encap = w;
+			encaps[n_encaps].linktype = lt;
+			n_encaps++;
+		}
+	}
+}
+
+static int mtap_linktype(int wtap_encap)
+{
+	for (size_t i = 0; i < n_encaps; i++)
+		if (encaps[i].wtap_encap == wtap_encap)
+			return encaps[i].linktype;
+	return -1; /* the engine counts it as an unsupported link type */
+}
+
+/* ---- storage --------------------------------------------------------------------------- */
+
+static const char *mtap_intern(const char *s)
+{
+	if (!s)
+		return NULL;
+	const char *v = (const char *)wmem_map_lookup(strings, s);
+	if (!v) {
+		char *copy = wmem_strdup(wmem_file_scope(), s);
+		wmem_map_insert(strings, copy, copy);
+		v = copy;
+	}
+	return v;
+}
+
+static struct mtap_frame *mtap_frame_get(uint64_t num)
+{
+	if (num == 0 || num > G_MAXUINT32 || !frames)
+		return NULL;
+	gpointer key = GUINT_TO_POINTER((guint32)num);
+	struct mtap_frame *fr = (struct mtap_frame *)wmem_map_lookup(frames, key);
+	if (!fr) {
+		fr = wmem_new0(wmem_file_scope(), struct mtap_frame);
+		wmem_map_insert(frames, key, fr);
+	}
+	return fr;
+}
+
+static void mtap_on_finding(void *user _U_, const struct mta_finding *f)
+{
+	if (mta_finding_proto(f->code) != mtap_desc.proto)
+		return;
+	struct mtap_frame *fr = mtap_frame_get(f->frame);
+	if (!fr)
+		return;
+	struct mtap_item *it = wmem_new0(wmem_file_scope(), struct mtap_item);
+	it->code = f->code;
+	it->severity = f->severity;
+	it->dir = f->dir;
+	it->related_frame = f->related_frame;
+	it->message = wmem_strdup(wmem_file_scope(), f->message ? f->message : "");
+	it->client = f->conn ? mtap_intern(f->conn->client) : NULL;
+	it->server = f->conn ? mtap_intern(f->conn->server) : NULL;
+	it->detail_json = f->detail_json ? wmem_strdup(wmem_file_scope(), f->detail_json) : NULL;
+	if (fr->items_tail)
+		fr->items_tail->next = it;
+	else
+		fr->items = it;
+	fr->items_tail = it;
+	fr->n_items++;
+}
+
+static void mtap_on_summary(void *user _U_, const struct mta_summary *s)
+{
+	if (s->proto != mtap_desc.proto)
+		return;
+	struct mtap_frame *fr = mtap_frame_get(s->first_frame);
+	if (!fr)
+		return;
+	struct mtap_summary *sm = wmem_new0(wmem_file_scope(), struct mtap_summary);
+	sm->first_frame = s->first_frame;
+	sm->last_frame = s->last_frame;
+	sm->client = s->conn ? mtap_intern(s->conn->client) : NULL;
+	sm->server = s->conn ? mtap_intern(s->conn->server) : NULL;
+	sm->text = s->text ? wmem_strdup(wmem_file_scope(), s->text) : "";
+	sm->json = s->json ? wmem_strdup(wmem_file_scope(), s->json) : NULL;
+	if (fr->summaries_tail)
+		fr->summaries_tail->next = sm;
+	else
+		fr->summaries = sm;
+	fr->summaries_tail = sm;
+}
+
+/* ---- engine life cycle ----------------------------------------------------------------- */
+
+static void mtap_ports_from_range(const range_t *r, uint16_t *ports, size_t *n)
+{
+	*n = 0;
+	for (guint i = 0; r && i < r->nranges; i++)
+		for (guint32 p = r->ranges[i].low; p <= r->ranges[i].high && p <= 65535u; p++) {
+			if (*n == MTA_MAX_PORTS)
+				return; /* the engine keeps at most MTA_MAX_PORTS ports */
+			ports[(*n)++] = (uint16_t)p;
+		}
+}
+
+/* The port set of the other plugin when it is loaded, else its default. */
+static void mtap_peer_ports(uint16_t *ports, size_t *n)
+{
+	module_t *m = prefs_find_module(mtap_desc.peer_filter);
+	if (m && prefs_find_preference(m, "ports")) {
+		mtap_ports_from_range(prefs_get_range_value(mtap_desc.peer_filter, "ports"), ports,
+				      n);
+		return;
+	}
+	(void)mta_parse_port_list(mtap_desc.peer_ports_default, ports, n);
+}
+
+static void mtap_init(void)
+{
+	struct mta_config cfg;
+	struct mta_hooks hooks = { 0 };
+
+	mta_engine_free(engine);
+	mta_config_defaults(&cfg);
+	if (mtap_desc.proto == MTA_PROTO_SMTP) {
+		mtap_ports_from_range(pref_ports, cfg.smtp_ports, &cfg.n_smtp_ports);
+		mtap_peer_ports(cfg.osi_ports, &cfg.n_osi_ports);
+	} else {
+		mtap_ports_from_range(pref_ports, cfg.osi_ports, &cfg.n_osi_ports);
+		mtap_peer_ports(cfg.smtp_ports, &cfg.n_smtp_ports);
+	}
+	if (mtap_desc.has_stall)
+		cfg.stall_usec = (uint64_t)pref_stall_sec * 1000000u;
+	if (pref_max_conns > 0)
+		cfg.max_conns = pref_max_conns;
+	if (pref_max_buf > 0)
+		cfg.max_buf_per_dir = pref_max_buf;
+	hooks.on_finding = mtap_on_finding;
+	hooks.on_summary = mtap_on_summary;
+	frames = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+	strings = wmem_map_new(wmem_file_scope(), g_str_hash, g_str_equal);
+	engine = mta_engine_new(&cfg, &hooks, NULL);
+	engine_finished = false;
+	last_fed = 0;
+}
+
+static void mtap_cleanup(void)
+{
+	mta_engine_free(engine);
+	engine = NULL;
+	frames = NULL; /* file scope, freed by Wireshark */
+	strings = NULL;
+}
+
+static void mtap_finish(void)
+{
+	if (engine && !engine_finished) {
+		engine_finished = true;
+		mta_engine_finish(engine);
+	}
+}
+
+static void mtap_feed(tvbuff_t *tvb, packet_info *pinfo)
+{
+	if (!engine || !pinfo->rec || pinfo->rec->rec_type != REC_TYPE_PACKET)
+		return;
+	/* Frames are fed once each, in order.  A frame seen for the first time after the engine
+	 * was finished (a live capture in the GUI, re-dissected meanwhile) goes on into the same
+	 * engine, whose connections then restart mid-stream. */
+	if (pinfo->num <= last_fed)
+		return;
+	last_fed = pinfo->num;
+	engine_finished = false;
+
+	guint caplen = tvb_captured_length(tvb);
+	struct mta_frame f;
+	f.number = pinfo->num;
+	f.ts.sec = (int64_t)pinfo->abs_ts.secs;
+	f.ts.usec = pinfo->abs_ts.nsecs > 0 ? (uint32_t)(pinfo->abs_ts.nsecs / 1000) : 0;
+	f.linktype = mtap_linktype(pinfo->rec->rec_header.packet_header.pkt_encap);
+	f.data = caplen ? tvb_get_ptr(tvb, 0, (gint)caplen) : NULL;
+	f.caplen = caplen;
+	f.wirelen = tvb_reported_length(tvb);
+	(void)mta_engine_feed(engine, &f);
+}
+
+/* ---- rendering ------------------------------------------------------------------------- */
+
+static void mtap_render_item(proto_tree *pt, tvbuff_t *tvb, packet_info *pinfo,
+			     const struct mtap_item *it)
+{
+	const char *code = mta_finding_code_str(it->code);
+	const char *sev = mta_severity_str(it->severity);
+	proto_item *ci = proto_tree_add_string_format(pt, hf_code, tvb, 0, 0, code, "%s [%s]: %s",
+						      code, sev, it->message);
+	proto_item_set_generated(ci);
+	proto_tree *ft = proto_item_add_subtree(ci, ett_finding);
+	proto_item_set_generated(proto_tree_add_string(ft, hf_severity, tvb, 0, 0, sev));
+	proto_item_set_generated(proto_tree_add_string(ft, hf_message, tvb, 0, 0, it->message));
+	proto_item_set_generated(
+		proto_tree_add_string(ft, hf_dir, tvb, 0, 0, mta_dir_str(it->dir)));
+	if (it->client)
+		proto_item_set_generated(
+			proto_tree_add_string(ft, hf_client, tvb, 0, 0, it->client));
+	if (it->server)
+		proto_item_set_generated(
+			proto_tree_add_string(ft, hf_server, tvb, 0, 0, it->server));
+	if (it->related_frame && it->related_frame <= G_MAXUINT32)
+		proto_item_set_generated(proto_tree_add_uint(ft, hf_related, tvb, 0, 0,
+							     (guint32)it->related_frame));
+	if (it->detail_json)
+		proto_item_set_generated(
+			proto_tree_add_string(ft, hf_detail, tvb, 0, 0, it->detail_json));
+	/* The expert info carries the message; Wireshark cuts expert texts at 239 octets, the
+	 * message field above keeps it whole. */
+	expert_add_info_format(pinfo, ci, &ei_ids[it->code][it->severity], "%s", it->message);
+}
+
+static void mtap_render_summary(proto_tree *pt, tvbuff_t *tvb, const struct mtap_summary *sm)
+{
+	proto_item *si = proto_tree_add_none_format(
+		pt, hf_summary, tvb, 0, 0, "Connection summary: %s -> %s, frames %" PRIu64 "-%" PRIu64,
+		sm->client ? sm->client : "?", sm->server ? sm->server : "?", sm->first_frame,
+		sm->last_frame);
+	proto_item_set_generated(si);
+	proto_tree *st = proto_item_add_subtree(si, ett_summary);
+	if (sm->first_frame <= G_MAXUINT32)
+		proto_item_set_generated(
+			proto_tree_add_uint(st, hf_sum_first, tvb, 0, 0, (guint32)sm->first_frame));
+	if (sm->last_frame <= G_MAXUINT32)
+		proto_item_set_generated(
+			proto_tree_add_uint(st, hf_sum_last, tvb, 0, 0, (guint32)sm->last_frame));
+	const char *p = sm->text;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len > 0) {
+			char *line = g_strndup(p, len);
+			proto_item_set_generated(
+				proto_tree_add_string(st, hf_sum_line, tvb, 0, 0, line));
+			g_free(line);
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	if (sm->json)
+		proto_item_set_generated(proto_tree_add_string(st, hf_sum_json, tvb, 0, 0, sm->json));
+}
+
+static int mtap_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+	if (!PINFO_FD_VISITED(pinfo))
+		mtap_feed(tvb, pinfo);
+	else
+		mtap_finish();
+
+	struct mtap_frame *fr =
+		frames ? (struct mtap_frame *)wmem_map_lookup(frames, GUINT_TO_POINTER(pinfo->num))
+		       : NULL;
+	if (!fr)
+		return 0;
+
+	proto_item *ti = proto_tree_add_item(tree, proto_mtap, tvb, 0, 0, ENC_NA);
+	proto_item_set_generated(ti);
+	if (fr->n_items)
+		proto_item_append_text(ti, ", %u finding%s", fr->n_items,
+				       fr->n_items == 1 ? "" : "s");
+	if (fr->summaries)
+		proto_item_append_text(ti, ", connection summary");
+	proto_tree *pt = proto_item_add_subtree(ti, ett_mtap);
+	proto_item_set_generated(proto_tree_add_uint(pt, hf_findings, tvb, 0, 0, fr->n_items));
+	for (const struct mtap_item *it = fr->items; it; it = it->next)
+		mtap_render_item(pt, tvb, pinfo, it);
+	for (const struct mtap_summary *sm = fr->summaries; sm; sm = sm->next)
+		mtap_render_summary(pt, tvb, sm);
+
+	tap_queue_packet(mtap_tap, pinfo, fr);
+	return tvb_captured_length(tvb);
+}
+
+/* ---- registration ---------------------------------------------------------------------- */
+
+static const char *mtap_abbrev(const char *suffix)
+{
+	return g_strdup_printf("%s.%s", mtap_desc.filter, suffix); /* lives as long as the hf */
+}
+
+void mtap_proto_register(void)
+{
+	static hf_register_info hf[14];
+	static gint *ett[] = { &ett_mtap, &ett_finding, &ett_summary };
+	int n = 0;
+
+#define MTAP_HF(var, label, suffix, type, disp, blurb)                                             \
+	do {                                                                                       \
+		hf_register_info r = { &(var),                                                     \
+				       { label, mtap_abbrev(suffix), type, disp, NULL, 0, blurb,  \
+					 HFILL } };                                                \
+		hf[n++] = r;                                                                       \
+	} while (0)
+	MTAP_HF(hf_findings, "Findings", "findings", FT_UINT32, BASE_DEC,
+		"Number of findings mtadiag reports on this frame");
+	MTAP_HF(hf_code, "Finding", "code", FT_STRING, BASE_NONE,
+		"Finding code (also the expert-info name)");
+	MTAP_HF(hf_severity, "Severity", "severity", FT_STRING, BASE_NONE,
+		"error, warning, note or chat");
+	MTAP_HF(hf_message, "Message", "message", FT_STRING, BASE_NONE,
+		"What the finding means, in full");
+	MTAP_HF(hf_dir, "Direction", "dir", FT_STRING, BASE_NONE,
+		"Who sent the offending unit: c2s or s2c");
+	MTAP_HF(hf_client, "Client", "client", FT_STRING, BASE_NONE,
+		"Connection initiator, ip:port");
+	MTAP_HF(hf_server, "Server", "server", FT_STRING, BASE_NONE, "Connection responder, ip:port");
+	MTAP_HF(hf_related, "Related frame", "related_frame", FT_FRAMENUM, BASE_NONE,
+		"The frame of the cause or effect");
+	MTAP_HF(hf_detail, "Detail", "detail", FT_STRING, BASE_NONE,
+		"Machine-readable specifics (JSON)");
+	MTAP_HF(hf_summary, "Connection summary", "summary", FT_NONE, BASE_NONE,
+		"What mtadiag saw on this connection (shown on its first frame)");
+	MTAP_HF(hf_sum_first, "First frame", "summary.first_frame", FT_FRAMENUM, BASE_NONE, NULL);
+	MTAP_HF(hf_sum_last, "Last frame", "summary.last_frame", FT_FRAMENUM, BASE_NONE, NULL);
+	MTAP_HF(hf_sum_line, "Summary line", "summary.line", FT_STRING, BASE_NONE, NULL);
+	MTAP_HF(hf_sum_json, "Summary (JSON)", "summary.json", FT_STRING, BASE_NONE, NULL);
+#undef MTAP_HF
+
+	proto_mtap = proto_register_protocol(mtap_desc.name, mtap_desc.short_name,
+					     mtap_desc.filter);
+	proto_register_field_array(proto_mtap, hf, n);
+	proto_register_subtree_array(ett, G_N_ELEMENTS(ett));
+	mtap_register_experts();
+
+	module_t *m = prefs_register_protocol(proto_mtap, NULL);
+	range_convert_str(wmem_epan_scope(), &pref_ports, mtap_desc.ports_default, 65535);
+	prefs_register_range_preference(m, "ports", mtap_desc.ports_title,
+					"TCP ports of this protocol (at most 32 are used); "
+					"connections on other ports are still recognised by "
+					"their first bytes",
+					&pref_ports, 65535);
+	if (mtap_desc.has_stall)
+		prefs_register_uint_preference(
+			m, "stall", "Stall threshold (seconds)",
+			"A command or reply unanswered for longer than this is a stall", 10,
+			&pref_stall_sec);
+	prefs_register_uint_preference(m, "max_conns", "Connections tracked at most",
+				       "Connection table cap of the analysis engine", 10,
+				       &pref_max_conns);
+	prefs_register_uint_preference(m, "max_buf", "Bytes buffered per direction at most",
+				       "Reassembly buffer cap per connection direction", 10,
+				       &pref_max_buf);
+	prefs_register_static_text_preference(
+		m, "note", "Changes apply when the capture is dissected again (reload).",
+		"The analysis runs once per capture, in frame order.");
+
+	register_init_routine(mtap_init);
+	register_cleanup_routine(mtap_cleanup);
+	register_postseq_cleanup_routine(mtap_finish);
+	mtap_tap = register_tap(mtap_desc.filter);
+	mtap_build_encap_map();
+}
+
+void mtap_proto_handoff(void)
+{
+	dissector_handle_t h = create_dissector_handle(mtap_dissect, proto_mtap);
+	register_postdissector(h);
+}

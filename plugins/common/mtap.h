@@ -1,0 +1,72 @@
+/* mtap.h — glue shared by the smtpdiag and osidiag Wireshark 4.0 epan plugins.
+ *
+ * Each plugin is one shared object that compiles the files of plugins/common/ in, so every static below
+ * exists once per plugin.  The plugin's own file defines `mtap_desc` (which protocol it shows,
+ * its filter name, its port preference) and the plugin_* symbols the loader looks up; the
+ * common code does the rest: protocol, fields, expert infos generated from findings.def,
+ * preferences, the postdissector that feeds one engine per open capture, and the stats tree.
+ */
+#ifndef MTADIAG_PLUGIN_MTAP_H
+#define MTADIAG_PLUGIN_MTAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mtadiag/engine.h"
+
+struct mtap_desc {
+	const char *filter;        /* protocol filter name and finding prefix: "smtpdiag" */
+	const char *name;          /* long protocol name */
+	const char *short_name;    /* "SMTPDIAG" */
+	const char *stats_name;    /* GUI Statistics menu entry */
+	enum mta_proto proto;      /* the findings and summaries this plugin shows */
+	const char *ports_default; /* this plugin's port set, e.g. "25,587,2525" */
+	const char *ports_title;
+	const char *peer_filter;   /* the other plugin, whose port set the engine also needs */
+	const char *peer_ports_default;
+	bool has_stall;            /* the SMTP stall threshold preference */
+};
+
+/* Defined by each plugin. */
+extern const struct mtap_desc mtap_desc;
+
+/* One finding as stored for its frame (file scope). */
+struct mtap_item {
+	struct mtap_item *next;
+	enum mta_finding_code code;
+	enum mta_severity severity;
+	enum mta_dir dir;
+	uint64_t related_frame;
+	const char *message;
+	const char *client;
+	const char *server;
+	const char *detail_json; /* or NULL */
+};
+
+/* A connection summary, stored on the connection's first frame. */
+struct mtap_summary {
+	struct mtap_summary *next;
+	uint64_t first_frame;
+	uint64_t last_frame;
+	const char *client;
+	const char *server;
+	const char *text;
+	const char *json;
+};
+
+/* Everything shown on one frame; also the tap data of the stats tree. */
+struct mtap_frame {
+	struct mtap_item *items, *items_tail;
+	unsigned n_items;
+	struct mtap_summary *summaries, *summaries_tail;
+};
+
+/* mtap.c */
+void mtap_proto_register(void);
+void mtap_proto_handoff(void);
+int mtap_tap_id(void);
+
+/* mtap_stats.c */
+void mtap_stats_register(void);
+
+#endif
