@@ -291,12 +291,17 @@ for f in "${caps[@]}"; do
 		fail "deterministic JSON: $f (rc=$ra $(head -c 200 "$T/a.err"))"
 		nd=$((nd + 1))
 	fi
+	# Contract conformance of the JSON (keys, types, catalogue codes, frames, stats counts).
+	if ! $PY "$TOOLS/jsonl.py" validate "$MTA_SRC/include/mtadiag/findings.def" "$T/a.json" >"$T/v.out"; then
+		fail "JSON contract: $f: $(head -5 "$T/v.out" | tr '\n' ';')"
+		nd=$((nd + 1))
+	fi
 	# The text report must be stable too.
 	"$MTADIAG" -r "$f" >"$T/a.txt" 2>/dev/null
 	"$MTADIAG" -r "$f" >"$T/b.txt" 2>/dev/null
 	cmp -s "$T/a.txt" "$T/b.txt" || { fail "deterministic text: $f"; nd=$((nd + 1)); }
 done
-[ "$nd" = 0 ] && ok "byte-identical JSON and text on two runs of ${#caps[@]} captures"
+[ "$nd" = 0 ] && ok "byte-identical JSON and text on two runs of ${#caps[@]} captures; JSON keeps the contract"
 
 if [ "${#caps[@]}" -ge 2 ]; then
 	fwd=()
