@@ -113,15 +113,20 @@ else
 	run -r "$T/rst.pcap"
 	[ "$rc" = 0 ] && ok "no --fail-on: exit 0 despite findings" || fail "no --fail-on: exit $rc"
 
-	# Text report: a line per finding; -q drops them but keeps the statistics.
+	# Text report: a line per finding; -q drops exactly those lines and keeps the summaries
+	# and statistics.
 	run -r "$T/rst.pcap"
 	cp "$T/out" "$T/rst.txt"
 	run -r "$T/rst.pcap" -q
-	if grep -q 'smtpdiag\.rst' "$T/rst.txt" && ! grep -q 'smtpdiag\.rst' "$T/out" &&
+	nf=$($PY "$TOOLS/jsonl.py" count-at-least chat "$T/rst.json")
+	diff "$T/rst.txt" "$T/out" | grep '^< ' >"$T/dropped"
+	if [ "$nf" -gt 0 ] && [ "$(nlines "$T/dropped")" = "$nf" ] &&
+		[ "$(grep -c 'smtpdiag\.rst' "$T/dropped")" -ge 1 ] &&
+		! diff "$T/rst.txt" "$T/out" | grep -q '^> ' &&
 		grep -q '^statistics: 11 frames' "$T/out"; then
-		ok "text report lists findings; -q does not"
+		ok "text report: one line per finding ($nf); -q drops exactly those"
 	else
-		fail "text report / -q"
+		fail "text report / -q ($nf findings, $(nlines "$T/dropped") lines dropped by -q)"
 	fi
 
 	# Standard input gives the same JSON as the file.
