@@ -90,6 +90,7 @@ struct smtp_side {
 
 struct smtp_reply_acc {
 	bool active;
+	uint64_t first_frame;
 	bool code_mismatch;
 	int code;
 	unsigned lines;
@@ -102,6 +103,17 @@ struct smtp_reply_acc {
 
 struct smtp_lat {
 	uint64_t n, min, max, sum;
+};
+
+/* One unit of the dialogue for the summary: a command (verb only, never its arguments) or a
+ * complete reply (code), with the frame that completed it. */
+#define SMTP_MAX_DIALOGUE 512
+struct smtp_unit {
+	uint64_t frame;
+	uint64_t first_frame; /* replies: the frame of the first line */
+	uint16_t code;        /* 0 for a command */
+	uint8_t verb;         /* enum smtp_verb */
+	char word[13];        /* an unknown verb as sent (letters only), else "" */
 };
 
 struct smtp {
@@ -167,7 +179,38 @@ struct smtp {
 	struct smtp_txn *cur;
 
 	struct smtp_lat lat[SV_COUNT];
+
+	struct smtp_unit *dlg;
+	unsigned n_dlg, cap_dlg;
+	uint64_t dlg_omitted;
 };
+
+static void smtp_dialogue(struct smtp *st, uint64_t frame, uint64_t first, int code,
+			  enum smtp_verb verb, const char *word)
+{
+	if (st->n_dlg == st->cap_dlg) {
+		unsigned cap = st->cap_dlg ? st->cap_dlg * 2 : 32;
+		if (st->cap_dlg >= SMTP_MAX_DIALOGUE || cap > SMTP_MAX_DIALOGUE) {
+			st->dlg_omitted++;
+			return;
+		}
+		struct smtp_unit *n = realloc(st->dlg, cap * sizeof(*n));
+		if (!n) {
+			st->dlg_omitted++;
+			return;
+		}
+		st->dlg = n;
+		st->cap_dlg = cap;
+	}
+	struct smtp_unit *u = &st->dlg[st->n_dlg++];
+	memset(u, 0, sizeof(*u));
+	u->frame = frame;
+	u->first_frame = first;
+	u->code = (uint16_t)code;
+	u->verb = (uint8_t)verb;
+	if (word)
+		snprintf(u->word, sizeof(u->word), "%s", word);
+}
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -752,6 +795,7 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 	if (!a->active) {
 		memset(a, 0, sizeof(*a));
 		a->active = true;
+		a->first_frame = conn_cur_frame(st->c);
 		a->code = r.code;
 		smtp_copy(a->text, sizeof(a->text), r.text, r.text_len);
 		snprintf(a->enh, sizeof(a->enh), "%s", r.enh);
@@ -783,6 +827,7 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 	snprintf(what, sizeof(what), "the last line of a %d reply", a->code);
 	bool nopsh = smtp_check_psh(st, MTA_S2C, ev, at_end, what);
 	a->active = false;
+	smtp_dialogue(st, conn_cur_frame(st->c), a->first_frame, a->code, SV_UNKNOWN, NULL);
 	smtp_reply_done(st, nopsh);
 	return SL_DONE;
 }
@@ -854,6 +899,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 			smtp_violation(st, MTA_C2S, NULL,
 				       "The client sent a %zu-octet AUTH response line (limit %u)",
 				       n + term, SMTP_AUTH_LINE_MAX);
+		smtp_dialogue(st, frame, frame, 0, SV_AUTH_CONT, NULL);
 		struct smtp_pend *p = smtp_push(st);
 		p->verb = SV_AUTH_CONT;
 		p->frame = frame;
@@ -1012,6 +1058,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	default:
 		break;
 	}
+	smtp_dialogue(st, frame, frame, 0, cmd.verb, p->word);
 	if (check_psh) {
 		char what[48];
 		snprintf(what, sizeof(what), "the %s command line", smtp_verb_name(cmd.verb));
@@ -1029,6 +1076,7 @@ static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *e
 		t->body_done = true;
 	if (bdat)
 		return;
+	smtp_dialogue(st, conn_cur_frame(st->c), conn_cur_frame(st->c), 0, SV_END_OF_DATA, NULL);
 	struct smtp_pend *p = smtp_push(st);
 	p->verb = SV_END_OF_DATA;
 	p->frame = conn_cur_frame(st->c);
@@ -1281,6 +1329,7 @@ static void smtp_destroy(void *vst)
 		free(st->txns[i].rcpt);
 	free(st->txns);
 	free(st->spill.rcpt);
+	free(st->dlg);
 	free(st);
 }
 
@@ -1587,6 +1636,25 @@ static void smtp_summary(struct smtp *st)
 		jw_obj_end(&w);
 	}
 	jw_obj_end(&w);
+	/* the dialogue: [frame, "VERB"] for commands, [frame, code] or [frame, code, first
+	 * frame] for replies (arguments are never listed) */
+	jw_arr(&w, "dialogue");
+	for (unsigned i = 0; i < st->n_dlg; i++) {
+		const struct smtp_unit *u = &st->dlg[i];
+		jw_arr(&w, NULL);
+		jw_u64(&w, NULL, u->frame);
+		if (u->code) {
+			jw_u64(&w, NULL, u->code);
+			if (u->first_frame != u->frame)
+				jw_u64(&w, NULL, u->first_frame);
+		} else {
+			jw_str(&w, NULL, u->word[0] ? u->word : smtp_verb_name((enum smtp_verb)u->verb));
+		}
+		jw_arr_end(&w);
+	}
+	jw_arr_end(&w);
+	if (st->dlg_omitted)
+		jw_u64(&w, "dialogue_omitted", st->dlg_omitted);
 	jw_obj_end(&w);
 
 	/* the human block */
