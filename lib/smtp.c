@@ -177,6 +177,7 @@ struct smtp {
 	uint64_t txn_total;
 	struct smtp_txn spill; /* transactions beyond SMTP_MAX_TXN: tracked, not kept */
 	struct smtp_txn *cur;
+	struct smtp_txn *body_txn; /* the transaction whose body/chunk octets are flowing */
 
 	struct smtp_lat lat[SV_COUNT];
 
@@ -630,6 +631,7 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 		 * the body is over, so this is the final reply */
 		st->side[MTA_C2S].mode = SM_LINE;
 		st->body_gap = false;
+		st->body_txn = NULL;
 		if (st->cur)
 			st->cur->body_done = true;
 		if (code >= 400)
@@ -644,6 +646,15 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 			smtp_pop(st);
 	}
 	struct smtp_pend *h = smtp_head(st);
+	if (!h && st->side[MTA_C2S].mode == SM_BODY && smtp_txn_open(st)) {
+		/* the server answers while the body is still coming (e.g. 552 too big): that is
+		 * its verdict on the message; the rest of the body gets no further reply */
+		if (code >= 400)
+			smtp_reply_error(st, code, "the message while its body was still being sent",
+					 0, "END_OF_DATA");
+		smtp_final_reply(st, code);
+		return;
+	}
 	if (!h) {
 		if (code == 421)
 			smtp_reply_error(st, code, "no command (an unsolicited 421: the server is "
@@ -701,6 +712,7 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 		if (code == 354) {
 			if (t && !t->body_started) {
 				t->body_started = true;
+				st->body_txn = t;
 				memset(&st->body, 0, sizeof(st->body));
 				st->body_gap = false;
 				if (st->side[MTA_C2S].mode != SM_TLS)
@@ -709,6 +721,7 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 				/* DATA outside a known transaction (mid-stream capture) */
 				st->cur = smtp_txn_new(st);
 				st->cur->data_sent = st->cur->body_started = true;
+				st->body_txn = st->cur;
 				memset(&st->body, 0, sizeof(st->body));
 				st->side[MTA_C2S].mode = SM_BODY;
 			} else {
@@ -918,6 +931,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 				       "waiting for the server's 354 reply to DATA");
 		}
 		t->body_started = true;
+		st->body_txn = t;
 		memset(&st->body, 0, sizeof(st->body));
 		st->body_gap = false;
 		sd->mode = SM_BODY;
@@ -1028,6 +1042,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		if (last)
 			t->body_done = true;
 		if (size) {
+			st->body_txn = t;
 			st->chunk_left = size;
 			st->chunk_last = last;
 			sd->mode = SM_CHUNK;
@@ -1070,12 +1085,13 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 /* The end-of-data marker (or the last BDAT chunk) was sent. */
 static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *ev, bool bdat)
 {
-	struct smtp_txn *t = st->cur;
+	struct smtp_txn *t = st->body_txn;
 	st->side[MTA_C2S].mode = SM_LINE;
+	st->body_txn = NULL;
 	if (t)
 		t->body_done = true;
-	if (bdat)
-		return;
+	if (bdat || !t || t != st->cur || t->closed)
+		return; /* BDAT: the BDAT command gets the reply; else answered early */
 	smtp_dialogue(st, conn_cur_frame(st->c), conn_cur_frame(st->c), 0, SV_END_OF_DATA, NULL);
 	struct smtp_pend *p = smtp_push(st);
 	p->verb = SV_END_OF_DATA;
@@ -1086,7 +1102,7 @@ static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *e
 
 static void smtp_body_checks(struct smtp *st, const struct smtp_body_scan *before)
 {
-	struct smtp_txn *t = st->cur;
+	struct smtp_txn *t = st->body_txn;
 	if (!t)
 		return;
 	if (st->body.long_lines > before->long_lines && !t->flag_long) {
@@ -1132,13 +1148,13 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 			struct smtp_body_scan before = st->body;
 			size_t used = smtp_body_feed(&st->body, p, n, &done);
 			off += used;
-			if (st->cur)
-				st->cur->body_octets += used;
+			if (st->body_txn)
+				st->body_txn->body_octets += used;
 			smtp_body_checks(st, &before);
 			if (done) {
-				if (st->cur)
-					st->cur->body_octets = st->cur->body_octets >= 3
-								       ? st->cur->body_octets - 3
+				if (st->body_txn)
+					st->body_txn->body_octets = st->body_txn->body_octets >= 3
+								       ? st->body_txn->body_octets - 3
 								       : 0;
 				smtp_body_end(st, off == len, ev, false);
 			}
@@ -1150,8 +1166,8 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 				take = (size_t)st->chunk_left;
 			st->chunk_left -= take;
 			off += take;
-			if (st->cur)
-				st->cur->body_octets += take;
+			if (st->body_txn)
+				st->body_txn->body_octets += take;
 			if (!st->chunk_left) {
 				sd->mode = SM_LINE;
 				if (st->chunk_last) {
