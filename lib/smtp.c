@@ -1280,8 +1280,8 @@ static void smtp_message_lost(struct smtp *st, enum mta_dir dir, const char *how
 	jw_obj_end(&w);
 	conn_emit_now(st->c, MTA_F_SMTP_MESSAGE_LOST, -1, dir, 0, b.oom ? NULL : sb_str(&b),
 		      "The message from <%s> to %u recipient%s (%llu body octets%s) was not "
-		      "delivered on this connection: the %s %s before the server's final reply "
-		      "to it",
+		      "delivered on this connection: the %s %s and no final reply to the message "
+		      "was seen",
 		      t->from, t->n_rcpt, t->n_rcpt == 1 ? "" : "s",
 		      (unsigned long long)t->body_octets, t->body_done ? ", complete" : " sent so far",
 		      smtp_who(dir), how);
