@@ -1,0 +1,605 @@
+/* osi.c — the OSI analyser: RFC 1006 framing, X.224 class 0, ISO 8327 session, X.410 RTS
+ *
+ * Per direction the reassembled TCP stream is cut into TPKTs (tpkt.c), each TPKT's TPDU is
+ * decoded (cotp.c), DT user data is gathered into TSDUs, and every TSDU goes to the SPDU
+ * parser (ses.c) and the session protocol machine (ses_sm.c).  A connection counts as an ISO
+ * session association only once a TSDU decodes as session SPDUs (CN, AC, GT+DT, ...); until
+ * then nothing is reported, so port-102 traffic that is S7comm or raw COTP gives no finding.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyser.h"
+#include "cotp.h"
+#include "rts.h"
+#include "sbuf.h"
+#include "ses.h"
+#include "ses_sm.h"
+#include "tpkt.h"
+
+/* Largest TSDU gathered from DT TPDUs; a longer one is dropped (osidiag.memcap). */
+#define OSI_MAX_TSDU (4u << 20)
+
+struct osi_dir {
+	size_t left;            /* octets left unconsumed at the last delivery (partial TPKT) */
+	bool resync;            /* framing lost: looking for the next TPKT header */
+	bool reserved_warned;
+	struct cotp_tsdu_buf tsdu;
+	uint64_t tpkts, tsdus;
+	bool truncated_reported;
+};
+
+struct osi {
+	struct conn *c;
+	bool session;           /* a TSDU decoded as ISO 8327 session */
+	bool cr_seen, cc_seen;
+	bool exp_cr, exp_cc;    /* expedited data asked / agreed (RFC 1006 class 0 extension) */
+	uint8_t tpdu_size_cr, tpdu_size_cc;
+	uint16_t cr_src_ref, cc_src_ref;
+	struct osi_dir d[2];
+	struct ses_assoc a;
+	/* how it ended */
+	const char *end_how;
+	int end_side;
+	uint64_t end_frame;
+	bool fin_seen[2];
+	bool rst_seen;
+	bool dr_seen;
+	uint8_t dr_reason;
+	bool memcap_reported;
+};
+
+/* ---- emission ------------------------------------------------------------------------------- */
+
+static void osi_flush(struct osi *o, struct ses_out *out)
+{
+	if (o->session)
+		for (unsigned i = 0; i < out->n; i++) {
+			const struct ses_find *f = &out->f[i];
+			conn_emit_now(o->c, f->code, (int)f->sev, f->side ? MTA_S2C : MTA_C2S, f->related,
+				      f->detail[0] ? f->detail : NULL, "%s", f->msg);
+		}
+	out->n = 0;
+	out->lost = 0;
+}
+
+static void osi_set_frame(struct osi *o) { o->a.frame = conn_cur_frame(o->c); }
+
+static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t)
+{
+	const struct mta_config *cfg = conn_cfg(o->c);
+	if (!cfg || !cfg->osi_trace)
+		return;
+	char b[256];
+	size_t k = 0;
+	b[0] = '\0';
+	for (unsigned i = 0; i < t->n && k < sizeof b - 32; i++) {
+		const struct spdu *s = &t->s[i];
+		enum ses_type ty = s->type;
+		if (ty == SES_MAA && (o->a.spm[1 - dir].major_is_ae || o->a.act_learned ||
+				      o->a.spm[1 - dir].vact == 1))
+			ty = SES_MAA; /* the trace reports the octets' reading; AEA is a machine verdict */
+		int w = snprintf(b + k, sizeof b - k, "%s%s", i ? "," : "", ses_type_name(ty));
+		if (w > 0)
+			k += (size_t)w;
+		if (s->serial.st == SES_SN_OK)
+			w = snprintf(b + k, sizeof b - k, ":%u", s->serial.v);
+		else if (s->link_serial.st == SES_SN_OK)
+			w = snprintf(b + k, sizeof b - k, ":%u", s->link_serial.v);
+		else
+			w = 0;
+		if (w > 0)
+			k += (size_t)w;
+	}
+	if (t->st == SES_TSDU_OVERRUN)
+		snprintf(b + k, sizeof b - k, "%s!overrun", t->n ? "," : "");
+	cfg->osi_trace(cfg->osi_trace_user, conn_cur_frame(o->c), dir ? MTA_S2C : MTA_C2S, b);
+}
+
+/* ---- TSDUs ---------------------------------------------------------------------------------- */
+
+static void osi_tsdu(struct osi *o, int dir, const uint8_t *p, size_t n)
+{
+	struct ses_tsdu t;
+	struct ses_out out;
+	out.n = out.lost = 0;
+	ses_parse_tsdu(p, n, &t);
+	if (!o->session) {
+		if (!ses_tsdu_plausible(&t, p, n))
+			return;
+		o->session = true;
+	}
+	o->d[dir].tsdus++;
+	osi_trace(o, dir, &t);
+	ses_sm_tsdu(&o->a, dir, &t, conn_cur_frame(o->c), &out);
+	for (unsigned i = 0; i < t.n; i++)
+		if (t.s[i].type == SES_AB && !o->end_how) {
+			o->end_how = "ab";
+			o->end_side = dir;
+			o->end_frame = conn_cur_frame(o->c);
+		} else if (t.s[i].type == SES_DN && o->a.released && !o->end_how) {
+			o->end_how = "release";
+			o->end_side = dir;
+			o->end_frame = conn_cur_frame(o->c);
+		} else if (t.s[i].type == SES_RF && !o->end_how) {
+			o->end_how = "refused";
+			o->end_side = dir;
+			o->end_frame = conn_cur_frame(o->c);
+		}
+	osi_flush(o, &out);
+}
+
+static void osi_truncated(struct osi *o, int dir, const char *what, struct ses_out *out)
+{
+	struct osi_dir *d = &o->d[dir];
+	if (d->truncated_reported)
+		return;
+	if (!cotp_tsdu_partial(&d->tsdu) && d->left == 0)
+		return;
+	d->truncated_reported = true;
+	if (cotp_tsdu_partial(&d->tsdu))
+		ses_emit(&o->a, out, MTA_F_OSI_TSDU_TRUNCATED, -1, dir, d->tsdu.first_frame, NULL,
+			 "%s while the %s's transport message (TSDU) was incomplete: %zu octets in %u DATA TPDUs without end-of-TSDU; the receiver logs a transport receive failure (\"tp_receive() failed\").",
+			 what, ses_side_name(dir), d->tsdu.len, d->tsdu.frags);
+	else
+		ses_emit(&o->a, out, MTA_F_OSI_TSDU_TRUNCATED, -1, dir, 0, NULL,
+			 "%s in the middle of a TPKT from the %s (%zu octets of it received); the receiver logs a transport receive failure.",
+			 what, ses_side_name(dir), d->left);
+}
+
+/* ---- TPDUs ---------------------------------------------------------------------------------- */
+
+static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
+{
+	struct cotp_tpdu t;
+	struct ses_out out;
+	out.n = out.lost = 0;
+	osi_set_frame(o);
+	if (cotp_parse(p, n, &t) != COTP_OK) {
+		if (o->session)
+			ses_emit(&o->a, &out, MTA_F_OSI_COTP_UNEXPECTED_TPDU, -1, dir, 0, NULL,
+				 "A malformed transport TPDU from the %s (length indicator %u in a TPKT of %zu octets).",
+				 ses_side_name(dir), n ? p[0] : 0, n + TPKT_HDR_LEN);
+		osi_flush(o, &out);
+		return;
+	}
+	switch (t.code) {
+	case COTP_CR:
+		o->cr_seen = true;
+		o->exp_cr = t.has_add_opt && (t.add_opt & 0x01);
+		o->tpdu_size_cr = t.has_tpdu_size ? t.tpdu_size_log2 : 0;
+		o->cr_src_ref = t.src_ref;
+		break;
+	case COTP_CC:
+		o->cc_seen = true;
+		o->exp_cc = t.has_add_opt && (t.add_opt & 0x01);
+		o->tpdu_size_cc = t.has_tpdu_size ? t.tpdu_size_log2 : 0;
+		o->cc_src_ref = t.src_ref;
+		break;
+	case COTP_DT: {
+		if (o->session && (t.li != 2 || t.nr != 0))
+			ses_emit(&o->a, &out, MTA_F_OSI_COTP_UNEXPECTED_TPDU, -1, dir, 0, NULL,
+				 "A DATA TPDU from the %s does not have the class 0 form (length indicator %u, TPDU-NR %u; class 0 uses 2 and 0).",
+				 ses_side_name(dir), t.li, t.nr);
+		osi_flush(o, &out);
+		struct osi_dir *d = &o->d[dir];
+		int r = cotp_tsdu_add(&d->tsdu, t.ud, t.ud_len, t.eot, conn_cur_frame(o->c));
+		if (r == 1) {
+			osi_tsdu(o, dir, d->tsdu.p, d->tsdu.len);
+			d->tsdu.len = 0;
+		} else if (r < 0 && o->session) {
+			ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, dir, 0, NULL,
+				 "A transport message (TSDU) from the %s is larger than %u octets; it was not analysed.",
+				 ses_side_name(dir), OSI_MAX_TSDU);
+			ses_sm_gap(&o->a);
+		}
+		break;
+	}
+	case COTP_ED:
+		if (!(o->exp_cr && o->exp_cc) && (o->cr_seen || o->cc_seen)) {
+			if (o->session)
+				ses_emit(&o->a, &out, MTA_F_OSI_COTP_UNEXPECTED_TPDU, -1, dir, 0, NULL,
+					 "An EXPEDITED DATA TPDU from the %s although expedited data was not agreed in CR/CC.",
+					 ses_side_name(dir));
+		}
+		osi_flush(o, &out);
+		/* the expedited flow carries EX, PR and short AB SPDUs (X.225 §6.3.3) */
+		osi_tsdu(o, dir, t.ud, t.ud_len);
+		break;
+	case COTP_DR:
+	case COTP_ER: {
+		bool dr = t.code == COTP_DR;
+		char how[128];
+		if (dr) {
+			o->dr_seen = true;
+			o->dr_reason = t.reason;
+			snprintf(how, sizeof how, "transport DISCONNECT REQUEST (reason %u, %s)", t.reason,
+				 cotp_dr_reason_str(t.reason));
+		} else {
+			snprintf(how, sizeof how, "transport ERROR TPDU (cause %u, %s)", t.reason,
+				 cotp_er_cause_str(t.reason));
+		}
+		ses_emit(&o->a, &out, MTA_F_OSI_COTP_DISCONNECT, -1, dir, 0, NULL,
+			 "The %s sent a %s: the transport connection ends here.", ses_side_name(dir), how);
+		osi_truncated(o, 0, dr ? "The transport connection was disconnected" : "A transport error ended the connection", &out);
+		osi_truncated(o, 1, dr ? "The transport connection was disconnected" : "A transport error ended the connection", &out);
+		if (ses_sm_abort(&o->a, dir, how, &out) && !o->end_how) {
+			o->end_how = dr ? "cotp_dr" : "cotp_er";
+			o->end_side = dir;
+			o->end_frame = conn_cur_frame(o->c);
+		} else if (!o->end_how && dr) {
+			o->end_how = o->a.released ? "release" : "cotp_dr";
+			o->end_side = dir;
+			o->end_frame = conn_cur_frame(o->c);
+		}
+		osi_flush(o, &out);
+		break;
+	}
+	case COTP_AK:
+	case COTP_EA:
+	case COTP_RJ:
+	case COTP_DC:
+	default:
+		if (o->session)
+			ses_emit(&o->a, &out, MTA_F_OSI_COTP_UNEXPECTED_TPDU, -1, dir, 0, NULL,
+				 "A %s TPDU (code 0x%02x) from the %s; class 0 over RFC 1006 has no such TPDU.",
+				 cotp_code_name(t.code), t.code, ses_side_name(dir));
+		osi_flush(o, &out);
+		break;
+	}
+	osi_flush(o, &out);
+}
+
+/* ---- stream --------------------------------------------------------------------------------- */
+
+static size_t osi_data(struct osi *o, int dir, const uint8_t *p, size_t n)
+{
+	struct osi_dir *d = &o->d[dir];
+	size_t off = 0;
+	struct ses_out out;
+	out.n = out.lost = 0;
+	osi_set_frame(o);
+	while (off < n) {
+		if (d->resync) {
+			/* search for the next plausible header; bounded by the octets at hand */
+			if (n - off < TPKT_HDR_LEN + 2)
+				break;
+			if (!(p[off] == 3 && p[off + 1] == 0)) {
+				off += tpkt_resync(p + off, n - off);
+				continue;
+			}
+		}
+		struct tpkt_hdr h;
+		enum tpkt_status st = tpkt_parse(p + off, n - off, &h);
+		if (st == TPKT_NEED)
+			break;
+		if (st == TPKT_BAD_VERSION || st == TPKT_BAD_LENGTH) {
+			if (!d->resync && o->session)
+				ses_emit(&o->a, &out, MTA_F_OSI_TPKT_BAD_HEADER, -1, dir, 0, NULL,
+					 "A TPKT header from the %s is invalid (%s: %02x %02x %02x %02x); RFC 1006 peers drop the connection, and the byte stream cannot be framed until the next valid header.",
+					 ses_side_name(dir), tpkt_status_str(st), p[off], p[off + 1], p[off + 2],
+					 p[off + 3]);
+			osi_flush(o, &out);
+			d->resync = true;
+			cotp_tsdu_reset(&d->tsdu);
+			off += tpkt_resync(p + off, n - off);
+			continue;
+		}
+		if (st == TPKT_BAD_RESERVED && !d->reserved_warned && o->session) {
+			d->reserved_warned = true;
+			ses_emit(&o->a, &out, MTA_F_OSI_TPKT_BAD_HEADER, MTA_SEV_WARNING, dir, 0, NULL,
+				 "A TPKT header from the %s has reserved octet 0x%02x instead of 0; some RFC 1006 stacks refuse such connections (known from Exchange 4.0).",
+				 ses_side_name(dir), h.reserved);
+			osi_flush(o, &out);
+		}
+		if (n - off < h.length)
+			break;
+		d->resync = false;
+		d->tpkts++;
+		osi_tpdu(o, dir, p + off + TPKT_HDR_LEN, h.length - TPKT_HDR_LEN);
+		off += h.length;
+	}
+	osi_flush(o, &out);
+	d->left = n - off;
+	return off;
+}
+
+static size_t osi_on_stream(void *st, enum mta_dir dir, const struct rs_event *ev)
+{
+	struct osi *o = st;
+	int s = dir == MTA_S2C;
+	struct ses_out out;
+	out.n = out.lost = 0;
+	osi_set_frame(o);
+	switch (ev->type) {
+	case RS_DATA:
+		return osi_data(o, s, ev->data, ev->len);
+	case RS_GAP:
+		/* framing and the serial baselines are lost; the model learns again */
+		o->d[s].resync = true;
+		o->d[s].left = 0;
+		cotp_tsdu_reset(&o->d[s].tsdu);
+		ses_sm_gap(&o->a);
+		if (ev->cause == RS_GAP_MEMCAP && o->session && !o->memcap_reported) {
+			o->memcap_reported = true;
+			ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, s, 0, NULL,
+				 "The reassembly buffer cap was reached on the %s's stream: %llu octets were dropped; the analysis continues with a known gap.",
+				 ses_side_name(s), (unsigned long long)(ev->dropped + ev->gap_len));
+		}
+		break;
+	case RS_FIN:
+		o->fin_seen[s] = true;
+		osi_truncated(o, s, "The connection was closed (FIN)", &out);
+		ses_sm_tcp_end(&o->a, s, false, &out);
+		if (!o->end_how) {
+			o->end_how = "fin";
+			o->end_side = s;
+			o->end_frame = conn_cur_frame(o->c);
+		}
+		break;
+	case RS_RETRANS:
+		break;
+	}
+	osi_flush(o, &out);
+	return 0;
+}
+
+static void osi_on_segment(void *st, const struct seg_info *si)
+{
+	struct osi *o = st;
+	if (!(si->flags & TCPF_RST))
+		return;
+	int s = si->dir == MTA_S2C;
+	struct ses_out out;
+	out.n = out.lost = 0;
+	osi_set_frame(o);
+	o->rst_seen = true;
+	ses_emit(&o->a, &out, MTA_F_OSI_TCP_RST, -1, s, 0, NULL,
+		 "The %s reset the TCP connection%s.", ses_side_name(s),
+		 o->a.released ? " after the session was released" :
+		 o->a.aborted ? " after the association was aborted" : "");
+	char how[96];
+	snprintf(how, sizeof how, "TCP reset from the %s", ses_side_name(s));
+	if (ses_sm_abort(&o->a, s, how, &out) && !o->end_how) {
+		o->end_how = "rst";
+		o->end_side = s;
+		o->end_frame = si->frame;
+	}
+	ses_sm_tcp_end(&o->a, s, true, &out);
+	osi_truncated(o, 0, "The connection was reset", &out);
+	osi_truncated(o, 1, "The connection was reset", &out);
+	if (!o->end_how) {
+		o->end_how = "rst";
+		o->end_side = s;
+		o->end_frame = si->frame;
+	}
+	osi_flush(o, &out);
+}
+
+/* ---- summary -------------------------------------------------------------------------------- */
+
+static void fu_list(struct jw *w, const char *k, uint16_t fu)
+{
+	static const char *const n[13] = { "half_duplex", "duplex", "expedited", "minor_sync", "major_sync",
+					   "resync", "activity", "negotiated_release", "capability_data",
+					   "exceptions", "typed_data", "symmetric_sync", "data_separation" };
+	jw_arr(w, k);
+	for (int i = 0; i < 13; i++)
+		if (fu & (1u << i))
+			jw_str(w, NULL, n[i]);
+	jw_arr_end(w);
+}
+
+static void hexid(char *b, size_t bn, const uint8_t *p, size_t n)
+{
+	size_t k = 0;
+	b[0] = '\0';
+	for (size_t i = 0; i < n && k + 3 < bn; i++)
+		k += (size_t)snprintf(b + k, bn - k, "%02x", p[i]);
+}
+
+static const char *end_text(const char *how)
+{
+	if (!how)
+		return "capture_end";
+	return how;
+}
+
+static void osi_summary(struct osi *o, enum conn_end_reason why)
+{
+	struct ses_assoc *a = &o->a;
+	const struct mta_conn_id *id = conn_id(o->c);
+	struct sbuf b, t;
+	sb_init(&b);
+	sb_init(&t);
+	struct jw w;
+	jw_init(&w, &b);
+	jw_obj(&w, NULL);
+	jw_str(&w, "kind", "osi_association");
+	jw_obj(&w, "conn");
+	jw_str(&w, "client", id->client);
+	jw_str(&w, "server", id->server);
+	jw_obj_end(&w);
+	jw_str(&w, "initiator", id->client);
+	jw_str(&w, "responder", id->server);
+	jw_u64(&w, "first_frame", conn_first_frame(o->c));
+	jw_u64(&w, "last_frame", conn_last_frame(o->c));
+	struct mta_time ft = conn_first_time(o->c), lt = conn_last_time(o->c);
+	jw_time(&w, "first_time", ft.sec, ft.usec);
+	jw_time(&w, "last_time", lt.sec, lt.usec);
+	jw_bool(&w, "learning", a->learning);
+	if (a->cn_seen) {
+		jw_obj(&w, "cn");
+		jw_u64(&w, "frame", a->cn_frame);
+		fu_list(&w, "functional_units", a->fu_cn);
+		if (a->has_ver_cn)
+			jw_u64(&w, "version", a->ver_cn);
+		if (a->has_tset_cn)
+			jw_u64(&w, "token_setting", a->tset_cn);
+		jw_obj_end(&w);
+	}
+	if (a->ac_seen) {
+		jw_obj(&w, "ac");
+		jw_u64(&w, "frame", a->ac_frame);
+		fu_list(&w, "functional_units", a->fu_ac);
+		if (a->has_ver_ac)
+			jw_u64(&w, "version", a->ver_ac);
+		if (a->has_tset_ac)
+			jw_u64(&w, "token_setting", a->tset_ac);
+		if (a->has_isn)
+			jw_u64(&w, "initial_serial", a->isn);
+		jw_obj_end(&w);
+		fu_list(&w, "functional_units_selected", a->fu);
+	}
+	if (a->rts) {
+		jw_obj(&w, "rts");
+		jw_str(&w, "mode", a->rts_rq.mode == RTS_MODE_NORMAL || a->rts_ac.mode == RTS_MODE_NORMAL ? "x228" : "x410");
+		jw_i64(&w, "checkpointSize", a->ckpt);
+		jw_i64(&w, "windowSize", a->window);
+		jw_str(&w, "dialogueMode", a->rts_rq.has_dialogue && a->rts_rq.dialogue == 1 ? "twa" : "monologue");
+		jw_bool(&w, "recover", a->recover);
+		jw_obj_end(&w);
+	}
+	jw_arr(&w, "activities");
+	for (unsigned i = 0; i < a->n_act; i++) {
+		const struct ses_activity *x = &a->act[i];
+		char hid[20];
+		hexid(hid, sizeof hid, x->id, x->id_len);
+		jw_obj(&w, NULL);
+		jw_str(&w, "id", hid);
+		jw_str(&w, "by", ses_side_name(x->side));
+		jw_bool(&w, "resumed", x->resumed);
+		jw_u64(&w, "first_frame", x->first_frame);
+		jw_u64(&w, "last_frame", x->last_frame);
+		jw_u64(&w, "sync_points", x->mips);
+		jw_u64(&w, "sync_points_confirmed", x->mips_confirmed);
+		jw_u64(&w, "user_octets", x->octets);
+		jw_str(&w, "end", x->end ? x->end : "open");
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj(&w, "end");
+	const char *how = end_text(o->end_how);
+	if (!o->end_how && why == CONN_END_IDLE)
+		how = "idle";
+	if (!o->end_how && why == CONN_END_EVICTED)
+		how = "evicted";
+	jw_str(&w, "how", how);
+	if (o->end_how) {
+		jw_str(&w, "by", ses_side_name(o->end_side));
+		jw_u64(&w, "frame", o->end_frame);
+	}
+	if (a->has_ab_tdisc)
+		jw_u64(&w, "transport_disconnect", a->ab_tdisc);
+	if (a->has_rts_abort_reason) {
+		jw_i64(&w, "rts_abort_reason", a->rts_abort_reason);
+		jw_str(&w, "rts_abort_reason_name", rts_abort_reason_str(a->rts_abort_reason));
+	}
+	if (o->dr_seen)
+		jw_u64(&w, "cotp_dr_reason", o->dr_reason);
+	if (a->aborted && a->last_error_frame) {
+		jw_obj(&w, "root_cause");
+		jw_u64(&w, "frame", a->last_error_frame);
+		jw_str(&w, "code", mta_finding_code_str(a->last_error_code));
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+	jw_obj(&w, "counts");
+	jw_u64(&w, "tsdus_c2s", o->d[0].tsdus);
+	jw_u64(&w, "tsdus_s2c", o->d[1].tsdus);
+	jw_u64(&w, "mip_c2s", a->mip_sent[0]);
+	jw_u64(&w, "mip_s2c", a->mip_sent[1]);
+	jw_u64(&w, "mia_c2s", a->mia_sent[0]);
+	jw_u64(&w, "mia_s2c", a->mia_sent[1]);
+	jw_u64(&w, "user_octets_c2s", a->user_octets[0]);
+	jw_u64(&w, "user_octets_s2c", a->user_octets[1]);
+	jw_obj_end(&w);
+	jw_obj(&w, "findings");
+	for (int c = 0; c < MTA_F_COUNT; c++) {
+		if (mta_finding_proto((enum mta_finding_code)c) != MTA_PROTO_OSI)
+			continue;
+		unsigned k = conn_finding_count(o->c, (enum mta_finding_code)c);
+		if (k)
+			jw_u64(&w, mta_finding_code_str((enum mta_finding_code)c), k);
+	}
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+
+	sb_printf(&t, "OSI association %s -> %s, frames %" PRIu64 "-%" PRIu64 "%s\n", id->client, id->server,
+		  conn_first_frame(o->c), conn_last_frame(o->c), a->learning ? " (capture began mid-association)" : "");
+	if (a->ac_seen)
+		sb_printf(&t, "  functional units selected 0x%04x (CN 0x%04x, AC 0x%04x)\n", a->fu, a->fu_cn, a->fu_ac);
+	if (a->rts)
+		sb_printf(&t, "  RTS: checkpoint size %lld x 1024 octets, window %lld\n", (long long)a->ckpt,
+			  (long long)a->window);
+	for (unsigned i = 0; i < a->n_act; i++) {
+		const struct ses_activity *x = &a->act[i];
+		sb_printf(&t, "  activity %u by the %s, frames %" PRIu64 "-%" PRIu64 ": %u sync points (%u confirmed), %" PRIu64 " octets, %s\n",
+			  i + 1, ses_side_name(x->side), x->first_frame, x->last_frame, x->mips, x->mips_confirmed,
+			  x->octets, x->end ? x->end : "open");
+	}
+	sb_printf(&t, "  ended: %s", how);
+	if (o->end_how)
+		sb_printf(&t, " by the %s at frame %" PRIu64, ses_side_name(o->end_side), o->end_frame);
+	if (a->aborted && a->last_error_frame)
+		sb_printf(&t, "; root cause: %s at frame %" PRIu64, mta_finding_code_str(a->last_error_code),
+			  a->last_error_frame);
+	sb_puts(&t, "\n");
+	conn_summary(o->c, sb_str(&b), sb_str(&t));
+	sb_free(&b);
+	sb_free(&t);
+}
+
+/* ---- life cycle ----------------------------------------------------------------------------- */
+
+static void *osi_create(struct conn *c)
+{
+	struct osi *o = calloc(1, sizeof *o);
+	if (!o)
+		return NULL;
+	o->c = c;
+	ses_sm_init(&o->a);
+	for (int i = 0; i < 2; i++)
+		cotp_tsdu_init(&o->d[i].tsdu, OSI_MAX_TSDU);
+	return o;
+}
+
+static void osi_destroy(void *st)
+{
+	struct osi *o = st;
+	if (!o)
+		return;
+	for (int i = 0; i < 2; i++)
+		cotp_tsdu_free(&o->d[i].tsdu);
+	free(o);
+}
+
+static void osi_on_end(void *st, enum conn_end_reason why)
+{
+	struct osi *o = st;
+	if (!o->session)
+		return;
+	struct ses_out out;
+	out.n = out.lost = 0;
+	osi_set_frame(o);
+	if (why == CONN_END_EVICTED && !o->memcap_reported) {
+		o->memcap_reported = true;
+		ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, 0, 0, NULL,
+			 "The connection table was full: this association's state was dropped; anything after this frame is not analysed.");
+	}
+	osi_flush(o, &out);
+	osi_summary(o, why);
+}
+
+const struct analyser_ops osi_analyser = {
+	.proto = MTA_PROTO_OSI,
+	.name = "osi",
+	.create = osi_create,
+	.destroy = osi_destroy,
+	.on_segment = osi_on_segment,
+	.on_stream = osi_on_stream,
+	.on_tick = NULL,
+	.on_end = osi_on_end,
+};
