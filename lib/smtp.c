@@ -1733,8 +1733,10 @@ static void smtp_summary(struct smtp *st)
 		unsigned k = conn_finding_count(st->c, smtp_codes[i]);
 		if (!k)
 			continue;
-		sb_printf(&tb, "%s %s %u", any ? "," : "  findings:", mta_finding_code_str(smtp_codes[i]),
-			  k);
+		/* short names: the finding lines carry the full codes (and -q leaves them out) */
+		const char *name = mta_finding_code_str(smtp_codes[i]);
+		const char *dot = strchr(name, '.');
+		sb_printf(&tb, "%s %s %u", any ? "," : "  findings:", dot ? dot + 1 : name, k);
 		any = true;
 	}
 	if (any)
@@ -1807,7 +1809,9 @@ static void smtp_on_end(void *vst, enum conn_end_reason why)
 	if (smtp_txn_open(st)) {
 		struct smtp_txn *t = st->cur;
 		if (!t->lost)
-			t->outcome = why == CONN_END_CAPTURE && !st->end_how ? "open" : "abandoned";
+			t->outcome = why == CONN_END_CAPTURE && !st->end_how ? "open"
+				     : t->body_done				 ? "unacknowledged"
+										 : "abandoned";
 		st->cur = NULL;
 		t->closed = true;
 	}

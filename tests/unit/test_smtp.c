@@ -931,6 +931,29 @@ static void test_zero_window_and_retrans(void **state)
 	t_free(c);
 }
 
+/* Eviction by the connection cap: a memcap note; a client FIN after the whole message with no
+ * reply is not a loss (the reply may still come after a half close). */
+static void test_evicted_and_half_close(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<a@x>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_line(c, C, "RCPT TO:<b@y>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_line(c, C, "DATA\r\n");
+	t_line(c, S, "354 go\r\n");
+	t_seg(c, C, P | TCPF_FIN, "x\r\n.\r\n", 6, 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_MESSAGE_LOST), 0);
+	assert_int_equal(t_count(c, MTA_F_SMTP_ABRUPT_CLOSE), 1);
+	t_end(c, CONN_END_EVICTED);
+	assert_int_equal(t_count(c, MTA_F_SMTP_MEMCAP), 1);
+	assert_int_equal(t_find(c, MTA_F_SMTP_MEMCAP)->frame, c->frame);
+	assert_non_null(strstr(c->json, "\"outcome\":\"unacknowledged\""));
+	t_free(c);
+}
+
 /* Random mixtures of SMTP fragments, junk, gaps and flags in random cuts: no crash, no over-read
  * (guard pages), consumed <= presented, and the unconsumed rest stays under max_line. */
 static uint32_t t_rand(uint32_t *s)
@@ -1029,6 +1052,7 @@ int main(void)
 		cmocka_unit_test(test_zero_window_and_retrans),
 		cmocka_unit_test(test_early_reply_in_body),
 		cmocka_unit_test(test_random_streams),
+		cmocka_unit_test(test_evicted_and_half_close),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
