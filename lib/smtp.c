@@ -52,7 +52,7 @@ struct smtp_txn {
 	uint64_t mail_frame;
 	int mail_code;
 	struct smtp_rcpt *rcpt;
-	unsigned n_rcpt, rcpt_omitted;
+	unsigned n_rcpt, cap_rcpt, rcpt_omitted;
 	uint64_t body_octets;
 	bool data_sent;        /* DATA or the first BDAT was sent (and not refused) */
 	bool data_cmd_pending; /* DATA sent, no reply yet */
@@ -172,7 +172,7 @@ struct smtp {
 	bool chunk_last;
 	bool body_gap;      /* a capture gap fell inside the current body */
 
-	struct smtp_txn *txns;
+	struct smtp_txn *txns[SMTP_MAX_TXN];
 	unsigned n_txn;
 	uint64_t txn_total;
 	struct smtp_txn spill; /* transactions beyond SMTP_MAX_TXN: tracked, not kept */
@@ -301,19 +301,16 @@ static struct smtp_txn *smtp_txn_new(struct smtp *st)
 {
 	struct smtp_txn *t;
 	st->txn_total++;
-	if (st->n_txn < SMTP_MAX_TXN) {
-		if (!st->txns) {
-			st->txns = calloc(SMTP_MAX_TXN, sizeof(*st->txns));
-			if (!st->txns)
-				goto spill;
-		}
-		t = &st->txns[st->n_txn++];
+	/* one allocation per transaction: st->cur and st->body_txn point into them */
+	if (st->n_txn < SMTP_MAX_TXN && (t = calloc(1, sizeof(*t))) != NULL) {
+		st->txns[st->n_txn++] = t;
 	} else {
-	spill:
 		t = &st->spill;
+		if (st->body_txn == t)
+			st->body_txn = NULL;
 		free(t->rcpt);
+		memset(t, 0, sizeof(*t));
 	}
-	memset(t, 0, sizeof(*t));
 	t->outcome = "open";
 	return t;
 }
@@ -1003,15 +1000,23 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		break;
 	case SV_RCPT:
 		if (t && smtp_parse_path(cmd.arg, cmd.arg_len, "TO:", &addr, &alen)) {
-			if (t->n_rcpt < SMTP_MAX_RCPT) {
-				if (!t->rcpt)
-					t->rcpt = calloc(SMTP_MAX_RCPT, sizeof(*t->rcpt));
-				if (t->rcpt) {
-					struct smtp_rcpt *r = &t->rcpt[t->n_rcpt];
-					smtp_copy(r->to, sizeof(r->to), addr, alen);
-					r->frame = frame;
-					p->rcpt = (int)t->n_rcpt++;
+			if (t->n_rcpt == t->cap_rcpt && t->cap_rcpt < SMTP_MAX_RCPT) {
+				/* grow 4, 8, ... up to the cap: most messages have one recipient */
+				unsigned cap = t->cap_rcpt ? t->cap_rcpt * 2 : 4;
+				if (cap > SMTP_MAX_RCPT)
+					cap = SMTP_MAX_RCPT;
+				struct smtp_rcpt *nr = realloc(t->rcpt, cap * sizeof(*nr));
+				if (nr) {
+					t->rcpt = nr;
+					t->cap_rcpt = cap;
 				}
+			}
+			if (t->n_rcpt < t->cap_rcpt) {
+				struct smtp_rcpt *r = &t->rcpt[t->n_rcpt];
+				smtp_copy(r->to, sizeof(r->to), addr, alen);
+				r->code = 0;
+				r->frame = frame;
+				p->rcpt = (int)t->n_rcpt++;
 			} else {
 				t->rcpt_omitted++;
 			}
@@ -1341,9 +1346,10 @@ static void smtp_destroy(void *vst)
 	struct smtp *st = vst;
 	if (!st)
 		return;
-	for (unsigned i = 0; i < st->n_txn; i++)
-		free(st->txns[i].rcpt);
-	free(st->txns);
+	for (unsigned i = 0; i < st->n_txn; i++) {
+		free(st->txns[i]->rcpt);
+		free(st->txns[i]);
+	}
 	free(st->spill.rcpt);
 	free(st->dlg);
 	free(st);
@@ -1573,7 +1579,7 @@ static void smtp_summary(struct smtp *st)
 	}
 	jw_arr(&w, "transactions");
 	for (unsigned i = 0; i < st->n_txn; i++) {
-		const struct smtp_txn *t = &st->txns[i];
+		const struct smtp_txn *t = st->txns[i];
 		jw_obj(&w, NULL);
 		jw_str(&w, "mail_from", t->from);
 		jw_u64(&w, "mail_frame", t->mail_frame);
@@ -1696,7 +1702,7 @@ static void smtp_summary(struct smtp *st)
 	if (st->tls)
 		sb_puts(&tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
 	for (unsigned i = 0; i < st->n_txn; i++) {
-		const struct smtp_txn *t = &st->txns[i];
+		const struct smtp_txn *t = st->txns[i];
 		char code[16];
 		smtp_code_str(code, sizeof(code), t->mail_code);
 		sb_printf(&tb, "  transaction %u: MAIL FROM:<%s> %s", i + 1, t->from, code);

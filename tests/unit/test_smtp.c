@@ -954,6 +954,33 @@ static void test_evicted_and_half_close(void **state)
 	t_free(c);
 }
 
+/* Caps: transactions and recipients beyond what the summary keeps are counted, not stored. */
+static void test_caps(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<big@x>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	for (int i = 0; i < 120; i++) {
+		char l[64];
+		snprintf(l, sizeof(l), "RCPT TO:<r%d@y>\r\n", i);
+		t_line(c, C, l);
+		t_line(c, S, "250 ok\r\n");
+	}
+	for (int i = 0; i < 40; i++) {
+		t_line(c, C, "RSET\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+		t_line(c, S, "250 ok\r\n250 ok\r\n250 ok\r\n");
+	}
+	t_end(c, CONN_END_CAPTURE);
+	assert_int_equal(t_nonchat(c), 0);
+	assert_non_null(strstr(c->json, "{\"to\":\"r99@y\",\"code\":250}"));
+	assert_null(strstr(c->json, "r100@y"));
+	assert_non_null(strstr(c->json, "\"rcpt_omitted\":20"));
+	assert_non_null(strstr(c->json, "\"transactions_omitted\":9"));
+	t_free(c);
+}
+
 /* Random mixtures of SMTP fragments, junk, gaps and flags in random cuts: no crash, no over-read
  * (guard pages), consumed <= presented, and the unconsumed rest stays under max_line. */
 static uint32_t t_rand(uint32_t *s)
@@ -1053,6 +1080,7 @@ int main(void)
 		cmocka_unit_test(test_early_reply_in_body),
 		cmocka_unit_test(test_random_streams),
 		cmocka_unit_test(test_evicted_and_half_close),
+		cmocka_unit_test(test_caps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
