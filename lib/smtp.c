@@ -225,11 +225,16 @@ static const char *smtp_Who(enum mta_dir d)
 	return d == MTA_C2S ? "The client" : "The server";
 }
 
+/* Microseconds from a to b, 0 when b is not later; saturating (timestamps of a damaged capture
+ * can be anything, and signed overflow is undefined). */
 static uint64_t smtp_usec(struct mta_time a, struct mta_time b)
 {
-	int64_t s = b.sec - a.sec;
-	int64_t u = (int64_t)b.usec - (int64_t)a.usec;
-	int64_t t = s * 1000000 + u;
+	if (b.sec < a.sec)
+		return 0;
+	uint64_t s = (uint64_t)b.sec - (uint64_t)a.sec; /* no overflow: b.sec >= a.sec */
+	if (s > 1000000000000ull)
+		s = 1000000000000ull; /* ~31 700 years is forever enough */
+	int64_t t = (int64_t)s * 1000000 + ((int64_t)b.usec - (int64_t)a.usec);
 	return t > 0 ? (uint64_t)t : 0;
 }
 
