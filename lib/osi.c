@@ -268,7 +268,7 @@ static size_t osi_data(struct osi *o, int dir, const uint8_t *p, size_t n)
 			/* search for the next plausible header; bounded by the octets at hand */
 			if (n - off < TPKT_HDR_LEN + 2)
 				break;
-			if (!(p[off] == 3 && p[off + 1] == 0)) {
+			if (!tpkt_looks_like_header(p + off, n - off)) {
 				off += tpkt_resync(p + off, n - off);
 				continue;
 			}
