@@ -87,6 +87,14 @@ struct reasm {
 	unsigned hist_pos;
 	uint64_t cap_hits;     /* RS_GAP_MEMCAP events */
 	uint64_t retrans;      /* RS_RETRANS events */
+	/* private to reasm.c */
+	uint64_t memcap_lo, memcap_hi; /* range of out-of-order octets dropped at the cap */
+	uint64_t ignored;      /* octets seen before stream offset 0 (mid-stream start) */
+	size_t ooo_count;      /* entries in the out-of-order list */
+	bool pre_ack_valid;    /* an ACK from the peer seen before the stream started */
+	uint32_t pre_ack;
+	bool last_psh, last_fin; /* flags and frame of the segment that ended the last delivery */
+	uint64_t last_seg_frame;
 };
 
 void reasm_init(struct reasm *r, size_t max_buf);

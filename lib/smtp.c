@@ -1,0 +1,1742 @@
+/* smtp.c — SMTP session analyser over reassembled TCP (RFC 5321, RFC 2920 pipelining, RFC 3030
+ * CHUNKING, RFC 3207 STARTTLS, RFC 4954 AUTH): line framing, command/reply pairing, the session
+ * machine, the smtpdiag.* findings of contract §1.1/§1.3 and the per-session summary (§2).
+ *
+ * Privacy rule: AUTH arguments and continuation lines, and message body octets, never reach a
+ * message, a detail or a summary.  Envelope addresses, sizes, reply codes and reply texts do.
+ */
+#include "analyser.h"
+#include "sbuf.h"
+#include "smtp_parse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SMTP_MAX_PENDING 64  /* commands awaiting a reply (a pipelined group is far smaller) */
+#define SMTP_MAX_TXN     32  /* transactions kept for the summary */
+#define SMTP_MAX_RCPT    100 /* recipients kept per transaction */
+#define SMTP_MAX_EXT     32  /* EHLO keywords kept */
+#define SMTP_EXT_LEN     64
+#define SMTP_ADDR_MAX    256
+#define SMTP_TEXT_MAX    200
+#define SMTP_MAX_AFTER_FIN 4
+
+enum smtp_mode {
+	SM_LINE = 0, /* commands / replies, line by line */
+	SM_BODY,     /* client: DATA body up to CRLF.CRLF */
+	SM_CHUNK,    /* client: BDAT chunk octets */
+	SM_DISCARD,  /* an over-long line: drop everything up to the next LF */
+	SM_TLS,      /* after STARTTLS: nothing is parsed */
+};
+
+struct smtp_pend {
+	enum smtp_verb verb;
+	bool last;       /* BDAT ... LAST */
+	bool stall_done;
+	bool nopsh;      /* the segment that completed it had neither PSH nor FIN */
+	uint64_t frame;
+	struct mta_time ts;
+	int rcpt;        /* index into the current transaction's recipients, or -1 */
+	char word[16];   /* the verb as sent, for unknown verbs */
+};
+
+struct smtp_rcpt {
+	char to[SMTP_ADDR_MAX];
+	int code;
+	uint64_t frame;
+};
+
+struct smtp_txn {
+	char from[SMTP_ADDR_MAX];
+	uint64_t mail_frame;
+	int mail_code;
+	struct smtp_rcpt *rcpt;
+	unsigned n_rcpt, rcpt_omitted;
+	uint64_t body_octets;
+	bool data_sent;        /* DATA or the first BDAT was sent (and not refused) */
+	bool data_cmd_pending; /* DATA sent, no reply yet */
+	bool body_started;
+	bool body_done;        /* end-of-data marker or the last BDAT chunk sent */
+	bool bdat;
+	int final_code;
+	char final_text[SMTP_TEXT_MAX];
+	char final_enh[16];
+	uint64_t final_frame;
+	char queue_id[64];
+	bool closed;
+	bool lost;
+	bool flag_no354, flag_long, flag_barelf;
+	const char *outcome;
+};
+
+struct smtp_side {
+	enum smtp_mode mode;
+	bool resync;      /* after a gap / mid-stream start: skip lines until one looks right */
+	uint64_t segs, segs_nopsh, retrans;
+	bool fin;         /* FIN segment seen (on_segment) */
+	uint32_t fin_seq; /* sequence number the FIN occupies */
+	uint64_t fin_frame;
+	bool fin_delivered;
+	bool rst;
+	uint64_t rst_frame;
+	bool win_nonzero; /* the last window this side advertised was not 0 */
+	/* payload segments this side sent after the peer's FIN (a RST from the peer then
+	 * answers them: data_after_close on the RST) */
+	uint64_t after_peer_fin[SMTP_MAX_AFTER_FIN];
+	uint32_t after_peer_fin_len[SMTP_MAX_AFTER_FIN];
+	unsigned n_after_peer_fin;
+};
+
+struct smtp_reply_acc {
+	bool active;
+	bool code_mismatch;
+	int code;
+	unsigned lines;
+	char text[SMTP_TEXT_MAX];
+	char enh[16];
+	uint32_t ext_bits;
+	char ext[SMTP_MAX_EXT][SMTP_EXT_LEN];
+	unsigned n_ext;
+};
+
+struct smtp_lat {
+	uint64_t n, min, max, sum;
+};
+
+struct smtp {
+	struct conn *c;
+	bool init;
+	bool midstream;     /* the handshake was not captured and the greeting not seen */
+	bool queue_unknown; /* replies may answer commands the capture did not show */
+	struct smtp_side side[2];
+
+	bool greeted;
+	int greeting_code;
+	char greeting[SMTP_TEXT_MAX];
+	uint64_t greeting_frame;
+	bool flag_before_greeting;
+	bool client_spoke;
+
+	char helo_verb[8];
+	char helo_name[SMTP_ADDR_MAX];
+	uint32_t ext_bits;
+	char ext[SMTP_MAX_EXT][SMTP_EXT_LEN];
+	unsigned n_ext;
+
+	struct smtp_pend q[SMTP_MAX_PENDING];
+	unsigned q_head, q_len;
+	uint64_t q_dropped;
+	bool group_flagged;
+
+	struct smtp_reply_acc acc;
+
+	bool auth_cont;     /* a 334 challenge awaits the client's line */
+	char auth_mech[24];
+	int auth_code;
+
+	/* a server reply that needs the client to speak: greeting, 334, 354 */
+	bool await_client;
+	bool await_stall_done;
+	bool await_nopsh;
+	int await_code;
+	uint64_t await_frame;
+	struct mta_time await_ts;
+
+	bool tls;
+	bool starttls_pending;
+	bool flag_after_starttls;
+	uint64_t starttls_frame;
+	bool quit_sent, quit_221;
+	bool saw_421;
+	bool any_fin;
+
+	const char *end_how;
+	int end_by; /* enum mta_dir, or -1 */
+	uint64_t end_frame;
+
+	struct smtp_body_scan body;
+	uint64_t chunk_left;
+	bool chunk_last;
+	bool body_gap;      /* a capture gap fell inside the current body */
+
+	struct smtp_txn *txns;
+	unsigned n_txn;
+	uint64_t txn_total;
+	struct smtp_txn spill; /* transactions beyond SMTP_MAX_TXN: tracked, not kept */
+	struct smtp_txn *cur;
+
+	struct smtp_lat lat[SV_COUNT];
+};
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static const char *smtp_who(enum mta_dir d)
+{
+	return d == MTA_C2S ? "client" : "server";
+}
+
+static const char *smtp_Who(enum mta_dir d)
+{
+	return d == MTA_C2S ? "The client" : "The server";
+}
+
+static uint64_t smtp_usec(struct mta_time a, struct mta_time b)
+{
+	int64_t s = b.sec - a.sec;
+	int64_t u = (int64_t)b.usec - (int64_t)a.usec;
+	int64_t t = s * 1000000 + u;
+	return t > 0 ? (uint64_t)t : 0;
+}
+
+/* Copy printable ASCII of p[0..n) into dst (cap incl. NUL); other octets become '?'. */
+static void smtp_copy(char *dst, size_t cap, const uint8_t *p, size_t n)
+{
+	size_t k = 0;
+	if (cap == 0)
+		return;
+	for (size_t i = 0; i < n && k + 1 < cap; i++) {
+		uint8_t ch = p[i];
+		dst[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+	}
+	dst[k] = '\0';
+}
+
+static uint64_t smtp_stall_usec(const struct smtp *st)
+{
+	uint64_t t = conn_cfg(st->c)->stall_usec;
+	return t ? t : MTA_DEFAULT_STALL_USEC;
+}
+
+static struct smtp_pend *smtp_head(struct smtp *st)
+{
+	return st->q_len ? &st->q[st->q_head] : NULL;
+}
+
+static struct smtp_pend *smtp_tail(struct smtp *st)
+{
+	return st->q_len ? &st->q[(st->q_head + st->q_len - 1) % SMTP_MAX_PENDING] : NULL;
+}
+
+static void smtp_pop(struct smtp *st)
+{
+	if (!st->q_len)
+		return;
+	st->q_head = (st->q_head + 1) % SMTP_MAX_PENDING;
+	st->q_len--;
+	if (!st->q_len)
+		st->group_flagged = false;
+}
+
+static struct smtp_pend *smtp_push(struct smtp *st)
+{
+	if (st->q_len == SMTP_MAX_PENDING) {
+		/* a client that never waits: forget the oldest, bounded memory */
+		smtp_pop(st);
+		st->q_dropped++;
+	}
+	struct smtp_pend *p = &st->q[(st->q_head + st->q_len) % SMTP_MAX_PENDING];
+	st->q_len++;
+	memset(p, 0, sizeof(*p));
+	p->rcpt = -1;
+	return p;
+}
+
+static bool smtp_txn_open(const struct smtp *st)
+{
+	return st->cur && !st->cur->closed;
+}
+
+/* DATA/BDAT started and the final reply not yet seen */
+static bool smtp_in_data(const struct smtp *st)
+{
+	return smtp_txn_open(st) && st->cur->data_sent && !st->cur->final_code;
+}
+
+static struct smtp_txn *smtp_txn_new(struct smtp *st)
+{
+	struct smtp_txn *t;
+	st->txn_total++;
+	if (st->n_txn < SMTP_MAX_TXN) {
+		if (!st->txns) {
+			st->txns = calloc(SMTP_MAX_TXN, sizeof(*st->txns));
+			if (!st->txns)
+				goto spill;
+		}
+		t = &st->txns[st->n_txn++];
+	} else {
+	spill:
+		t = &st->spill;
+		free(t->rcpt);
+	}
+	memset(t, 0, sizeof(*t));
+	t->outcome = "open";
+	return t;
+}
+
+static void smtp_txn_close(struct smtp *st, const char *outcome)
+{
+	if (!st->cur)
+		return;
+	if (!st->cur->closed) {
+		st->cur->closed = true;
+		st->cur->outcome = outcome;
+	}
+	st->cur = NULL;
+}
+
+/* Where the session stands, in an administrator's words (for messages). */
+static void smtp_state(const struct smtp *st, char *buf, size_t cap)
+{
+	const struct smtp_pend *h = st->q_len ? &st->q[st->q_head] : NULL;
+	const struct smtp_txn *t = smtp_txn_open(st) ? st->cur : NULL;
+	if (st->tls)
+		snprintf(buf, cap, "after STARTTLS (the session is encrypted)");
+	else if (st->quit_221)
+		snprintf(buf, cap, "after QUIT was answered by 221 (the session was over)");
+	else if (st->quit_sent)
+		snprintf(buf, cap, "after QUIT, before the server's 221");
+	else if (t && st->side[MTA_C2S].mode == SM_BODY)
+		snprintf(buf, cap, "during DATA after %llu body octets",
+			 (unsigned long long)t->body_octets);
+	else if (t && st->side[MTA_C2S].mode == SM_CHUNK)
+		snprintf(buf, cap, "during BDAT after %llu message octets",
+			 (unsigned long long)t->body_octets);
+	else if (t && t->body_done && !t->final_code)
+		snprintf(buf, cap,
+			 "after the end of the message (%llu body octets), waiting for the server's "
+			 "final reply",
+			 (unsigned long long)t->body_octets);
+	else if (t && t->data_cmd_pending)
+		snprintf(buf, cap, "waiting for the server's reply to DATA");
+	else if (t && t->data_sent)
+		snprintf(buf, cap, "during BDAT after %llu message octets",
+			 (unsigned long long)t->body_octets);
+	else if (t && t->n_rcpt)
+		snprintf(buf, cap, "in a mail transaction after RCPT TO (%u recipient%s)",
+			 t->n_rcpt, t->n_rcpt == 1 ? "" : "s");
+	else if (t)
+		snprintf(buf, cap, "in a mail transaction after MAIL FROM");
+	else if (!st->greeted && !st->midstream)
+		snprintf(buf, cap, "before the server's greeting");
+	else if (h)
+		snprintf(buf, cap, "waiting for the server's reply to %s", smtp_verb_name(h->verb));
+	else if (st->auth_cont)
+		snprintf(buf, cap, "during AUTH, waiting for the client's answer to a challenge");
+	else if (st->helo_verb[0])
+		snprintf(buf, cap, "after %s, no mail transaction open", st->helo_verb);
+	else if (st->greeted && st->greeting_code)
+		snprintf(buf, cap, "after the greeting, before EHLO/HELO");
+	else
+		snprintf(buf, cap, "with no mail transaction open");
+}
+
+/* "RCPT TO:<bob@example.org>" for messages */
+static void smtp_unit_name(const struct smtp *st, const struct smtp_pend *p, char *buf, size_t cap)
+{
+	const struct smtp_txn *t = st->cur;
+	switch (p->verb) {
+	case SV_MAIL:
+		if (t)
+			snprintf(buf, cap, "MAIL FROM:<%s>", t->from);
+		else
+			snprintf(buf, cap, "MAIL FROM");
+		return;
+	case SV_RCPT:
+		if (t && p->rcpt >= 0 && (unsigned)p->rcpt < t->n_rcpt)
+			snprintf(buf, cap, "RCPT TO:<%s>", t->rcpt[p->rcpt].to);
+		else
+			snprintf(buf, cap, "RCPT TO");
+		return;
+	case SV_END_OF_DATA:
+		snprintf(buf, cap, "the end of the message (CRLF.CRLF)");
+		return;
+	case SV_AUTH_CONT:
+		snprintf(buf, cap, "the client's AUTH response line");
+		return;
+	case SV_AUTH:
+		snprintf(buf, cap, "AUTH %s", st->auth_mech);
+		return;
+	case SV_BDAT:
+		snprintf(buf, cap, "%s", p->last ? "BDAT LAST" : "BDAT");
+		return;
+	case SV_UNKNOWN:
+		if (p->word[0])
+			snprintf(buf, cap, "the unrecognised command \"%s\"", p->word);
+		else
+			snprintf(buf, cap, "an unrecognised command");
+		return;
+	default:
+		snprintf(buf, cap, "%s", smtp_verb_name(p->verb));
+		return;
+	}
+}
+
+static void smtp_violation(struct smtp *st, enum mta_dir dir, const char *detail_json,
+			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void smtp_violation(struct smtp *st, enum mta_dir dir, const char *detail_json,
+			   const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conn_emit_now(st->c, MTA_F_SMTP_PROTOCOL_VIOLATION, -1, dir, 0, detail_json, "%s", msg);
+}
+
+/* missing_psh (contract §1.3): the unit ends exactly at the end of the delivered data, i.e. at
+ * the end of the segment that completed it, and that segment had neither PSH nor FIN. */
+static bool smtp_check_psh(struct smtp *st, enum mta_dir dir, const struct rs_event *ev,
+			   bool at_end, const char *what)
+{
+	if (!at_end || ev->psh || ev->fin || st->tls)
+		return false;
+	uint64_t related = ev->seg_frame && ev->seg_frame != ev->frame ? ev->seg_frame : 0;
+	conn_emit_now(st->c, MTA_F_SMTP_MISSING_PSH, -1, dir, related, NULL,
+		      "%s sent %s in a segment without the TCP PUSH flag and then waits for the "
+		      "%s; a receiver that holds data until PUSH never passes it on",
+		      smtp_Who(dir), what, smtp_who(!dir));
+	return true;
+}
+
+/* ---- stall ---------------------------------------------------------------------------------- */
+
+static void smtp_emit_stall(struct smtp *st, enum mta_dir dir, uint64_t frame, bool nopsh,
+			    const char *unit, uint64_t waited, bool at_end)
+{
+	char why[200] = "";
+	if (nopsh)
+		snprintf(why, sizeof(why),
+			 "; the segment that completed it (frame %llu) was sent without the TCP "
+			 "PUSH flag, so the %s may still be holding it in its receive buffer",
+			 (unsigned long long)frame, smtp_who(!dir));
+	char detail[160];
+	snprintf(detail, sizeof(detail), "{\"waited_usec\":%llu,\"threshold_usec\":%llu,\"missing_psh\":%s}",
+		 (unsigned long long)waited, (unsigned long long)smtp_stall_usec(st),
+		 nopsh ? "true" : "false");
+	conn_emit_now(st->c, MTA_F_SMTP_STALL, -1, dir, frame, detail,
+		      "%s %s got no answer from the %s %s %.1f s%s", smtp_Who(dir), unit,
+		      smtp_who(!dir), at_end ? "before the connection ended, after" : "for",
+		      (double)waited / 1e6, why);
+}
+
+/* A unit is waited for only while its answerer may still answer. */
+static bool smtp_may_answer(const struct smtp *st, enum mta_dir answerer)
+{
+	return !st->tls && !st->side[answerer].fin && !st->side[0].rst && !st->side[1].rst;
+}
+
+static void smtp_check_stall(struct smtp *st, struct mta_time now)
+{
+	uint64_t thr = smtp_stall_usec(st);
+	struct smtp_pend *h = smtp_head(st);
+	char unit[SMTP_ADDR_MAX + 64];
+	if (h && !h->stall_done && smtp_may_answer(st, MTA_S2C)) {
+		uint64_t w = smtp_usec(h->ts, now);
+		if (w > thr) {
+			h->stall_done = true;
+			char name[SMTP_ADDR_MAX + 32];
+			smtp_unit_name(st, h, name, sizeof(name));
+			snprintf(unit, sizeof(unit), "sent %s (frame %llu), which",
+				 name, (unsigned long long)h->frame);
+			smtp_emit_stall(st, MTA_C2S, h->frame, h->nopsh, unit, w, false);
+		}
+	}
+	if (st->await_client && !st->await_stall_done && smtp_may_answer(st, MTA_C2S)) {
+		uint64_t w = smtp_usec(st->await_ts, now);
+		if (w > thr) {
+			st->await_stall_done = true;
+			snprintf(unit, sizeof(unit), "sent the %d reply (frame %llu), which",
+				 st->await_code, (unsigned long long)st->await_frame);
+			smtp_emit_stall(st, MTA_S2C, st->await_frame, st->await_nopsh, unit, w, false);
+		}
+	}
+}
+
+/* ---- transactions and replies ------------------------------------------------------------- */
+
+static void smtp_lat_add(struct smtp *st, enum smtp_verb v, uint64_t us)
+{
+	struct smtp_lat *l = &st->lat[v];
+	if (!l->n || us < l->min)
+		l->min = us;
+	if (us > l->max)
+		l->max = us;
+	l->sum += us;
+	l->n++;
+}
+
+static void smtp_reply_error(struct smtp *st, int code, const char *answered, uint64_t related,
+			     const char *verb)
+{
+	const struct smtp_reply_acc *a = &st->acc;
+	struct sbuf b;
+	struct jw w;
+	sb_init(&b);
+	jw_init(&w, &b);
+	jw_obj(&w, NULL);
+	jw_u64(&w, "code", (uint64_t)code);
+	if (a->enh[0])
+		jw_str(&w, "enhanced", a->enh);
+	if (verb)
+		jw_str(&w, "command", verb);
+	if (related)
+		jw_u64(&w, "command_frame", related);
+	jw_str(&w, "text", a->text);
+	jw_obj_end(&w);
+	int sev = code >= 500 ? MTA_SEV_WARNING : MTA_SEV_NOTE;
+	conn_emit_now(st->c, MTA_F_SMTP_REPLY_ERROR, sev, MTA_S2C, related, b.oom ? NULL : sb_str(&b),
+		      "The server answered %s with %d%s%s (%s failure): \"%s\"", answered, code,
+		      a->enh[0] ? " " : "", a->enh, code >= 500 ? "permanent" : "temporary",
+		      a->text);
+	sb_free(&b);
+}
+
+/* Under an unknown queue (after a gap), does this reply plausibly answer that command? */
+static bool smtp_consistent(enum smtp_verb v, int code)
+{
+	if (code >= 400)
+		return true;
+	switch (v) {
+	case SV_DATA:
+		return code == 354;
+	case SV_AUTH:
+	case SV_AUTH_CONT:
+		return code == 334 || code == 235;
+	case SV_STARTTLS:
+		return code == 220;
+	case SV_QUIT:
+		return code == 221;
+	default:
+		return code / 100 == 2 && code != 220 && code != 221 && code != 235;
+	}
+}
+
+static void smtp_set_await(struct smtp *st, int code, bool nopsh)
+{
+	st->await_client = true;
+	st->await_stall_done = false;
+	st->await_code = code;
+	st->await_frame = conn_cur_frame(st->c);
+	st->await_ts = conn_cur_time(st->c);
+	st->await_nopsh = nopsh;
+}
+
+static void smtp_final_reply(struct smtp *st, int code)
+{
+	struct smtp_txn *t = st->cur;
+	if (!t)
+		return;
+	t->final_code = code;
+	t->final_frame = conn_cur_frame(st->c);
+	snprintf(t->final_text, sizeof(t->final_text), "%s", st->acc.text);
+	snprintf(t->final_enh, sizeof(t->final_enh), "%s", st->acc.enh);
+	const uint8_t *id;
+	size_t idn;
+	if (code / 100 == 2 &&
+	    smtp_reply_queue_id((const uint8_t *)t->final_text, strlen(t->final_text), &id, &idn))
+		smtp_copy(t->queue_id, sizeof(t->queue_id), id, idn);
+	smtp_txn_close(st, code / 100 == 2 ? "accepted" : code / 100 == 4 ? "deferred" : "rejected");
+}
+
+static void smtp_starttls(struct smtp *st)
+{
+	st->tls = true;
+	st->starttls_pending = false;
+	st->side[MTA_C2S].mode = SM_TLS;
+	st->side[MTA_S2C].mode = SM_TLS;
+	st->q_len = 0;
+	st->await_client = false;
+	conn_emit_now(st->c, MTA_F_SMTP_STARTTLS, -1, MTA_S2C, st->starttls_frame, NULL,
+		      "The server accepted STARTTLS (220); the rest of the connection is encrypted "
+		      "and is not analysed as SMTP (only TCP-level findings follow)");
+}
+
+/* A complete reply (its last line was just parsed). */
+static void smtp_reply_done(struct smtp *st, bool nopsh)
+{
+	struct smtp_reply_acc *a = &st->acc;
+	int code = a->code;
+	struct mta_time now = conn_cur_time(st->c);
+
+	if (code == 421)
+		st->saw_421 = true;
+
+	if (!st->greeted) {
+		bool greeting = !st->midstream ||
+				(!st->client_spoke && (code == 220 || code == 421 || code == 554));
+		st->greeted = true;
+		if (greeting) {
+			st->midstream = false;
+			st->queue_unknown = false;
+			st->side[MTA_C2S].resync = false;
+			st->greeting_code = code;
+			st->greeting_frame = conn_cur_frame(st->c);
+			snprintf(st->greeting, sizeof(st->greeting), "%s", a->text);
+			if (code >= 400)
+				smtp_reply_error(st, code, "the connection in its greeting", 0, NULL);
+			if (code == 220 || code == 554)
+				smtp_set_await(st, code, nopsh);
+			return;
+		}
+	}
+
+	if (st->side[MTA_C2S].mode == SM_BODY && st->body_gap) {
+		/* the end-of-data marker fell into a capture gap: the server only replies once
+		 * the body is over, so this is the final reply */
+		st->side[MTA_C2S].mode = SM_LINE;
+		st->body_gap = false;
+		if (st->cur)
+			st->cur->body_done = true;
+		if (code >= 400)
+			smtp_reply_error(st, code, "the end of the message (hidden by a capture gap)",
+					 0, "END_OF_DATA");
+		smtp_final_reply(st, code);
+		return;
+	}
+	if (st->queue_unknown) {
+		/* replies to commands a gap hid: skip queue entries they cannot answer */
+		while (st->q_len && !smtp_consistent(smtp_head(st)->verb, code))
+			smtp_pop(st);
+	}
+	struct smtp_pend *h = smtp_head(st);
+	if (!h) {
+		if (code == 421)
+			smtp_reply_error(st, code, "no command (an unsolicited 421: the server is "
+					 "closing the connection)", 0, NULL);
+		else {
+			if (!st->queue_unknown)
+				smtp_violation(st, MTA_S2C, NULL,
+					       "The server sent a %d reply while no command was "
+					       "waiting for one", code);
+			if (code >= 400)
+				smtp_reply_error(st, code, "a command not seen in the capture", 0,
+						 NULL);
+		}
+		return;
+	}
+
+	struct smtp_pend p = *h;
+	smtp_pop(st);
+	if (st->queue_unknown && !st->q_len && !st->side[MTA_C2S].resync &&
+	    !st->side[MTA_S2C].resync)
+		st->queue_unknown = false;
+	smtp_lat_add(st, p.verb, smtp_usec(p.ts, now));
+
+	if (code >= 400) {
+		char name[SMTP_ADDR_MAX + 32];
+		smtp_unit_name(st, &p, name, sizeof(name));
+		char what[SMTP_ADDR_MAX + 64];
+		snprintf(what, sizeof(what), "%s (frame %llu)", name, (unsigned long long)p.frame);
+		smtp_reply_error(st, code, what, p.frame, smtp_verb_name(p.verb));
+	}
+
+	struct smtp_txn *t = smtp_txn_open(st) ? st->cur : NULL;
+	switch (p.verb) {
+	case SV_EHLO:
+		if (code / 100 == 2) {
+			st->ext_bits = a->ext_bits;
+			st->n_ext = a->n_ext;
+			memcpy(st->ext, a->ext, sizeof(st->ext));
+		}
+		break;
+	case SV_MAIL:
+		if (t) {
+			t->mail_code = code;
+			if (code / 100 != 2)
+				smtp_txn_close(st, code / 100 == 4 ? "deferred" : "rejected");
+		}
+		break;
+	case SV_RCPT:
+		if (t && p.rcpt >= 0 && (unsigned)p.rcpt < t->n_rcpt)
+			t->rcpt[p.rcpt].code = code;
+		break;
+	case SV_DATA:
+		if (t)
+			t->data_cmd_pending = false;
+		if (code == 354) {
+			if (t && !t->body_started) {
+				t->body_started = true;
+				memset(&st->body, 0, sizeof(st->body));
+				st->body_gap = false;
+				if (st->side[MTA_C2S].mode != SM_TLS)
+					st->side[MTA_C2S].mode = SM_BODY;
+			} else if (!t) {
+				/* DATA outside a known transaction (mid-stream capture) */
+				st->cur = smtp_txn_new(st);
+				st->cur->data_sent = st->cur->body_started = true;
+				memset(&st->body, 0, sizeof(st->body));
+				st->side[MTA_C2S].mode = SM_BODY;
+			} else {
+				break; /* the body was sent before the 354: nothing to wait for */
+			}
+			smtp_set_await(st, code, nopsh);
+		} else if (t && !t->body_started) {
+			t->data_sent = false;
+			smtp_final_reply(st, code);
+		}
+		break;
+	case SV_END_OF_DATA:
+		smtp_final_reply(st, code);
+		break;
+	case SV_BDAT:
+		if (p.last || code / 100 != 2)
+			smtp_final_reply(st, code);
+		break;
+	case SV_RSET:
+		if (code / 100 == 2)
+			smtp_txn_close(st, "reset");
+		break;
+	case SV_QUIT:
+		if (code == 221) {
+			st->quit_221 = true;
+			/* a client FIN right after QUIT (before the 221) still ends by QUIT */
+			if (!st->end_how || (strcmp(st->end_how, "fin") == 0 && st->end_by == MTA_C2S)) {
+				st->end_how = "quit";
+				st->end_by = MTA_C2S;
+				st->end_frame = conn_cur_frame(st->c);
+			}
+			if (t && !t->data_sent)
+				smtp_txn_close(st, "abandoned");
+		}
+		break;
+	case SV_STARTTLS:
+		st->starttls_pending = false;
+		if (code == 220)
+			smtp_starttls(st);
+		break;
+	case SV_AUTH:
+	case SV_AUTH_CONT:
+		if (code == 334) {
+			st->auth_cont = true;
+			smtp_set_await(st, code, nopsh);
+		} else {
+			st->auth_code = code;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- line handlers -------------------------------------------------------------------------- */
+
+enum smtp_line_res { SL_DONE, SL_RESCAN };
+
+static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, size_t n, size_t term,
+					   bool bare, bool at_end, const struct rs_event *ev)
+{
+	struct smtp_side *sd = &st->side[MTA_S2C];
+	struct smtp_reply_acc *a = &st->acc;
+	if (sd->resync) {
+		if (!smtp_looks_like_reply(l, n))
+			return SL_DONE;
+		sd->resync = false;
+		a->active = false;
+	}
+	if (bare)
+		smtp_violation(st, MTA_S2C, NULL,
+			       "The server ended a reply line with a bare LF instead of CRLF");
+	struct smtp_reply_line r;
+	if (!smtp_parse_reply(l, n, &r)) {
+		smtp_violation(st, MTA_S2C, NULL,
+			       "The server sent a line without a 3-digit reply code (%zu octets)%s", n,
+			       a->active ? " inside a multi-line reply" : "");
+		return SL_DONE;
+	}
+	if (n + term > SMTP_REPLY_LINE_MAX)
+		smtp_violation(st, MTA_S2C, NULL,
+			       "The server sent a %zu-octet reply line; RFC 5321 allows %u including "
+			       "CRLF", n + term, SMTP_REPLY_LINE_MAX);
+	if (!a->active) {
+		memset(a, 0, sizeof(*a));
+		a->active = true;
+		a->code = r.code;
+		smtp_copy(a->text, sizeof(a->text), r.text, r.text_len);
+		snprintf(a->enh, sizeof(a->enh), "%s", r.enh);
+	} else if (r.code != a->code && !a->code_mismatch) {
+		a->code_mismatch = true;
+		smtp_violation(st, MTA_S2C, NULL,
+			       "A multi-line reply changes its code from %d to %d (RFC 5321 §4.2.1)",
+			       a->code, r.code);
+	}
+	a->lines++;
+	if (a->lines > 1) {
+		uint32_t kw = smtp_ehlo_keyword(r.text, r.text_len);
+		if (kw) {
+			a->ext_bits |= kw;
+			if (a->n_ext < SMTP_MAX_EXT) {
+				const uint8_t *t = r.text;
+				size_t tn = r.text_len;
+				while (tn && *t == ' ') {
+					t++;
+					tn--;
+				}
+				smtp_copy(a->ext[a->n_ext++], SMTP_EXT_LEN, t, tn);
+			}
+		}
+	}
+	if (r.more)
+		return SL_DONE;
+	char what[48];
+	snprintf(what, sizeof(what), "the last line of a %d reply", a->code);
+	bool nopsh = smtp_check_psh(st, MTA_S2C, ev, at_end, what);
+	a->active = false;
+	smtp_reply_done(st, nopsh);
+	return SL_DONE;
+}
+
+static bool smtp_group_end(enum smtp_verb v)
+{
+	/* RFC 2920 §3.1: these may only appear last in a group */
+	switch (v) {
+	case SV_EHLO:
+	case SV_DATA:
+	case SV_VRFY:
+	case SV_EXPN:
+	case SV_TURN:
+	case SV_QUIT:
+	case SV_NOOP:
+	case SV_AUTH:
+	case SV_STARTTLS:
+	case SV_HELO:
+	case SV_AUTH_CONT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void smtp_first_token(char *dst, size_t cap, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && p[i] != ' ')
+		i++;
+	smtp_copy(dst, cap, p, i);
+}
+
+static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, size_t n, size_t term,
+					   bool bare, bool at_end, const struct rs_event *ev)
+{
+	struct smtp_side *sd = &st->side[MTA_C2S];
+	uint64_t frame = conn_cur_frame(st->c);
+	struct mta_time now = conn_cur_time(st->c);
+
+	if (sd->resync) {
+		if (!smtp_looks_like_cmd(l, n))
+			return SL_DONE;
+		sd->resync = false;
+	}
+	st->client_spoke = true;
+
+	if (st->starttls_pending) {
+		/* anything after STARTTLS before the 220 is the TLS handshake or an injection */
+		if (!st->flag_after_starttls) {
+			st->flag_after_starttls = true;
+			smtp_violation(st, MTA_C2S, NULL,
+				       "The client sent more data after STARTTLS (frame %llu) "
+				       "before the server's reply; it is not parsed",
+				       (unsigned long long)st->starttls_frame);
+		}
+		sd->mode = SM_TLS;
+		return SL_RESCAN;
+	}
+
+	if (st->auth_cont) {
+		/* RFC 4954 §4: the client's answer to a 334 challenge (never logged) */
+		st->auth_cont = false;
+		if (bare)
+			smtp_violation(st, MTA_C2S, NULL,
+				       "The client ended an AUTH response line with a bare LF "
+				       "instead of CRLF");
+		if (n + term > SMTP_AUTH_LINE_MAX)
+			smtp_violation(st, MTA_C2S, NULL,
+				       "The client sent a %zu-octet AUTH response line (limit %u)",
+				       n + term, SMTP_AUTH_LINE_MAX);
+		struct smtp_pend *p = smtp_push(st);
+		p->verb = SV_AUTH_CONT;
+		p->frame = frame;
+		p->ts = now;
+		p->nopsh = smtp_check_psh(st, MTA_C2S, ev, at_end, "an AUTH response line");
+		return SL_DONE;
+	}
+
+	struct smtp_txn *t = smtp_txn_open(st) ? st->cur : NULL;
+	if (t && t->data_cmd_pending && !t->body_started) {
+		/* body octets sent before the 354 arrived */
+		if (!t->flag_no354) {
+			t->flag_no354 = true;
+			smtp_violation(st, MTA_C2S, NULL,
+				       "The client started sending the message body without "
+				       "waiting for the server's 354 reply to DATA");
+		}
+		t->body_started = true;
+		memset(&st->body, 0, sizeof(st->body));
+		st->body_gap = false;
+		sd->mode = SM_BODY;
+		return SL_RESCAN;
+	}
+
+	struct smtp_cmd cmd;
+	smtp_parse_cmd(l, n, &cmd);
+	if (bare)
+		smtp_violation(st, MTA_C2S, NULL,
+			       "The client ended a command line with a bare LF instead of CRLF");
+	size_t limit = cmd.verb == SV_AUTH ? SMTP_AUTH_LINE_MAX : SMTP_CMD_LINE_MAX;
+	if (n + term > limit)
+		smtp_violation(st, MTA_C2S, NULL,
+			       "The client sent a %zu-octet %s command line; RFC 5321 allows %zu "
+			       "including CRLF",
+			       n + term, smtp_verb_name(cmd.verb), limit);
+	if (!st->greeted && !st->midstream && !st->flag_before_greeting) {
+		st->flag_before_greeting = true;
+		smtp_violation(st, MTA_C2S, NULL,
+			       "The client sent %s before the server's greeting (RFC 5321 §3.1)",
+			       smtp_verb_name(cmd.verb));
+	}
+
+	/* Pipelining (RFC 2920): a command sent while another still awaits its reply. */
+	struct smtp_pend *prev = smtp_tail(st);
+	if (prev && !st->queue_unknown && !st->group_flagged) {
+		if (!(st->ext_bits & SMTP_EXT_PIPELINING)) {
+			st->group_flagged = true;
+			smtp_violation(st, MTA_C2S, NULL,
+				       "The client sent %s without waiting for the reply to %s "
+				       "(frame %llu), but the server did not advertise PIPELINING",
+				       smtp_verb_name(cmd.verb), smtp_verb_name(prev->verb),
+				       (unsigned long long)prev->frame);
+		} else if (smtp_group_end(prev->verb)) {
+			st->group_flagged = true;
+			smtp_violation(st, MTA_C2S, NULL,
+				       "The client sent %s without waiting for the reply to %s "
+				       "(frame %llu); %s must be the last command of a pipelined "
+				       "group (RFC 2920 §3.1)",
+				       smtp_verb_name(cmd.verb), smtp_verb_name(prev->verb),
+				       (unsigned long long)prev->frame, smtp_verb_name(prev->verb));
+		}
+	}
+
+	struct smtp_pend *p = smtp_push(st);
+	p->verb = cmd.verb;
+	p->frame = frame;
+	p->ts = now;
+	bool check_psh = true;
+	const uint8_t *addr;
+	size_t alen;
+
+	switch (cmd.verb) {
+	case SV_EHLO:
+	case SV_HELO:
+		snprintf(st->helo_verb, sizeof(st->helo_verb), "%s", smtp_verb_name(cmd.verb));
+		smtp_first_token(st->helo_name, sizeof(st->helo_name), cmd.arg, cmd.arg_len);
+		if (t)
+			smtp_txn_close(st, "reset"); /* RFC 5321 §4.1.4: EHLO resets the transaction */
+		break;
+	case SV_MAIL:
+		if (t)
+			smtp_txn_close(st, t->data_sent ? "abandoned" : "reset");
+		st->cur = smtp_txn_new(st);
+		st->cur->mail_frame = frame;
+		if (smtp_parse_path(cmd.arg, cmd.arg_len, "FROM:", &addr, &alen))
+			smtp_copy(st->cur->from, sizeof(st->cur->from), addr, alen);
+		break;
+	case SV_RCPT:
+		if (t && smtp_parse_path(cmd.arg, cmd.arg_len, "TO:", &addr, &alen)) {
+			if (t->n_rcpt < SMTP_MAX_RCPT) {
+				if (!t->rcpt)
+					t->rcpt = calloc(SMTP_MAX_RCPT, sizeof(*t->rcpt));
+				if (t->rcpt) {
+					struct smtp_rcpt *r = &t->rcpt[t->n_rcpt];
+					smtp_copy(r->to, sizeof(r->to), addr, alen);
+					r->frame = frame;
+					p->rcpt = (int)t->n_rcpt++;
+				}
+			} else {
+				t->rcpt_omitted++;
+			}
+		}
+		break;
+	case SV_DATA:
+		if (t) {
+			t->data_sent = true;
+			t->data_cmd_pending = true;
+		}
+		break;
+	case SV_BDAT: {
+		uint64_t size;
+		bool last;
+		if (!smtp_parse_bdat(cmd.arg, cmd.arg_len, &size, &last)) {
+			smtp_violation(st, MTA_C2S, NULL,
+				       "The client sent BDAT without a valid chunk size");
+			break;
+		}
+		p->last = last;
+		if (!t) {
+			st->cur = smtp_txn_new(st);
+			t = st->cur;
+		}
+		t->data_sent = true;
+		t->bdat = true;
+		t->body_started = true;
+		if (last)
+			t->body_done = true;
+		if (size) {
+			st->chunk_left = size;
+			st->chunk_last = last;
+			sd->mode = SM_CHUNK;
+			check_psh = false; /* the chunk follows at once: the client does not wait */
+		}
+		break;
+	}
+	case SV_QUIT:
+		st->quit_sent = true;
+		break;
+	case SV_STARTTLS:
+		st->starttls_pending = true;
+		st->starttls_frame = frame;
+		break;
+	case SV_AUTH:
+		/* the mechanism only; an initial response is a credential */
+		smtp_first_token(st->auth_mech, sizeof(st->auth_mech), cmd.arg, cmd.arg_len);
+		break;
+	case SV_UNKNOWN: {
+		bool letters = cmd.verb_len > 0 && cmd.verb_len < sizeof(p->word);
+		for (size_t i = 0; letters && i < cmd.verb_len; i++)
+			letters = (cmd.verb_p[i] >= 'A' && cmd.verb_p[i] <= 'Z') ||
+				  (cmd.verb_p[i] >= 'a' && cmd.verb_p[i] <= 'z');
+		if (letters && !st->queue_unknown)
+			smtp_copy(p->word, sizeof(p->word), cmd.verb_p, cmd.verb_len);
+		break;
+	}
+	default:
+		break;
+	}
+	if (check_psh) {
+		char what[48];
+		snprintf(what, sizeof(what), "the %s command line", smtp_verb_name(cmd.verb));
+		p->nopsh = smtp_check_psh(st, MTA_C2S, ev, at_end, what);
+	}
+	return SL_DONE;
+}
+
+/* The end-of-data marker (or the last BDAT chunk) was sent. */
+static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *ev, bool bdat)
+{
+	struct smtp_txn *t = st->cur;
+	st->side[MTA_C2S].mode = SM_LINE;
+	if (t)
+		t->body_done = true;
+	if (bdat)
+		return;
+	struct smtp_pend *p = smtp_push(st);
+	p->verb = SV_END_OF_DATA;
+	p->frame = conn_cur_frame(st->c);
+	p->ts = conn_cur_time(st->c);
+	p->nopsh = smtp_check_psh(st, MTA_C2S, ev, at_end, "the end-of-data marker (CRLF.CRLF)");
+}
+
+static void smtp_body_checks(struct smtp *st, const struct smtp_body_scan *before)
+{
+	struct smtp_txn *t = st->cur;
+	if (!t)
+		return;
+	if (st->body.long_lines > before->long_lines && !t->flag_long) {
+		t->flag_long = true;
+		smtp_violation(st, MTA_C2S, NULL,
+			       "The message body has a line of %llu octets; RFC 5321 §4.5.3.1.6 "
+			       "allows %u including CRLF (reported once per message)",
+			       (unsigned long long)st->body.longest, SMTP_TEXT_LINE_MAX);
+	}
+	if (st->body.bare_lf > before->bare_lf && !t->flag_barelf) {
+		t->flag_barelf = true;
+		smtp_violation(st, MTA_C2S, NULL,
+			       "The message body contains a bare LF (RFC 5321 §2.3.8 allows CR and "
+			       "LF only as CRLF; reported once per message)");
+	}
+}
+
+/* ---- stream events -------------------------------------------------------------------------- */
+
+static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event *ev)
+{
+	struct smtp_side *sd = &st->side[dir];
+	size_t off = 0, len = ev->len;
+	size_t max_line = conn_cfg(st->c)->max_line;
+	if (!max_line)
+		max_line = MTA_DEFAULT_MAX_LINE;
+
+	while (off < len) {
+		const uint8_t *p = ev->data + off;
+		size_t n = len - off;
+		if (st->tls || sd->mode == SM_TLS)
+			return len;
+		if (sd->mode == SM_DISCARD) {
+			const uint8_t *lf = memchr(p, '\n', n);
+			if (!lf)
+				return len;
+			off += (size_t)(lf - p) + 1;
+			sd->mode = SM_LINE;
+			continue;
+		}
+		if (dir == MTA_C2S && sd->mode == SM_BODY) {
+			bool done;
+			struct smtp_body_scan before = st->body;
+			size_t used = smtp_body_feed(&st->body, p, n, &done);
+			off += used;
+			if (st->cur)
+				st->cur->body_octets += used;
+			smtp_body_checks(st, &before);
+			if (done) {
+				if (st->cur)
+					st->cur->body_octets = st->cur->body_octets >= 3
+								       ? st->cur->body_octets - 3
+								       : 0;
+				smtp_body_end(st, off == len, ev, false);
+			}
+			continue;
+		}
+		if (dir == MTA_C2S && sd->mode == SM_CHUNK) {
+			size_t take = n;
+			if ((uint64_t)take > st->chunk_left)
+				take = (size_t)st->chunk_left;
+			st->chunk_left -= take;
+			off += take;
+			if (st->cur)
+				st->cur->body_octets += take;
+			if (!st->chunk_left) {
+				sd->mode = SM_LINE;
+				if (st->chunk_last) {
+					smtp_check_psh(st, MTA_C2S, ev, off == len,
+						       "the last octet of the final BDAT chunk");
+					smtp_body_end(st, off == len, ev, true);
+				}
+			}
+			continue;
+		}
+		size_t content, term;
+		bool bare;
+		if (!smtp_find_line(p, n, &content, &term, &bare)) {
+			if (n >= max_line) {
+				smtp_violation(st, dir, NULL,
+					       "%s sent more than %zu octets without a line end; they are "
+					       "discarded up to the next LF",
+					       smtp_Who(dir), max_line);
+				sd->mode = SM_DISCARD;
+				return len;
+			}
+			break; /* a partial line: presented again with more bytes */
+		}
+		size_t used = content + term;
+		bool at_end = off + used == len;
+		enum smtp_line_res r;
+		if (dir == MTA_C2S)
+			r = smtp_client_line(st, p, content, term, bare, at_end, ev);
+		else
+			r = smtp_server_line(st, p, content, term, bare, at_end, ev);
+		if (r == SL_DONE)
+			off += used;
+	}
+	return off;
+}
+
+static void smtp_gap(struct smtp *st, enum mta_dir dir, const struct rs_event *ev)
+{
+	struct smtp_side *sd = &st->side[dir];
+	char state[160];
+	smtp_state(st, state, sizeof(state));
+	char detail[160];
+	snprintf(detail, sizeof(detail), "{\"octets\":%llu,\"offset\":%llu,\"dropped\":%zu}",
+		 (unsigned long long)ev->gap_len, (unsigned long long)ev->offset, ev->dropped);
+	if (ev->cause == RS_GAP_MEMCAP) {
+		conn_emit_now(st->c, MTA_F_SMTP_MEMCAP, -1, dir, 0, detail,
+			      "The reassembly buffer cap was reached while %llu octets of the %s's "
+			      "stream were missing (%zu buffered octets dropped), %s; analysis "
+			      "continues after the hole",
+			      (unsigned long long)ev->gap_len, smtp_who(dir), ev->dropped, state);
+	} else {
+		const char *cause = ev->cause == RS_GAP_TRUNCATED ? " (cut by the snapshot length)"
+				    : ev->cause == RS_GAP_ACKED   ? " (acknowledged by the peer but never "
+								    "captured)"
+								  : "";
+		conn_emit_now(st->c, MTA_F_SMTP_TCP_GAP, -1, dir, 0, detail,
+			      "%llu octets of the %s's stream are missing from the capture%s, %s; "
+			      "SMTP parsing resumes after the gap",
+			      (unsigned long long)ev->gap_len, smtp_who(dir), cause, state);
+	}
+	if (st->tls || sd->mode == SM_TLS)
+		return;
+	if (sd->mode == SM_CHUNK) {
+		if (ev->gap_len < st->chunk_left) {
+			st->chunk_left -= ev->gap_len; /* the hole is inside the chunk: exact */
+			return;
+		}
+		st->chunk_left = 0;
+		sd->mode = SM_LINE;
+		if (st->chunk_last && st->cur)
+			st->cur->body_done = true;
+	}
+	if (sd->mode == SM_BODY) {
+		/* stay in the body; the marker may have been in the hole (a later reply ends it) */
+		st->body.pos = SB_LINE;
+		st->body_gap = true;
+		st->queue_unknown = true;
+		return;
+	}
+	sd->mode = SM_LINE;
+	sd->resync = true;
+	st->queue_unknown = true;
+	if (dir == MTA_S2C) {
+		st->acc.active = false;
+		st->q_len = 0; /* replies were lost: the pairing restarts */
+		st->group_flagged = false;
+	}
+	st->auth_cont = false;
+}
+
+static void smtp_message_lost(struct smtp *st, enum mta_dir dir, const char *how)
+{
+	struct smtp_txn *t = st->cur;
+	if (!t || t->lost)
+		return;
+	t->lost = true;
+	t->outcome = "lost";
+	struct sbuf b;
+	struct jw w;
+	sb_init(&b);
+	jw_init(&w, &b);
+	jw_obj(&w, NULL);
+	jw_str(&w, "mail_from", t->from);
+	jw_arr(&w, "rcpt");
+	for (unsigned i = 0; i < t->n_rcpt; i++)
+		jw_str(&w, NULL, t->rcpt[i].to);
+	jw_arr_end(&w);
+	jw_u64(&w, "body_octets", t->body_octets);
+	jw_bool(&w, "body_complete", t->body_done);
+	jw_obj_end(&w);
+	conn_emit_now(st->c, MTA_F_SMTP_MESSAGE_LOST, -1, dir, 0, b.oom ? NULL : sb_str(&b),
+		      "The message from <%s> to %u recipient%s (%llu body octets%s) was not "
+		      "delivered on this connection: the %s %s before the server's final reply "
+		      "to it",
+		      t->from, t->n_rcpt, t->n_rcpt == 1 ? "" : "s",
+		      (unsigned long long)t->body_octets, t->body_done ? ", complete" : " sent so far",
+		      smtp_who(dir), how);
+	sb_free(&b);
+}
+
+static void smtp_fin(struct smtp *st, enum mta_dir dir)
+{
+	struct smtp_side *sd = &st->side[dir];
+	if (sd->fin_delivered)
+		return;
+	sd->fin_delivered = true;
+	bool first = !st->any_fin;
+	st->any_fin = true;
+	if (!st->end_how) {
+		st->end_how = "fin";
+		st->end_by = (int)dir;
+		st->end_frame = conn_cur_frame(st->c);
+	}
+	if (st->tls)
+		return;
+	char state[160];
+	smtp_state(st, state, sizeof(state));
+	bool in_data = smtp_in_data(st);
+	/* Orderly: after 221; a server closing after 421 (RFC 5321 §3.8); a client closing
+	 * after it sent QUIT outside DATA (many clients do not wait for the 221). */
+	bool exempt = st->quit_221 || (dir == MTA_S2C && st->saw_421) ||
+		      (dir == MTA_C2S && st->quit_sent && !smtp_in_data(st));
+	if (first && !exempt) {
+		conn_emit_now(st->c, MTA_F_SMTP_ABRUPT_CLOSE, in_data ? MTA_SEV_ERROR : -1, dir, 0,
+			      NULL,
+			      "%s closed the connection (FIN) %s, %s", smtp_Who(dir),
+			      st->quit_sent ? "before QUIT was answered by 221" : "without QUIT",
+			      state);
+	}
+	if (in_data && !st->cur->lost) {
+		/* a client FIN after the complete message may still get its reply (half close) */
+		if (dir == MTA_S2C || !st->cur->body_done)
+			smtp_message_lost(st, dir, "closed the connection (FIN)");
+	}
+}
+
+/* ---- analyser callbacks ----------------------------------------------------------------------- */
+
+static void *smtp_create(struct conn *c)
+{
+	struct smtp *st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->c = c;
+	st->end_by = -1;
+	return st;
+}
+
+static void smtp_destroy(void *vst)
+{
+	struct smtp *st = vst;
+	if (!st)
+		return;
+	for (unsigned i = 0; i < st->n_txn; i++)
+		free(st->txns[i].rcpt);
+	free(st->txns);
+	free(st->spill.rcpt);
+	free(st);
+}
+
+static void smtp_init_once(struct smtp *st)
+{
+	if (st->init)
+		return;
+	st->init = true;
+	if (!conn_syn_seen(st->c)) {
+		/* capture started mid-connection: the unseen start raises nothing */
+		st->midstream = true;
+		st->queue_unknown = true;
+		st->side[MTA_C2S].resync = true;
+		st->side[MTA_S2C].resync = true;
+	}
+}
+
+static void smtp_rst(struct smtp *st, const struct seg_info *s)
+{
+	enum mta_dir dir = s->dir;
+	struct smtp_side *sd = &st->side[dir];
+	char state[160];
+	smtp_state(st, state, sizeof(state));
+	bool open = smtp_txn_open(st) && !st->tls;
+	bool in_data = smtp_in_data(st) && !st->tls;
+	const char *tail = in_data ? "; the message was not acknowledged"
+			   : open  ? "; the mail transaction was not completed"
+				   : "";
+	char closed[80] = "";
+	if (sd->fin)
+		snprintf(closed, sizeof(closed), " (it had already closed the connection: FIN in "
+			 "frame %llu)", (unsigned long long)sd->fin_frame);
+	conn_emit_now(st->c, MTA_F_SMTP_RST, open ? MTA_SEV_ERROR : -1, dir, 0, NULL,
+		      "%s reset the connection (RST)%s %s%s", smtp_Who(dir), closed, state, tail);
+
+	/* the peer's payload sent after this side's FIN, answered by this RST (seed 002) */
+	struct smtp_side *peer = &st->side[!dir];
+	if (!st->tls && !sd->rst) {
+		for (unsigned i = 0; i < peer->n_after_peer_fin; i++)
+			conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, (enum mta_dir)!dir,
+				      peer->after_peer_fin[i], NULL,
+				      "The %s's %u-octet segment (frame %llu) was answered by a RST: "
+				      "the %s had already closed the connection, so the %s's write "
+				      "fails (\"Socket is not connected\")%s",
+				      smtp_who(!dir), peer->after_peer_fin_len[i],
+				      (unsigned long long)peer->after_peer_fin[i], smtp_who(dir),
+				      smtp_who(!dir),
+				      st->quit_221 ? "; harmless here, the session had ended with "
+						     "QUIT/221"
+						   : "");
+		peer->n_after_peer_fin = 0;
+	}
+	if (in_data && !st->cur->lost)
+		smtp_message_lost(st, dir, "reset the connection");
+	if (!sd->rst) {
+		sd->rst = true;
+		sd->rst_frame = s->frame;
+	}
+	if (!st->end_how) {
+		st->end_how = "rst";
+		st->end_by = (int)dir;
+		st->end_frame = s->frame;
+	}
+}
+
+static void smtp_on_segment(void *vst, const struct seg_info *s)
+{
+	struct smtp *st = vst;
+	if (!st)
+		return;
+	smtp_init_once(st);
+	smtp_check_stall(st, s->ts);
+
+	struct smtp_side *sd = &st->side[s->dir];
+	struct smtp_side *peer = &st->side[!s->dir];
+	bool rst = s->flags & TCPF_RST;
+
+	if (s->payload_wire > 0 && !rst) {
+		sd->segs++;
+		if (!(s->flags & TCPF_PSH))
+			sd->segs_nopsh++;
+	}
+
+	/* zero window: the window the sender of this segment advertises; once per episode */
+	if (!rst) {
+		if (s->win == 0) {
+			if (sd->win_nonzero) {
+				char state[160];
+				smtp_state(st, state, sizeof(state));
+				conn_emit_now(st->c, MTA_F_SMTP_ZERO_WINDOW, -1, s->dir, 0, NULL,
+					      "%s advertises a zero receive window (it cannot accept "
+					      "more data from the %s for now), %s",
+					      smtp_Who(s->dir), smtp_who(!s->dir), state);
+			}
+			sd->win_nonzero = false;
+		} else {
+			sd->win_nonzero = true;
+		}
+	}
+
+	if (s->payload_wire > 0 && !st->tls) {
+		if (sd->fin && SEQ_GEQ(s->seq, sd->fin_seq)) {
+			conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, 0, NULL,
+				      "%s sent %u octets after its own FIN", smtp_Who(s->dir),
+				      s->payload_wire);
+		} else if (peer->rst) {
+			conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, peer->rst_frame,
+				      NULL,
+				      "%s sent %u octets after the %s reset the connection (RST "
+				      "in frame %llu); the write fails (\"Socket is not connected\")",
+				      smtp_Who(s->dir), s->payload_wire, smtp_who(!s->dir),
+				      (unsigned long long)peer->rst_frame);
+		} else if (peer->fin && !s->retrans && sd->n_after_peer_fin < SMTP_MAX_AFTER_FIN) {
+			sd->after_peer_fin[sd->n_after_peer_fin] = s->frame;
+			sd->after_peer_fin_len[sd->n_after_peer_fin++] = s->payload_wire;
+		}
+	}
+
+	if (s->dir == MTA_C2S && s->payload_wire > 0 && !s->retrans)
+		st->await_client = false;
+
+	if ((s->flags & TCPF_FIN) && !sd->fin) {
+		sd->fin = true;
+		sd->fin_frame = s->frame;
+		sd->fin_seq = s->seq + s->payload_wire + ((s->flags & TCPF_SYN) ? 1u : 0u);
+	}
+	if (rst)
+		smtp_rst(st, s);
+}
+
+static size_t smtp_on_stream(void *vst, enum mta_dir dir, const struct rs_event *ev)
+{
+	struct smtp *st = vst;
+	if (!st)
+		return ev->type == RS_DATA ? ev->len : 0;
+	smtp_init_once(st);
+	switch (ev->type) {
+	case RS_DATA:
+		return smtp_data(st, dir, ev);
+	case RS_GAP:
+		smtp_gap(st, dir, ev);
+		return 0;
+	case RS_FIN:
+		smtp_fin(st, dir);
+		return 0;
+	case RS_RETRANS:
+		st->side[dir].retrans++;
+		conn_emit_now(st->c, MTA_F_SMTP_RETRANSMISSION, -1, dir, 0, NULL,
+			      "%s re-sent %zu octets already seen (stream offset %llu)%s%s",
+			      smtp_Who(dir), ev->len, (unsigned long long)ev->offset,
+			      ev->conflict ? ", with different content" : "",
+			      ev->partial ? ", together with new data" : "");
+		return 0;
+	}
+	return 0;
+}
+
+static void smtp_on_tick(void *vst, struct mta_time now)
+{
+	struct smtp *st = vst;
+	if (st)
+		smtp_check_stall(st, now);
+}
+
+/* ---- summary ---------------------------------------------------------------------------------- */
+
+static const enum mta_finding_code smtp_codes[] = {
+	MTA_F_SMTP_RST,         MTA_F_SMTP_MISSING_PSH,  MTA_F_SMTP_STALL,
+	MTA_F_SMTP_ABRUPT_CLOSE, MTA_F_SMTP_DATA_AFTER_CLOSE, MTA_F_SMTP_MESSAGE_LOST,
+	MTA_F_SMTP_REPLY_ERROR, MTA_F_SMTP_PROTOCOL_VIOLATION, MTA_F_SMTP_TCP_GAP,
+	MTA_F_SMTP_RETRANSMISSION, MTA_F_SMTP_ZERO_WINDOW, MTA_F_SMTP_STARTTLS,
+	MTA_F_SMTP_MEMCAP,
+};
+
+static void smtp_code_str(char *buf, size_t cap, int code)
+{
+	if (code)
+		snprintf(buf, cap, "%d", code);
+	else
+		snprintf(buf, cap, "(no reply)");
+}
+
+static void smtp_summary(struct smtp *st)
+{
+	const struct mta_conn_id *id = conn_id(st->c);
+	struct mta_time ft = conn_first_time(st->c), lt = conn_last_time(st->c);
+	struct sbuf jb, tb;
+	struct jw w;
+	sb_init(&jb);
+	sb_init(&tb);
+	jw_init(&w, &jb);
+	jw_obj(&w, NULL);
+	jw_str(&w, "kind", "smtp_session");
+	jw_str(&w, "client", id->client);
+	jw_str(&w, "server", id->server);
+	jw_u64(&w, "first_frame", conn_first_frame(st->c));
+	jw_time(&w, "first_time", ft.sec, ft.usec);
+	jw_u64(&w, "last_frame", conn_last_frame(st->c));
+	jw_time(&w, "last_time", lt.sec, lt.usec);
+	jw_bool(&w, "handshake_seen", conn_syn_seen(st->c));
+	if (st->greeting_code) {
+		jw_obj(&w, "greeting");
+		jw_u64(&w, "code", (uint64_t)st->greeting_code);
+		jw_str(&w, "text", st->greeting);
+		jw_u64(&w, "frame", st->greeting_frame);
+		jw_obj_end(&w);
+	} else {
+		jw_null(&w, "greeting");
+	}
+	jw_str(&w, "helo_verb", st->helo_verb[0] ? st->helo_verb : NULL);
+	jw_str(&w, "helo_name", st->helo_verb[0] ? st->helo_name : NULL);
+	jw_arr(&w, "extensions");
+	for (unsigned i = 0; i < st->n_ext; i++)
+		jw_str(&w, NULL, st->ext[i]);
+	jw_arr_end(&w);
+	jw_bool(&w, "starttls", st->tls);
+	if (st->auth_mech[0]) {
+		jw_obj(&w, "auth");
+		jw_str(&w, "mechanism", st->auth_mech);
+		if (st->auth_code)
+			jw_u64(&w, "code", (uint64_t)st->auth_code);
+		else
+			jw_null(&w, "code");
+		jw_obj_end(&w);
+	}
+	jw_arr(&w, "transactions");
+	for (unsigned i = 0; i < st->n_txn; i++) {
+		const struct smtp_txn *t = &st->txns[i];
+		jw_obj(&w, NULL);
+		jw_str(&w, "mail_from", t->from);
+		jw_u64(&w, "mail_frame", t->mail_frame);
+		if (t->mail_code)
+			jw_u64(&w, "mail_code", (uint64_t)t->mail_code);
+		else
+			jw_null(&w, "mail_code");
+		jw_arr(&w, "rcpt");
+		for (unsigned k = 0; k < t->n_rcpt; k++) {
+			jw_obj(&w, NULL);
+			jw_str(&w, "to", t->rcpt[k].to);
+			if (t->rcpt[k].code)
+				jw_u64(&w, "code", (uint64_t)t->rcpt[k].code);
+			else
+				jw_null(&w, "code");
+			jw_obj_end(&w);
+		}
+		jw_arr_end(&w);
+		if (t->rcpt_omitted)
+			jw_u64(&w, "rcpt_omitted", t->rcpt_omitted);
+		jw_str(&w, "data", t->bdat ? "BDAT" : t->data_sent || t->body_started ? "DATA" : NULL);
+		jw_u64(&w, "body_octets", t->body_octets);
+		if (t->final_code) {
+			jw_obj(&w, "final_reply");
+			jw_u64(&w, "code", (uint64_t)t->final_code);
+			if (t->final_enh[0])
+				jw_str(&w, "enhanced", t->final_enh);
+			jw_str(&w, "text", t->final_text);
+			jw_u64(&w, "frame", t->final_frame);
+			jw_obj_end(&w);
+		} else {
+			jw_null(&w, "final_reply");
+		}
+		jw_str(&w, "queue_id", t->queue_id[0] ? t->queue_id : NULL);
+		jw_str(&w, "outcome", t->outcome);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	if (st->txn_total > st->n_txn)
+		jw_u64(&w, "transactions_omitted", st->txn_total - st->n_txn);
+	jw_obj(&w, "end");
+	jw_str(&w, "how", st->end_how ? st->end_how : "capture_end");
+	jw_str(&w, "by", st->end_by < 0 ? NULL : smtp_who((enum mta_dir)st->end_by));
+	if (st->end_frame)
+		jw_u64(&w, "frame", st->end_frame);
+	jw_obj_end(&w);
+	jw_obj(&w, "segments");
+	jw_u64(&w, "c2s", st->side[MTA_C2S].segs);
+	jw_u64(&w, "s2c", st->side[MTA_S2C].segs);
+	jw_obj_end(&w);
+	jw_obj(&w, "segments_without_psh");
+	jw_u64(&w, "c2s", st->side[MTA_C2S].segs_nopsh);
+	jw_u64(&w, "s2c", st->side[MTA_S2C].segs_nopsh);
+	jw_obj_end(&w);
+	jw_obj(&w, "retransmissions");
+	jw_u64(&w, "c2s", st->side[MTA_C2S].retrans);
+	jw_u64(&w, "s2c", st->side[MTA_S2C].retrans);
+	jw_obj_end(&w);
+	jw_obj(&w, "findings");
+	for (size_t i = 0; i < sizeof(smtp_codes) / sizeof(smtp_codes[0]); i++) {
+		unsigned k = conn_finding_count(st->c, smtp_codes[i]);
+		if (k)
+			jw_u64(&w, mta_finding_code_str(smtp_codes[i]), k);
+	}
+	jw_obj_end(&w);
+	jw_obj(&w, "latency_ms");
+	for (int v = 0; v < SV_COUNT; v++) {
+		const struct smtp_lat *l = &st->lat[v];
+		if (!l->n)
+			continue;
+		jw_obj(&w, smtp_verb_name((enum smtp_verb)v));
+		jw_u64(&w, "count", l->n);
+		jw_double(&w, "min", (double)l->min / 1000.0, 3);
+		jw_double(&w, "avg", (double)l->sum / (double)l->n / 1000.0, 3);
+		jw_double(&w, "max", (double)l->max / 1000.0, 3);
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+
+	/* the human block */
+	sb_printf(&tb, "SMTP session %s -> %s, frames %llu-%llu\n", id->client, id->server,
+		  (unsigned long long)conn_first_frame(st->c),
+		  (unsigned long long)conn_last_frame(st->c));
+	if (st->greeting_code)
+		sb_printf(&tb, "  greeting: %d %s\n", st->greeting_code, st->greeting);
+	else
+		sb_printf(&tb, "  greeting: not seen%s\n",
+			  conn_syn_seen(st->c) ? "" : " (capture started mid-session)");
+	if (st->helo_verb[0]) {
+		sb_printf(&tb, "  %s %s", st->helo_verb, st->helo_name);
+		if (st->n_ext) {
+			sb_puts(&tb, "; extensions:");
+			for (unsigned i = 0; i < st->n_ext; i++)
+				sb_printf(&tb, "%s %s", i ? "," : "", st->ext[i]);
+		}
+		sb_putc(&tb, '\n');
+	}
+	if (st->auth_mech[0])
+		sb_printf(&tb, "  AUTH %s -> %d\n", st->auth_mech, st->auth_code);
+	if (st->tls)
+		sb_puts(&tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
+	for (unsigned i = 0; i < st->n_txn; i++) {
+		const struct smtp_txn *t = &st->txns[i];
+		char code[16];
+		smtp_code_str(code, sizeof(code), t->mail_code);
+		sb_printf(&tb, "  transaction %u: MAIL FROM:<%s> %s", i + 1, t->from, code);
+		for (unsigned k = 0; k < t->n_rcpt; k++) {
+			smtp_code_str(code, sizeof(code), t->rcpt[k].code);
+			sb_printf(&tb, "; RCPT TO:<%s> %s", t->rcpt[k].to, code);
+		}
+		if (t->data_sent || t->body_started)
+			sb_printf(&tb, "; %s %llu octets", t->bdat ? "BDAT" : "DATA",
+				  (unsigned long long)t->body_octets);
+		if (t->final_code)
+			sb_printf(&tb, "; final %d %s", t->final_code, t->final_text);
+		if (t->queue_id[0])
+			sb_printf(&tb, " (queue id %s)", t->queue_id);
+		sb_printf(&tb, " -> %s\n", t->outcome);
+	}
+	if (st->txn_total > st->n_txn)
+		sb_printf(&tb, "  (%llu more transactions not listed)\n",
+			  (unsigned long long)(st->txn_total - st->n_txn));
+	if (st->end_how)
+		sb_printf(&tb, "  ended: %s by the %s (frame %llu)\n", st->end_how,
+			  st->end_by < 0 ? "?" : smtp_who((enum mta_dir)st->end_by),
+			  (unsigned long long)st->end_frame);
+	else
+		sb_puts(&tb, "  ended: capture end (connection still open)\n");
+	sb_printf(&tb,
+		  "  data segments: client %llu (%llu without PSH), server %llu (%llu without PSH); "
+		  "retransmissions: client %llu, server %llu\n",
+		  (unsigned long long)st->side[0].segs, (unsigned long long)st->side[0].segs_nopsh,
+		  (unsigned long long)st->side[1].segs, (unsigned long long)st->side[1].segs_nopsh,
+		  (unsigned long long)st->side[0].retrans, (unsigned long long)st->side[1].retrans);
+	bool any = false;
+	for (size_t i = 0; i < sizeof(smtp_codes) / sizeof(smtp_codes[0]); i++) {
+		unsigned k = conn_finding_count(st->c, smtp_codes[i]);
+		if (!k)
+			continue;
+		sb_printf(&tb, "%s %s %u", any ? "," : "  findings:", mta_finding_code_str(smtp_codes[i]),
+			  k);
+		any = true;
+	}
+	if (any)
+		sb_putc(&tb, '\n');
+	any = false;
+	for (int v = 0; v < SV_COUNT; v++) {
+		const struct smtp_lat *l = &st->lat[v];
+		if (!l->n)
+			continue;
+		sb_printf(&tb, "%s %s %llux avg %.1f ms max %.1f ms", any ? "," : "  reply latency:",
+			  smtp_verb_name((enum smtp_verb)v), (unsigned long long)l->n,
+			  (double)l->sum / (double)l->n / 1000.0, (double)l->max / 1000.0);
+		any = true;
+	}
+	if (any)
+		sb_putc(&tb, '\n');
+
+	if (!jb.oom && !tb.oom)
+		conn_summary(st->c, sb_str(&jb), sb_str(&tb));
+	sb_free(&jb);
+	sb_free(&tb);
+}
+
+static void smtp_on_end(void *vst, enum conn_end_reason why)
+{
+	struct smtp *st = vst;
+	if (!st)
+		return;
+	smtp_init_once(st);
+	if (why == CONN_END_EVICTED)
+		conn_emit_now(st->c, MTA_F_SMTP_MEMCAP, -1, MTA_C2S, 0, NULL,
+			      "The connection table was full: mtadiag dropped this connection's "
+			      "state (the oldest tracked connection); anything after this frame is "
+			      "not analysed");
+
+	/* stall decided at the end (contract §1.3): no later frame past the threshold came */
+	struct mta_time end = conn_last_time(st->c);
+	struct mta_time cur = conn_cur_time(st->c);
+	if (cur.sec > end.sec || (cur.sec == end.sec && cur.usec > end.usec))
+		end = cur;
+	uint64_t thr = smtp_stall_usec(st);
+	struct smtp_pend *h = smtp_head(st);
+	bool any_rst = st->side[0].rst || st->side[1].rst;
+	char unit[SMTP_ADDR_MAX + 64], name[SMTP_ADDR_MAX + 32];
+	if (!st->tls && h && !h->stall_done && !st->side[MTA_S2C].fin && !st->side[MTA_S2C].rst) {
+		uint64_t w = smtp_usec(h->ts, end);
+		bool gave_up = st->side[MTA_C2S].fin || st->side[MTA_C2S].rst;
+		if (w > thr || (gave_up && h->verb != SV_QUIT)) {
+			h->stall_done = true;
+			smtp_unit_name(st, h, name, sizeof(name));
+			snprintf(unit, sizeof(unit), "sent %s (frame %llu), which", name,
+				 (unsigned long long)h->frame);
+			smtp_emit_stall(st, MTA_C2S, h->frame, h->nopsh, unit, w, gave_up);
+		}
+	}
+	if (!st->tls && st->await_client && !st->await_stall_done && !st->side[MTA_C2S].fin &&
+	    !st->side[MTA_C2S].rst) {
+		uint64_t w = smtp_usec(st->await_ts, end);
+		bool gave_up = st->side[MTA_S2C].fin || st->side[MTA_S2C].rst;
+		if (w > thr || gave_up) {
+			st->await_stall_done = true;
+			snprintf(unit, sizeof(unit), "sent the %d reply (frame %llu), which",
+				 st->await_code, (unsigned long long)st->await_frame);
+			smtp_emit_stall(st, MTA_S2C, st->await_frame, st->await_nopsh, unit, w,
+					gave_up);
+		}
+	}
+	(void)any_rst;
+
+	if (smtp_txn_open(st)) {
+		struct smtp_txn *t = st->cur;
+		if (!t->lost)
+			t->outcome = why == CONN_END_CAPTURE && !st->end_how ? "open" : "abandoned";
+		st->cur = NULL;
+		t->closed = true;
+	}
+	smtp_summary(st);
+}
+
+const struct analyser_ops smtp_analyser = {
+	.proto = MTA_PROTO_SMTP,
+	.name = "smtp",
+	.create = smtp_create,
+	.destroy = smtp_destroy,
+	.on_segment = smtp_on_segment,
+	.on_stream = smtp_on_stream,
+	.on_tick = smtp_on_tick,
+	.on_end = smtp_on_end,
+};

@@ -1,0 +1,421 @@
+/* smtp_parse.c — pure SMTP line parsers (RFC 5321 §4.1, §4.2; RFC 3463; RFC 3030; RFC 2920) */
+#include "smtp_parse.h"
+
+#include <string.h>
+
+static const char *const smtp_verb_names[SV_COUNT] = {
+	[SV_UNKNOWN] = "UNKNOWN",   [SV_HELO] = "HELO",         [SV_EHLO] = "EHLO",
+	[SV_MAIL] = "MAIL",         [SV_RCPT] = "RCPT",         [SV_DATA] = "DATA",
+	[SV_BDAT] = "BDAT",         [SV_RSET] = "RSET",         [SV_VRFY] = "VRFY",
+	[SV_EXPN] = "EXPN",         [SV_HELP] = "HELP",         [SV_NOOP] = "NOOP",
+	[SV_QUIT] = "QUIT",         [SV_STARTTLS] = "STARTTLS", [SV_AUTH] = "AUTH",
+	[SV_TURN] = "TURN",         [SV_ETRN] = "ETRN",         [SV_ATRN] = "ATRN",
+	[SV_SEND] = "SEND",         [SV_SOML] = "SOML",         [SV_SAML] = "SAML",
+	[SV_END_OF_DATA] = "END_OF_DATA", [SV_AUTH_CONT] = "AUTH_CONT",
+};
+
+const char *smtp_verb_name(enum smtp_verb v)
+{
+	if ((unsigned)v >= SV_COUNT || !smtp_verb_names[v])
+		return "UNKNOWN";
+	return smtp_verb_names[v];
+}
+
+static int smtp_lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static bool smtp_is_alpha(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static bool smtp_is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Case-insensitive compare of p[0..n) with the NUL-terminated s (exact length). */
+static bool smtp_ieq(const uint8_t *p, size_t n, const char *s)
+{
+	size_t k = strlen(s);
+	if (n != k)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (smtp_lower(p[i]) != smtp_lower((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* Case-insensitive prefix test. */
+static bool smtp_iprefix(const uint8_t *p, size_t n, const char *s)
+{
+	size_t k = strlen(s);
+	if (n < k)
+		return false;
+	return smtp_ieq(p, k, s);
+}
+
+static enum smtp_verb smtp_verb_lookup(const uint8_t *p, size_t n)
+{
+	for (int v = SV_HELO; v <= SV_SAML; v++)
+		if (smtp_ieq(p, n, smtp_verb_names[v]))
+			return (enum smtp_verb)v;
+	return SV_UNKNOWN;
+}
+
+bool smtp_parse_cmd(const uint8_t *p, size_t n, struct smtp_cmd *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t i = 0;
+	while (i < n && p[i] != ' ' && p[i] != '\t')
+		i++;
+	out->verb_p = p;
+	out->verb_len = i;
+	if (i == 0)
+		return false;
+	for (size_t k = 0; k < i; k++)
+		if (!smtp_is_alpha(p[k]) && !smtp_is_digit(p[k]))
+			return false;
+	out->verb = smtp_verb_lookup(p, i);
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	out->arg = p + i;
+	out->arg_len = n - i;
+	return true;
+}
+
+bool smtp_parse_reply(const uint8_t *p, size_t n, struct smtp_reply_line *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (n < 3 || !smtp_is_digit(p[0]) || !smtp_is_digit(p[1]) || !smtp_is_digit(p[2]))
+		return false;
+	if (n > 3 && p[3] != ' ' && p[3] != '-')
+		return false;
+	out->code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	out->more = n > 3 && p[3] == '-';
+	out->text = p + (n > 3 ? 4 : 3);
+	out->text_len = n > 3 ? n - 4 : 0;
+
+	/* RFC 3463: class "." subject "." detail; class 2, 4 or 5, subject and detail 1-3 digits,
+	 * followed by a space or the end of the text. */
+	const uint8_t *t = out->text;
+	size_t tn = out->text_len, i = 0, pos = 0;
+	if (tn >= 5 && (t[0] == '2' || t[0] == '4' || t[0] == '5') && t[1] == '.') {
+		i = 2;
+		size_t d = 0;
+		while (i < tn && smtp_is_digit(t[i]) && d < 4) {
+			i++;
+			d++;
+		}
+		if (d >= 1 && d <= 3 && i < tn && t[i] == '.') {
+			i++;
+			size_t d2 = 0;
+			while (i < tn && smtp_is_digit(t[i]) && d2 < 4) {
+				i++;
+				d2++;
+			}
+			if (d2 >= 1 && d2 <= 3 && (i == tn || t[i] == ' ')) {
+				pos = i;
+				if (pos < sizeof(out->enh)) {
+					memcpy(out->enh, t, pos);
+					out->enh[pos] = '\0';
+					out->has_enh = true;
+				}
+			}
+		}
+	}
+	return true;
+}
+
+static const struct {
+	const char *kw;
+	uint32_t bit;
+} smtp_ext_table[] = {
+	{ "PIPELINING", SMTP_EXT_PIPELINING },
+	{ "SIZE", SMTP_EXT_SIZE },
+	{ "8BITMIME", SMTP_EXT_8BITMIME },
+	{ "CHUNKING", SMTP_EXT_CHUNKING },
+	{ "STARTTLS", SMTP_EXT_STARTTLS },
+	{ "AUTH", SMTP_EXT_AUTH },
+	{ "DSN", SMTP_EXT_DSN },
+	{ "ENHANCEDSTATUSCODES", SMTP_EXT_ENHANCEDSTATUSCODES },
+	{ "SMTPUTF8", SMTP_EXT_SMTPUTF8 },
+	{ "BINARYMIME", SMTP_EXT_BINARYMIME },
+};
+
+uint32_t smtp_ehlo_keyword(const uint8_t *text, size_t n)
+{
+	size_t i = 0;
+	while (i < n && text[i] == ' ')
+		i++;
+	size_t s = i;
+	/* ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"); old servers wrote "AUTH=LOGIN" */
+	while (i < n && (smtp_is_alpha(text[i]) || smtp_is_digit(text[i]) || text[i] == '-'))
+		i++;
+	if (i == s)
+		return 0;
+	if (i < n && text[i] != ' ' && text[i] != '=')
+		return 0;
+	for (size_t k = 0; k < sizeof(smtp_ext_table) / sizeof(smtp_ext_table[0]); k++)
+		if (smtp_ieq(text + s, i - s, smtp_ext_table[k].kw))
+			return smtp_ext_table[k].bit;
+	return SMTP_EXT_OTHER;
+}
+
+bool smtp_parse_path(const uint8_t *p, size_t n, const char *prefix, const uint8_t **addr,
+		     size_t *addr_len)
+{
+	*addr = p;
+	*addr_len = 0;
+	if (!smtp_iprefix(p, n, prefix))
+		return false;
+	size_t i = strlen(prefix);
+	while (i < n && p[i] == ' ')
+		i++;
+	if (i < n && p[i] == '<') {
+		size_t s = ++i;
+		while (i < n && p[i] != '>')
+			i++;
+		*addr = p + s;
+		*addr_len = i - s;
+		return true;
+	}
+	size_t s = i;
+	while (i < n && p[i] != ' ')
+		i++;
+	*addr = p + s;
+	*addr_len = i - s;
+	return true;
+}
+
+bool smtp_parse_bdat(const uint8_t *p, size_t n, uint64_t *size, bool *last)
+{
+	size_t i = 0;
+	uint64_t v = 0;
+	*size = 0;
+	*last = false;
+	if (n == 0 || !smtp_is_digit(p[0]))
+		return false;
+	while (i < n && smtp_is_digit(p[i])) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+		i++;
+	}
+	if (i < n && p[i] != ' ')
+		return false;
+	while (i < n && p[i] == ' ')
+		i++;
+	if (i < n) {
+		size_t s = i;
+		while (i < n && p[i] != ' ')
+			i++;
+		if (!smtp_ieq(p + s, i - s, "LAST"))
+			return false;
+		while (i < n && p[i] == ' ')
+			i++;
+		if (i != n)
+			return false;
+		*last = true;
+	}
+	*size = v;
+	return true;
+}
+
+static bool smtp_is_id_char(uint8_t c)
+{
+	return smtp_is_alpha(c) || smtp_is_digit(c) || c == '-' || c == '.' || c == '_' ||
+	       c == '@' || c == '/' || c == '+' || c == '=';
+}
+
+/* Find the case-insensitive needle in text; returns its offset or n. */
+static size_t smtp_ifind(const uint8_t *t, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	if (k > n)
+		return n;
+	for (size_t i = 0; i + k <= n; i++)
+		if (smtp_ieq(t + i, k, needle))
+			return i;
+	return n;
+}
+
+/* The token starting at t[i]: id characters, optionally inside <>. */
+static bool smtp_token_at(const uint8_t *t, size_t n, size_t i, const uint8_t **id, size_t *len)
+{
+	if (i < n && t[i] == '<')
+		i++;
+	size_t s = i;
+	while (i < n && smtp_is_id_char(t[i]))
+		i++;
+	/* a trailing '.' ends a sentence, it is not part of the id */
+	size_t e = i;
+	while (e > s && t[e - 1] == '.')
+		e--;
+	if (e == s)
+		return false;
+	*id = t + s;
+	*len = e - s;
+	return true;
+}
+
+bool smtp_reply_queue_id(const uint8_t *text, size_t n, const uint8_t **id, size_t *id_len)
+{
+	size_t at;
+	/* Postfix: "2.0.0 Ok: queued as 4F3B21C0A1B" */
+	at = smtp_ifind(text, n, "queued as ");
+	if (at < n)
+		return smtp_token_at(text, n, at + 10, id, id_len);
+	/* Exim: "OK id=1MuZRF-0005uK-Ao" */
+	at = smtp_ifind(text, n, "id=");
+	if (at < n && (at == 0 || text[at - 1] == ' '))
+		return smtp_token_at(text, n, at + 3, id, id_len);
+	/* Sendmail "2.0.0 u4HKN5s8013546 Message accepted for delivery", Exchange
+	 * "2.6.0 <msgid@host> Queued mail for delivery": the token before the phrase. */
+	at = smtp_ifind(text, n, " Message accepted");
+	if (at == n)
+		at = smtp_ifind(text, n, " Queued mail for delivery");
+	if (at < n && at > 0) {
+		size_t e = at, s = at;
+		while (s > 0 && text[s - 1] != ' ')
+			s--;
+		/* the token must not be the enhanced status code itself */
+		if (e > s && !(e - s <= 9 && smtp_is_digit(text[s]) && s + 1 < e && text[s + 1] == '.'))
+			return smtp_token_at(text, e, s, id, id_len);
+	}
+	return false;
+}
+
+bool smtp_find_line(const uint8_t *p, size_t n, size_t *content, size_t *term, bool *bare_lf)
+{
+	const uint8_t *lf = n ? memchr(p, '\n', n) : NULL;
+	if (!lf)
+		return false;
+	size_t at = (size_t)(lf - p);
+	if (at > 0 && p[at - 1] == '\r') {
+		*content = at - 1;
+		*term = 2;
+		*bare_lf = false;
+	} else {
+		*content = at;
+		*term = 1;
+		*bare_lf = true;
+	}
+	return true;
+}
+
+bool smtp_looks_like_cmd(const uint8_t *p, size_t n)
+{
+	struct smtp_cmd c;
+	return smtp_parse_cmd(p, n, &c) && c.verb != SV_UNKNOWN;
+}
+
+bool smtp_looks_like_reply(const uint8_t *p, size_t n)
+{
+	struct smtp_reply_line r;
+	return smtp_parse_reply(p, n, &r) && r.code >= 200 && r.code <= 599;
+}
+
+/* One line of the body ended (CRLF seen): account for its length. */
+static void smtp_body_eol(struct smtp_body_scan *s, unsigned term)
+{
+	uint64_t total = s->line_len + term;
+	if (total > SMTP_TEXT_LINE_MAX)
+		s->long_lines++;
+	if (total > s->longest)
+		s->longest = total;
+	s->lines++;
+	s->line_len = 0;
+}
+
+size_t smtp_body_feed(struct smtp_body_scan *s, const uint8_t *p, size_t n, bool *done)
+{
+	*done = false;
+	size_t i = 0;
+	while (i < n) {
+		uint8_t c = p[i];
+		switch (s->pos) {
+		case SB_LINE: {
+			/* fast path: skip to the next CR or LF */
+			size_t j = i;
+			while (j < n && p[j] != '\r' && p[j] != '\n')
+				j++;
+			s->line_len += j - i;
+			i = j;
+			if (i == n)
+				return n;
+			c = p[i];
+			if (c == '\r') {
+				s->pos = SB_CR;
+			} else {
+				/* a bare LF ends the line for length accounting, but only CRLF
+				 * opens the way to the end-of-data marker */
+				s->bare_lf++;
+				smtp_body_eol(s, 1);
+			}
+			i++;
+			continue;
+		}
+		case SB_BOL:
+			if (c == '.') {
+				s->pos = SB_DOT;
+				s->line_len = 1;
+			} else if (c == '\r') {
+				s->pos = SB_CR;
+			} else {
+				s->pos = SB_LINE;
+				s->line_len = 1;
+				if (c == '\n') {
+					s->bare_lf++;
+					s->line_len = 0;
+					smtp_body_eol(s, 1);
+				}
+			}
+			i++;
+			continue;
+		case SB_CR:
+			if (c == '\n') {
+				smtp_body_eol(s, 2);
+				s->pos = SB_BOL;
+			} else if (c == '\r') {
+				s->line_len++; /* the first CR is a lone CR inside the line */
+			} else {
+				s->line_len += 2;
+				s->pos = SB_LINE;
+			}
+			i++;
+			continue;
+		case SB_DOT:
+			if (c == '\r') {
+				s->pos = SB_DOT_CR;
+			} else {
+				s->stuffed++;
+				s->pos = SB_LINE;
+				if (c == '\n') {
+					s->bare_lf++;
+					smtp_body_eol(s, 1);
+				} else {
+					s->line_len++;
+				}
+			}
+			i++;
+			continue;
+		case SB_DOT_CR:
+			i++;
+			if (c == '\n') {
+				s->pos = SB_BOL;
+				s->line_len = 0;
+				*done = true;
+				return i;
+			}
+			s->line_len += 1;
+			s->pos = c == '\r' ? SB_CR : SB_LINE;
+			if (c != '\r')
+				s->line_len++;
+			continue;
+		}
+	}
+	return n;
+}

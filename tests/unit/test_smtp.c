@@ -1,0 +1,927 @@
+/* test_smtp.c — SMTP parsers (smtp_parse.c) and the session machine (smtp.c) driven through a
+ * small stand-in for the engine's connection (the conn_* functions of analyser.h), which plays
+ * the reassembler's consumed/needed contract. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analyser.h"
+#include "smtp_parse.h"
+#include "testutil.h"
+
+/* ---- the stand-in connection ---------------------------------------------------------------- */
+
+#define MAXF 128
+
+struct tfind {
+	enum mta_finding_code code;
+	int sev;
+	enum mta_dir dir;
+	uint64_t frame, related;
+	char msg[700];
+	char detail[700];
+};
+
+struct conn {
+	struct mta_conn_id id;
+	struct mta_config cfg;
+	uint64_t frame, first_frame;
+	struct mta_time now, first_time;
+	bool in_frame;
+	bool syn_seen;
+	unsigned counts[MTA_F_COUNT];
+	struct tfind f[MAXF];
+	unsigned nf;
+	char *json, *text;
+	/* reassembly stand-in: unconsumed bytes per direction and sequence numbers */
+	uint8_t pend[2][65536];
+	size_t pend_len[2];
+	uint64_t off[2];
+	uint32_t seq[2];
+	void *st;
+};
+
+const struct mta_conn_id *conn_id(const struct conn *c) { return &c->id; }
+const struct mta_config *conn_cfg(const struct conn *c) { return &c->cfg; }
+uint64_t conn_cur_frame(const struct conn *c) { return c->frame; }
+struct mta_time conn_cur_time(const struct conn *c) { return c->now; }
+uint64_t conn_first_frame(const struct conn *c) { return c->first_frame; }
+uint64_t conn_last_frame(const struct conn *c) { return c->frame; }
+struct mta_time conn_first_time(const struct conn *c) { return c->first_time; }
+struct mta_time conn_last_time(const struct conn *c) { return c->now; }
+bool conn_syn_seen(const struct conn *c) { return c->syn_seen; }
+unsigned conn_finding_count(const struct conn *c, enum mta_finding_code code)
+{
+	return c->counts[code];
+}
+
+static void t_vemit(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
+		    uint64_t frame, uint64_t related, const char *detail, const char *fmt, va_list ap)
+{
+	assert_true(c->nf < MAXF);
+	struct tfind *f = &c->f[c->nf++];
+	f->code = code;
+	f->sev = sev < 0 ? (int)mta_finding_default_severity(code) : sev;
+	f->dir = dir;
+	f->frame = frame;
+	f->related = related;
+	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	snprintf(f->detail, sizeof(f->detail), "%s", detail ? detail : "");
+	c->counts[code]++;
+}
+
+void conn_emit(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
+	       uint64_t frame, struct mta_time ts, uint64_t related, const char *detail_json,
+	       const char *fmt, ...)
+{
+	(void)ts;
+	va_list ap;
+	va_start(ap, fmt);
+	t_vemit(c, code, sev, dir, frame, related, detail_json, fmt, ap);
+	va_end(ap);
+}
+
+void conn_emit_now(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
+		   uint64_t related, const char *detail_json, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	t_vemit(c, code, sev, dir, c->frame, related, detail_json, fmt, ap);
+	va_end(ap);
+}
+
+void conn_summary(struct conn *c, const char *json, const char *text)
+{
+	free(c->json);
+	free(c->text);
+	c->json = strdup(json);
+	c->text = strdup(text);
+}
+
+static struct conn *t_new(bool syn)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	assert_non_null(c);
+	/* the named defaults (mta_config_defaults lives in the engine, not linked here) */
+	c->cfg.stall_usec = MTA_DEFAULT_STALL_USEC;
+	c->cfg.max_line = MTA_DEFAULT_MAX_LINE;
+	c->cfg.max_buf_per_dir = MTA_DEFAULT_MAX_BUF_PER_DIR;
+	snprintf(c->id.client, sizeof(c->id.client), "192.0.2.10:40000");
+	snprintf(c->id.server, sizeof(c->id.server), "198.51.100.25:25");
+	c->syn_seen = syn;
+	c->now.sec = 1700000000;
+	c->first_time = c->now;
+	c->seq[0] = 1000;
+	c->seq[1] = 5000;
+	c->st = smtp_analyser.create(c);
+	assert_non_null(c->st);
+	return c;
+}
+
+static void t_free(struct conn *c)
+{
+	smtp_analyser.destroy(c->st);
+	free(c->json);
+	free(c->text);
+	free(c);
+}
+
+static void t_end(struct conn *c, enum conn_end_reason why)
+{
+	smtp_analyser.on_end(c->st, why);
+}
+
+/* Deliver what is buffered for dir (plus nothing new): models the reassembler's re-presentation. */
+static void t_deliver(struct conn *c, enum mta_dir d, size_t new_len, bool psh, bool fin)
+{
+	if (!c->pend_len[d])
+		return;
+	struct rs_event ev = { 0 };
+	ev.type = RS_DATA;
+	ev.frame = c->frame;
+	ev.offset = c->off[d];
+	ev.data = tu_guarded_copy(c->pend[d], c->pend_len[d]);
+	ev.len = c->pend_len[d];
+	ev.new_len = new_len;
+	ev.psh = psh;
+	ev.fin = fin;
+	ev.seg_frame = c->frame;
+	size_t used = smtp_analyser.on_stream(c->st, d, &ev);
+	assert_true(used <= ev.len);
+	tu_guarded_free((uint8_t *)ev.data, ev.len);
+	memmove(c->pend[d], c->pend[d] + used, c->pend_len[d] - used);
+	c->pend_len[d] -= used;
+	c->off[d] += used;
+}
+
+/* One TCP segment: dt_ms after the previous one.  flags: TCPF_*. */
+static void t_seg(struct conn *c, enum mta_dir d, uint8_t flags, const void *payload, size_t n,
+		  unsigned dt_ms)
+{
+	c->frame++;
+	if (!c->first_frame)
+		c->first_frame = c->frame;
+	uint64_t us = (uint64_t)c->now.usec + (uint64_t)dt_ms * 1000u;
+	c->now.sec += (int64_t)(us / 1000000u);
+	c->now.usec = (uint32_t)(us % 1000000u);
+	struct seg_info si = { 0 };
+	si.frame = c->frame;
+	si.ts = c->now;
+	si.dir = d;
+	si.flags = flags;
+	si.seq = c->seq[d];
+	si.payload_len = si.payload_wire = (uint32_t)n;
+	si.win = 65535;
+	smtp_analyser.on_segment(c->st, &si);
+	c->seq[d] += (uint32_t)n + ((flags & (TCPF_FIN | TCPF_SYN)) ? 1u : 0u);
+	if (n) {
+		assert_true(c->pend_len[d] + n <= sizeof(c->pend[d]));
+		memcpy(c->pend[d] + c->pend_len[d], payload, n);
+		c->pend_len[d] += n;
+		t_deliver(c, d, n, flags & TCPF_PSH, flags & TCPF_FIN);
+	}
+	if (flags & TCPF_FIN) {
+		struct rs_event ev = { 0 };
+		ev.type = RS_FIN;
+		ev.frame = c->frame;
+		smtp_analyser.on_stream(c->st, d, &ev);
+	}
+}
+
+#define P (TCPF_PSH | TCPF_ACK)
+#define A TCPF_ACK
+#define C MTA_C2S
+#define S MTA_S2C
+
+static void t_line(struct conn *c, enum mta_dir d, const char *s)
+{
+	t_seg(c, d, P, s, strlen(s), 10);
+}
+
+static void t_handshake(struct conn *c)
+{
+	t_seg(c, C, TCPF_SYN, NULL, 0, 0);
+	t_seg(c, S, TCPF_SYN | TCPF_ACK, NULL, 0, 1);
+	t_seg(c, C, A, NULL, 0, 1);
+}
+
+static unsigned t_count(const struct conn *c, enum mta_finding_code code)
+{
+	return c->counts[code];
+}
+
+static const struct tfind *t_find(const struct conn *c, enum mta_finding_code code)
+{
+	for (unsigned i = 0; i < c->nf; i++)
+		if (c->f[i].code == code)
+			return &c->f[i];
+	return NULL;
+}
+
+static void t_dump(const struct conn *c)
+{
+	for (unsigned i = 0; i < c->nf; i++)
+		fprintf(stderr, "  frame %llu %s sev %d rel %llu: %s\n",
+			(unsigned long long)c->f[i].frame, mta_finding_code_str(c->f[i].code),
+			c->f[i].sev, (unsigned long long)c->f[i].related, c->f[i].msg);
+}
+
+/* note-or-higher findings */
+static unsigned t_nonchat(const struct conn *c)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < c->nf; i++)
+		if (c->f[i].sev > MTA_SEV_CHAT)
+			n++;
+	return n;
+}
+
+/* ---- parsers ---------------------------------------------------------------------------------- */
+
+static void test_parse_cmd(void **state)
+{
+	(void)state;
+	struct smtp_cmd c;
+	const char *l = "mail FROM:<a@b.example> SIZE=100";
+	uint8_t *g = tu_guarded_copy(l, strlen(l));
+	assert_true(smtp_parse_cmd(g, strlen(l), &c));
+	assert_int_equal(c.verb, SV_MAIL);
+	assert_int_equal(c.arg_len, strlen("FROM:<a@b.example> SIZE=100"));
+	const uint8_t *a;
+	size_t an;
+	assert_true(smtp_parse_path(c.arg, c.arg_len, "FROM:", &a, &an));
+	assert_int_equal(an, strlen("a@b.example"));
+	assert_memory_equal(a, "a@b.example", an);
+	tu_guarded_free(g, strlen(l));
+
+	g = tu_guarded_copy("QUIT", 4);
+	assert_true(smtp_parse_cmd(g, 4, &c));
+	assert_int_equal(c.verb, SV_QUIT);
+	assert_int_equal(c.arg_len, 0);
+	tu_guarded_free(g, 4);
+
+	g = tu_guarded_copy("XYZZY 1", 7);
+	assert_true(smtp_parse_cmd(g, 7, &c));
+	assert_int_equal(c.verb, SV_UNKNOWN);
+	tu_guarded_free(g, 7);
+
+	assert_false(smtp_parse_cmd((const uint8_t *)" MAIL", 5, &c));
+	assert_false(smtp_parse_cmd((const uint8_t *)"", 0, &c));
+	assert_true(smtp_looks_like_cmd((const uint8_t *)"rcpt to:<x>", 11));
+	assert_false(smtp_looks_like_cmd((const uint8_t *)"Subject: hi", 11));
+
+	/* RCPT path without brackets, spaces after the colon */
+	assert_true(smtp_parse_path((const uint8_t *)"TO: bob@x", 9, "TO:", &a, &an));
+	assert_int_equal(an, 5);
+	assert_false(smtp_parse_path((const uint8_t *)"FRM:<a>", 7, "FROM:", &a, &an));
+}
+
+static void test_parse_reply(void **state)
+{
+	(void)state;
+	struct smtp_reply_line r;
+	const char *l = "550-5.1.1 User unknown";
+	uint8_t *g = tu_guarded_copy(l, strlen(l));
+	assert_true(smtp_parse_reply(g, strlen(l), &r));
+	assert_int_equal(r.code, 550);
+	assert_true(r.more);
+	assert_true(r.has_enh);
+	assert_string_equal(r.enh, "5.1.1");
+	tu_guarded_free(g, strlen(l));
+
+	g = tu_guarded_copy("250", 3);
+	assert_true(smtp_parse_reply(g, 3, &r));
+	assert_int_equal(r.code, 250);
+	assert_false(r.more);
+	assert_int_equal(r.text_len, 0);
+	tu_guarded_free(g, 3);
+
+	assert_true(smtp_parse_reply((const uint8_t *)"250 2.0.0", 9, &r));
+	assert_string_equal(r.enh, "2.0.0");
+	assert_true(smtp_parse_reply((const uint8_t *)"250 2.0 ok", 10, &r));
+	assert_false(r.has_enh);
+	assert_true(smtp_parse_reply((const uint8_t *)"421 4.4.2 bye", 13, &r));
+	assert_string_equal(r.enh, "4.4.2");
+	assert_false(smtp_parse_reply((const uint8_t *)"25", 2, &r));
+	assert_false(smtp_parse_reply((const uint8_t *)"2500 x", 6, &r));
+	assert_false(smtp_parse_reply((const uint8_t *)"hello", 5, &r));
+}
+
+static void test_parse_ehlo_bdat_qid(void **state)
+{
+	(void)state;
+	assert_int_equal(smtp_ehlo_keyword((const uint8_t *)"PIPELINING", 10), SMTP_EXT_PIPELINING);
+	assert_int_equal(smtp_ehlo_keyword((const uint8_t *)"SIZE 10240000", 13), SMTP_EXT_SIZE);
+	assert_int_equal(smtp_ehlo_keyword((const uint8_t *)"auth=LOGIN", 10), SMTP_EXT_AUTH);
+	assert_int_equal(smtp_ehlo_keyword((const uint8_t *)"AUTH PLAIN LOGIN", 16), SMTP_EXT_AUTH);
+	assert_int_equal(smtp_ehlo_keyword((const uint8_t *)"chunking", 8), SMTP_EXT_CHUNKING);
+	assert_int_equal(smtp_ehlo_keyword((const uint8_t *)"X-FOO", 5), SMTP_EXT_OTHER);
+	assert_int_equal(smtp_ehlo_keyword((const uint8_t *)"", 0), 0);
+
+	uint64_t sz;
+	bool last;
+	assert_true(smtp_parse_bdat((const uint8_t *)"1000 LAST", 9, &sz, &last));
+	assert_int_equal(sz, 1000);
+	assert_true(last);
+	assert_true(smtp_parse_bdat((const uint8_t *)"0", 1, &sz, &last));
+	assert_false(last);
+	assert_false(smtp_parse_bdat((const uint8_t *)"x", 1, &sz, &last));
+	assert_false(smtp_parse_bdat((const uint8_t *)"12 FIRST", 8, &sz, &last));
+	assert_false(smtp_parse_bdat((const uint8_t *)"99999999999999999999999", 23, &sz, &last));
+
+	const uint8_t *id;
+	size_t n;
+	const char *t1 = "2.0.0 Ok: queued as 4F3B21C0A1B";
+	assert_true(smtp_reply_queue_id((const uint8_t *)t1, strlen(t1), &id, &n));
+	assert_int_equal(n, 11);
+	assert_memory_equal(id, "4F3B21C0A1B", 11);
+	const char *t2 = "OK id=1MuZRF-0005uK-Ao";
+	assert_true(smtp_reply_queue_id((const uint8_t *)t2, strlen(t2), &id, &n));
+	assert_memory_equal(id, "1MuZRF-0005uK-Ao", n);
+	const char *t3 = "2.0.0 u4HKN5s8013546 Message accepted for delivery";
+	assert_true(smtp_reply_queue_id((const uint8_t *)t3, strlen(t3), &id, &n));
+	assert_memory_equal(id, "u4HKN5s8013546", n);
+	const char *t4 = "OK";
+	assert_false(smtp_reply_queue_id((const uint8_t *)t4, strlen(t4), &id, &n));
+	const char *t5 = "2.0.0 Message accepted for delivery";
+	assert_false(smtp_reply_queue_id((const uint8_t *)t5, strlen(t5), &id, &n));
+}
+
+static void test_find_line(void **state)
+{
+	(void)state;
+	size_t content, term;
+	bool bare;
+	uint8_t *g = tu_guarded_copy("AB\r\nC", 5);
+	assert_true(smtp_find_line(g, 5, &content, &term, &bare));
+	assert_int_equal(content, 2);
+	assert_int_equal(term, 2);
+	assert_false(bare);
+	assert_false(smtp_find_line(g + 4, 1, &content, &term, &bare));
+	tu_guarded_free(g, 5);
+	g = tu_guarded_copy("AB\n", 3);
+	assert_true(smtp_find_line(g, 3, &content, &term, &bare));
+	assert_true(bare);
+	assert_int_equal(content, 2);
+	tu_guarded_free(g, 3);
+	assert_false(smtp_find_line(NULL, 0, &content, &term, &bare));
+}
+
+/* The end-of-data marker is found at every split of the body, and body octets agree. */
+static void test_body_marker_splits(void **state)
+{
+	(void)state;
+	const char *body = "Subject: x\r\n\r\n..stuffed\r\n.\r\nMAIL";
+	size_t n = strlen(body), end = strlen("Subject: x\r\n\r\n..stuffed\r\n.\r\n");
+	for (size_t cut = 0; cut <= n; cut++) {
+		struct smtp_body_scan s;
+		memset(&s, 0, sizeof(s));
+		bool done = false;
+		uint8_t *a = tu_guarded_copy(body, cut);
+		size_t used = smtp_body_feed(&s, a, cut, &done);
+		tu_guarded_free(a, cut);
+		if (!done) {
+			assert_int_equal(used, cut);
+			uint8_t *b = tu_guarded_copy(body + cut, n - cut);
+			used += smtp_body_feed(&s, b, n - cut, &done);
+			tu_guarded_free(b, n - cut);
+		}
+		assert_true(done);
+		assert_int_equal(used, end);
+		assert_int_equal(s.stuffed, 1);
+		assert_int_equal(s.bare_lf, 0);
+	}
+	/* "\r\n.\r\n" inside a line does not end it; a bare LF before "." does not either */
+	struct smtp_body_scan s;
+	memset(&s, 0, sizeof(s));
+	bool done;
+	const char *b2 = "a\n.\r\nb\r\n.x\r\n";
+	smtp_body_feed(&s, (const uint8_t *)b2, strlen(b2), &done);
+	assert_false(done);
+	assert_int_equal(s.bare_lf, 1);
+	/* an empty body */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(smtp_body_feed(&s, (const uint8_t *)".\r\n", 3, &done), 3);
+	assert_true(done);
+}
+
+/* ---- the machine ------------------------------------------------------------------------------ */
+
+static const char *EHLO_REPLY = "250-mx.example.net\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+				"250-8BITMIME\r\n250-CHUNKING\r\n250 STARTTLS\r\n";
+static const char *EHLO_REPLY_NOPIPE = "250-mx.example.net\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n";
+
+static void t_clean_start(struct conn *c, const char *ehlo_reply)
+{
+	t_handshake(c);                                          /* 1-3 */
+	t_line(c, S, "220 mx.example.net ESMTP\r\n");           /* 4 */
+	t_line(c, C, "EHLO client.example.org\r\n");            /* 5 */
+	t_line(c, S, ehlo_reply);                                /* 6 */
+}
+
+static void test_clean_session(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<alice@example.org>\r\n");      /* 7 */
+	t_line(c, S, "250 2.1.0 Ok\r\n");                       /* 8 */
+	t_line(c, C, "RCPT TO:<bob@example.net>\r\n");          /* 9 */
+	t_line(c, S, "250 2.1.5 Ok\r\n");                       /* 10 */
+	t_line(c, C, "RCPT TO:<carol@example.net>\r\n");        /* 11 */
+	t_line(c, S, "250 2.1.5 Ok\r\n");                       /* 12 */
+	t_line(c, C, "DATA\r\n");                               /* 13 */
+	t_line(c, S, "354 End data with <CR><LF>.<CR><LF>\r\n"); /* 14 */
+	/* bulk body: middle segments without PSH are normal */
+	t_seg(c, C, A, "Subject: t\r\n\r\nline one\r\n", 24, 1); /* 15 */
+	t_seg(c, C, A, "..dot line\r\nline three\r\n", 24, 1);   /* 16 */
+	t_seg(c, C, P, ".\r\n", 3, 1);                           /* 17 */
+	t_line(c, S, "250 2.0.0 Ok: queued as 4F3B21C0A1B\r\n"); /* 18 */
+	t_line(c, C, "QUIT\r\n");                               /* 19 */
+	t_line(c, S, "221 2.0.0 Bye\r\n");                      /* 20 */
+	t_seg(c, S, TCPF_FIN | A, NULL, 0, 1);                   /* 21 */
+	t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);                   /* 22 */
+	t_end(c, CONN_END_CLOSED);
+	if (c->nf)
+		t_dump(c);
+	assert_int_equal(c->nf, 0);
+	assert_non_null(c->json);
+	assert_non_null(strstr(c->json, "\"kind\":\"smtp_session\""));
+	assert_non_null(strstr(c->json, "\"helo_name\":\"client.example.org\""));
+	assert_non_null(strstr(c->json, "\"PIPELINING\""));
+	assert_non_null(strstr(c->json, "\"mail_from\":\"alice@example.org\""));
+	assert_non_null(strstr(c->json, "{\"to\":\"bob@example.net\",\"code\":250}"));
+	assert_non_null(strstr(c->json, "{\"to\":\"carol@example.net\",\"code\":250}"));
+	/* 24 + 24 octets as sent (dot-stuffing included), the ".\r\n" marker not counted */
+	assert_non_null(strstr(c->json, "\"body_octets\":48"));
+	assert_non_null(strstr(c->json, "\"queue_id\":\"4F3B21C0A1B\""));
+	assert_non_null(strstr(c->json, "\"outcome\":\"accepted\""));
+	assert_non_null(strstr(c->json, "\"end\":{\"how\":\"quit\",\"by\":\"client\""));
+	assert_non_null(strstr(c->json, "\"segments_without_psh\":{\"c2s\":2,\"s2c\":0}"));
+	assert_non_null(strstr(c->json, "\"END_OF_DATA\":{\"count\":1"));
+	assert_non_null(strstr(c->text, "transaction 1: MAIL FROM:<alice@example.org> 250"));
+	t_free(c);
+}
+
+static void test_missing_psh(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_seg(c, C, A, "MAIL FROM:<a@x>\r\n", 17, 10); /* 7: completes a command, no PSH */
+	t_line(c, S, "250 ok\r\n");
+	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 1);
+	assert_int_equal(t_find(c, MTA_F_SMTP_MISSING_PSH)->frame, 7);
+	/* a command split over two segments: only the completing one counts */
+	t_seg(c, C, A, "RCPT TO:<b", 10, 10);           /* 9: incomplete, no PSH: fine */
+	t_seg(c, C, P, "@y>\r\n", 5, 1);                 /* 10 */
+	t_line(c, S, "250 ok\r\n");
+	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 1);
+	/* a reply whose continuation lines come without PSH and whose last line has PSH */
+	t_line(c, C, "DATA\r\n");
+	t_line(c, S, "354 go\r\n");
+	t_seg(c, C, A, "x\r\n", 3, 1);
+	t_seg(c, C, A, ".\r", 2, 1);                     /* marker incomplete */
+	t_seg(c, C, A, "\n", 1, 1);                      /* 16: completes the marker without PSH */
+	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 2);
+	assert_int_equal(c->f[c->nf - 1].frame, 16);
+	t_seg(c, S, A, "250-a\r\n", 7, 1);
+	t_seg(c, S, A, "250 b\r\n", 7, 1);               /* 18: last reply line, no PSH */
+	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 3);
+	assert_int_equal(c->f[c->nf - 1].frame, 18);
+	assert_int_equal(c->f[c->nf - 1].dir, S);
+	/* two commands in one segment without PSH: the segment ends with the second */
+	t_seg(c, C, A | TCPF_FIN, "QUIT\r\n", 6, 1);    /* FIN counts as a push */
+	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 3);
+	t_free(c);
+}
+
+static void test_unadvertised_pipelining(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY_NOPIPE);
+	t_line(c, C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRCPT TO:<c@y>\r\n"); /* 7 */
+	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 1);
+	assert_non_null(strstr(c->f[0].msg, "did not advertise PIPELINING"));
+	t_line(c, S, "250 ok\r\n250 ok\r\n250 ok\r\n");
+	t_line(c, C, "DATA\r\n");
+	t_line(c, S, "354 go\r\n");
+	t_line(c, C, "body\r\n.\r\n");
+	t_line(c, S, "250 ok\r\n");
+	/* a second group: flagged again, once */
+	t_line(c, C, "RSET\r\nNOOP\r\nQUIT\r\n");
+	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 2);
+	/* the replies pair in order: no reply without command */
+	t_line(c, S, "250 ok\r\n250 ok\r\n221 bye\r\n");
+	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 2);
+	assert_non_null(strstr(c->json ? c->json : "", "") );
+	t_free(c);
+
+	/* advertised: the same client is fine */
+	c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	t_line(c, S, "250 ok\r\n250 ok\r\n354 go\r\n");
+	t_line(c, C, ".\r\n");
+	t_line(c, S, "250 ok\r\n");
+	assert_int_equal(t_nonchat(c), 0);
+	t_free(c);
+}
+
+/* Whatever the segmentation, the same findings (byte-by-byte vs one segment per line). */
+static void test_split_invariance(void **state)
+{
+	(void)state;
+	const char *cli[] = { "EHLO a\r\n", "MAIL FROM:<a@x>\r\n", "RCPT TO:<b@y>\r\n", "DATA\r\n",
+			      "hello\r\n..x\r\n.\r\n", "QUIT\r\n" };
+	const char *srv[] = { "250-mx\r\n250 SIZE 1\r\n", "250 ok\r\n", "550 5.1.1 no such user\r\n",
+			      "354 go\r\n", "250 ok id=ABC\r\n", "221 bye\r\n" };
+	char ref[4096] = "";
+	for (int mode = 0; mode < 2; mode++) {
+		struct conn *c = t_new(true);
+		t_handshake(c);
+		t_line(c, S, "220 hi\r\n");
+		for (int i = 0; i < 6; i++) {
+			size_t n = strlen(cli[i]);
+			if (mode == 0) {
+				t_line(c, C, cli[i]);
+			} else {
+				for (size_t k = 0; k < n; k++)
+					t_seg(c, C, P, cli[i] + k, 1, 0);
+			}
+			t_line(c, S, srv[i]);
+		}
+		t_end(c, CONN_END_CAPTURE);
+		char got[4096] = "";
+		for (unsigned i = 0; i < c->nf; i++) {
+			size_t l = strlen(got);
+			snprintf(got + l, sizeof(got) - l, "%s;", mta_finding_code_str(c->f[i].code));
+		}
+		assert_non_null(strstr(c->json, "\"queue_id\":\"ABC\""));
+		assert_non_null(strstr(c->json, "\"body_octets\":12"));
+		if (mode == 0)
+			snprintf(ref, sizeof(ref), "%s", got);
+		else
+			assert_string_equal(ref, got);
+		t_free(c);
+	}
+	assert_string_equal(ref, "smtpdiag.reply_error;");
+}
+
+static void test_rst_during_data(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<alice@example.org>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_line(c, C, "RCPT TO:<bob@example.net>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_line(c, C, "DATA\r\n");
+	t_line(c, S, "354 go\r\n");
+	char body[1000];
+	memset(body, 'x', sizeof(body));
+	body[998] = '\r';
+	body[999] = '\n';
+	t_seg(c, C, A, body, sizeof(body), 1);                 /* 13 */
+	t_seg(c, S, TCPF_RST, NULL, 0, 1);                     /* 14 */
+	t_end(c, CONN_END_CLOSED);
+	assert_int_equal(t_count(c, MTA_F_SMTP_RST), 1);
+	const struct tfind *f = t_find(c, MTA_F_SMTP_RST);
+	assert_int_equal(f->frame, 14);
+	assert_int_equal(f->sev, MTA_SEV_ERROR);
+	assert_non_null(strstr(f->msg, "during DATA after 1000 body octets"));
+	f = t_find(c, MTA_F_SMTP_MESSAGE_LOST);
+	assert_non_null(f);
+	assert_int_equal(f->frame, 14);
+	assert_non_null(strstr(f->detail, "\"mail_from\":\"alice@example.org\""));
+	assert_non_null(strstr(f->detail, "\"rcpt\":[\"bob@example.net\"]"));
+	assert_non_null(strstr(f->detail, "\"body_octets\":1000"));
+	assert_int_equal(t_count(c, MTA_F_SMTP_MESSAGE_LOST), 1);
+	assert_non_null(strstr(c->json, "\"outcome\":\"lost\""));
+	assert_non_null(strstr(c->json, "\"how\":\"rst\",\"by\":\"server\""));
+	/* no stall: the answerer reset */
+	assert_int_equal(t_count(c, MTA_F_SMTP_STALL), 0);
+	t_free(c);
+}
+
+static void test_auth_privacy(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, "250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
+	t_line(c, C, "AUTH LOGIN\r\n");
+	t_line(c, S, "334 VXNlcm5hbWU6\r\n");
+	t_line(c, C, "c2VjcmV0dXNlcg==\r\n");
+	t_line(c, S, "334 UGFzc3dvcmQ6\r\n");
+	t_line(c, C, "aHVudGVyMlNFQ1JFVA==\r\n");
+	t_line(c, S, "535 5.7.8 Authentication credentials invalid\r\n");
+	t_line(c, C, "AUTH PLAIN AHNlY3JldHVzZXIAaHVudGVyMlNFQ1JFVA==\r\n");
+	t_line(c, S, "235 2.7.0 ok\r\n");
+	t_seg(c, C, TCPF_RST, NULL, 0, 1);
+	t_end(c, CONN_END_CLOSED);
+	assert_int_equal(t_count(c, MTA_F_SMTP_REPLY_ERROR), 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 0);
+	const char *secrets[] = { "c2VjcmV0dXNlcg", "aHVudGVyMlNFQ1JFVA", "AHNlY3JldHVzZXIA" };
+	for (unsigned i = 0; i < c->nf; i++)
+		for (int k = 0; k < 3; k++) {
+			assert_null(strstr(c->f[i].msg, secrets[k]));
+			assert_null(strstr(c->f[i].detail, secrets[k]));
+		}
+	for (int k = 0; k < 3; k++) {
+		assert_null(strstr(c->json, secrets[k]));
+		assert_null(strstr(c->text, secrets[k]));
+	}
+	assert_non_null(strstr(c->json, "\"auth\":{\"mechanism\":\"PLAIN\",\"code\":235}"));
+	t_free(c);
+}
+
+static void test_long_lines(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	/* a 600-octet command line: over 512 */
+	char line[700];
+	memcpy(line, "NOOP ", 5);
+	memset(line + 5, 'a', 593);
+	memcpy(line + 598, "\r\n", 2);
+	t_seg(c, C, P, line, 600, 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 1);
+	t_line(c, S, "250 ok\r\n");
+	/* longer than max_line without LF: one violation, discarded to the next LF, parsing goes on */
+	c->cfg.max_line = 256;
+	char junk[300];
+	memset(junk, 'b', sizeof(junk));
+	t_seg(c, C, A, junk, sizeof(junk), 1);
+	t_seg(c, C, A, junk, sizeof(junk), 1);
+	t_seg(c, C, P, "bbb\r\nNOOP\r\n", 11, 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 2);
+	assert_true(c->pend_len[C] == 0);
+	t_line(c, S, "250 ok\r\n");
+	/* a bare LF */
+	t_line(c, C, "NOOP\n");
+	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 3);
+	t_line(c, S, "250 ok\r\n");
+	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 3);
+	t_free(c);
+}
+
+static void test_stall_without_psh(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_seg(c, C, A, "MAIL FROM:<a@x>\r\n", 17, 10);  /* 7: no PSH */
+	t_seg(c, S, A, NULL, 0, 200);                    /* 8: ACK only, within threshold */
+	assert_int_equal(t_count(c, MTA_F_SMTP_STALL), 0);
+	t_seg(c, C, TCPF_FIN | A, NULL, 0, 35000);       /* 9: client gives up after 35 s */
+	assert_int_equal(t_count(c, MTA_F_SMTP_STALL), 1);
+	const struct tfind *f = t_find(c, MTA_F_SMTP_STALL);
+	assert_int_equal(f->frame, 9);
+	assert_int_equal(f->related, 7);
+	assert_non_null(strstr(f->msg, "without the TCP PUSH flag"));
+	assert_non_null(strstr(f->msg, "MAIL FROM:<a@x>"));
+	t_end(c, CONN_END_CLOSED);
+	assert_int_equal(t_count(c, MTA_F_SMTP_STALL), 1);
+	t_free(c);
+
+	/* answered within the threshold: no stall */
+	c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<a@x>\r\n");
+	t_seg(c, S, P, "250 ok\r\n", 8, 29000);
+	t_line(c, C, "QUIT\r\n");
+	t_line(c, S, "221 bye\r\n");
+	t_end(c, CONN_END_CAPTURE);
+	assert_int_equal(t_count(c, MTA_F_SMTP_STALL), 0);
+	t_free(c);
+}
+
+static void test_data_after_close(void **state)
+{
+	(void)state;
+	/* seed 002: the server closed, the client writes, the server answers with RST */
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_seg(c, S, TCPF_FIN | A, NULL, 0, 1000);        /* 7 */
+	t_seg(c, C, A, NULL, 0, 1);                      /* 8 */
+	t_line(c, C, "MAIL FROM:<a@x>\r\n");            /* 9 */
+	t_seg(c, S, TCPF_RST, NULL, 0, 1);               /* 10 */
+	t_end(c, CONN_END_CLOSED);
+	const struct tfind *f = t_find(c, MTA_F_SMTP_DATA_AFTER_CLOSE);
+	assert_non_null(f);
+	assert_int_equal(f->frame, 10);
+	assert_int_equal(f->related, 9);
+	assert_int_equal(f->dir, C);
+	assert_int_equal(t_count(c, MTA_F_SMTP_DATA_AFTER_CLOSE), 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_ABRUPT_CLOSE), 1);
+	assert_int_equal(t_find(c, MTA_F_SMTP_ABRUPT_CLOSE)->frame, 7);
+	assert_int_equal(t_count(c, MTA_F_SMTP_RST), 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_STALL), 0);
+	t_free(c);
+
+	/* payload after its sender's own FIN, and after the peer's RST */
+	c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);           /* 7 */
+	t_line(c, C, "QUIT\r\n");                        /* 8: after own FIN */
+	t_seg(c, S, TCPF_RST, NULL, 0, 1);               /* 9 */
+	t_seg(c, C, P, "NOOP\r\n", 6, 1);                /* 10: after the peer's RST */
+	assert_int_equal(t_count(c, MTA_F_SMTP_DATA_AFTER_CLOSE), 2);
+	assert_int_equal(c->f[1].code, MTA_F_SMTP_DATA_AFTER_CLOSE);
+	t_free(c);
+}
+
+static void test_abrupt_close(void **state)
+{
+	(void)state;
+	/* look-alike: FIN after 221 */
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "QUIT\r\n");
+	t_seg(c, S, P | TCPF_FIN, "221 bye\r\n", 9, 1);
+	t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);
+	t_end(c, CONN_END_CLOSED);
+	assert_int_equal(t_nonchat(c), 0);
+	t_free(c);
+
+	/* the client closes inside DATA: error, and the message is lost */
+	c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<a@x>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_line(c, C, "RCPT TO:<b@y>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_line(c, C, "DATA\r\n");
+	t_line(c, S, "354 go\r\n");
+	t_seg(c, C, P | TCPF_FIN, "partial body\r\n", 14, 1); /* 13 */
+	const struct tfind *f = t_find(c, MTA_F_SMTP_ABRUPT_CLOSE);
+	assert_non_null(f);
+	assert_int_equal(f->sev, MTA_SEV_ERROR);
+	assert_int_equal(f->frame, 13);
+	assert_int_equal(t_find(c, MTA_F_SMTP_MESSAGE_LOST)->frame, 13);
+	/* the server's answering FIN is not another abrupt close nor another loss */
+	t_seg(c, S, TCPF_FIN | A, NULL, 0, 1);
+	t_end(c, CONN_END_CLOSED);
+	assert_int_equal(t_count(c, MTA_F_SMTP_ABRUPT_CLOSE), 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_MESSAGE_LOST), 1);
+	t_free(c);
+}
+
+static void test_gap_resync_and_midstream(void **state)
+{
+	(void)state;
+	/* a gap hides the client's RCPT: its reply is not "without command" */
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<a@x>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	c->frame++;
+	struct rs_event ev = { 0 };
+	ev.type = RS_GAP;
+	ev.frame = c->frame;
+	ev.gap_len = 15;
+	ev.cause = RS_GAP_ACKED;
+	smtp_analyser.on_stream(c->st, C, &ev);
+	assert_int_equal(t_count(c, MTA_F_SMTP_TCP_GAP), 1);
+	t_line(c, S, "250 ok\r\n");                      /* answers the hidden RCPT */
+	t_line(c, C, "DATA\r\n");
+	t_line(c, S, "354 go\r\n");
+	t_line(c, C, "x\r\n.\r\n");
+	t_line(c, S, "250 ok\r\n");
+	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 0);
+	t_free(c);
+
+	/* capture starts in the middle of a body: nothing about the unseen start */
+	c = t_new(false);
+	t_line(c, C, "tail of a body line\r\nmore\r\n.\r\n");
+	t_line(c, S, "250 2.0.0 Ok: queued as XYZ\r\n");
+	t_line(c, C, "QUIT\r\n");
+	t_line(c, S, "221 bye\r\n");
+	t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);
+	t_seg(c, S, TCPF_FIN | A, NULL, 0, 1);
+	t_end(c, CONN_END_CLOSED);
+	if (t_nonchat(c))
+		t_dump(c);
+	assert_int_equal(t_nonchat(c), 0);
+	assert_non_null(strstr(c->json, "\"greeting\":null"));
+	t_free(c);
+}
+
+static void test_greeting_and_421(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_handshake(c);
+	t_line(c, C, "EHLO early\r\n");                  /* 4: before the greeting */
+	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 1);
+	t_line(c, S, "554 5.7.1 go away\r\n");           /* 5 */
+	const struct tfind *f = t_find(c, MTA_F_SMTP_REPLY_ERROR);
+	assert_non_null(f);
+	assert_int_equal(f->sev, MTA_SEV_WARNING);
+	t_line(c, S, "503 5.5.1 bad sequence\r\n");       /* answers EHLO */
+	t_line(c, S, "421 4.3.2 shutting down\r\n");       /* unsolicited */
+	assert_int_equal(t_count(c, MTA_F_SMTP_REPLY_ERROR), 3);
+	assert_int_equal(c->f[c->nf - 1].sev, MTA_SEV_NOTE);
+	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 1);
+	/* a server FIN after 421 is the RFC's way to close */
+	t_seg(c, S, TCPF_FIN | A, NULL, 0, 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_ABRUPT_CLOSE), 0);
+	t_free(c);
+}
+
+static void test_bdat_and_starttls(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<a@x>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_line(c, C, "RCPT TO:<b@y>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	/* binary chunk with CRLF.CRLF and "QUIT" inside: not parsed */
+	t_seg(c, C, A, "BDAT 20\r\n\r\n.\r\nQUIT\r\n\x00\x01\x02\x03\x04\x05\x06", 29, 1);
+	t_line(c, C, "BDAT 5 LAST\r\nabcde");
+	t_line(c, S, "250 ok\r\n250 2.0.0 queued as Q1\r\n");
+	assert_int_equal(t_nonchat(c), 0);
+	t_line(c, C, "STARTTLS\r\n");
+	t_line(c, S, "220 go ahead\r\n");
+	assert_int_equal(t_count(c, MTA_F_SMTP_STARTTLS), 1);
+	t_seg(c, C, P, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11, 1);
+	t_seg(c, S, P, "\x16\x03\x03\x00\x7a\x02", 6, 1);
+	t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);
+	t_end(c, CONN_END_CLOSED);
+	assert_int_equal(t_nonchat(c), 0);
+	assert_non_null(strstr(c->json, "\"body_octets\":25"));
+	assert_non_null(strstr(c->json, "\"queue_id\":\"Q1\""));
+	assert_non_null(strstr(c->json, "\"data\":\"BDAT\""));
+	assert_non_null(strstr(c->json, "\"starttls\":true"));
+	t_free(c);
+}
+
+static void test_zero_window_and_retrans(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	struct seg_info si = { 0 };
+	si.frame = ++c->frame;
+	si.ts = c->now;
+	si.dir = S;
+	si.flags = A;
+	si.win = 0;
+	smtp_analyser.on_segment(c->st, &si);
+	si.frame = ++c->frame;
+	smtp_analyser.on_segment(c->st, &si); /* same episode */
+	assert_int_equal(t_count(c, MTA_F_SMTP_ZERO_WINDOW), 1);
+	assert_int_equal(t_find(c, MTA_F_SMTP_ZERO_WINDOW)->dir, S);
+	si.win = 100;
+	si.frame = ++c->frame;
+	smtp_analyser.on_segment(c->st, &si);
+	si.win = 0;
+	si.flags = TCPF_RST;
+	si.frame = ++c->frame;
+	smtp_analyser.on_segment(c->st, &si); /* a RST with window 0 does not count */
+	assert_int_equal(t_count(c, MTA_F_SMTP_ZERO_WINDOW), 1);
+	struct rs_event ev = { 0 };
+	ev.type = RS_RETRANS;
+	ev.frame = c->frame;
+	ev.len = 10;
+	smtp_analyser.on_stream(c->st, C, &ev);
+	assert_int_equal(t_count(c, MTA_F_SMTP_RETRANSMISSION), 1);
+	t_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_cmd),
+		cmocka_unit_test(test_parse_reply),
+		cmocka_unit_test(test_parse_ehlo_bdat_qid),
+		cmocka_unit_test(test_find_line),
+		cmocka_unit_test(test_body_marker_splits),
+		cmocka_unit_test(test_clean_session),
+		cmocka_unit_test(test_missing_psh),
+		cmocka_unit_test(test_unadvertised_pipelining),
+		cmocka_unit_test(test_split_invariance),
+		cmocka_unit_test(test_rst_during_data),
+		cmocka_unit_test(test_auth_privacy),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_stall_without_psh),
+		cmocka_unit_test(test_data_after_close),
+		cmocka_unit_test(test_abrupt_close),
+		cmocka_unit_test(test_gap_resync_and_midstream),
+		cmocka_unit_test(test_greeting_and_421),
+		cmocka_unit_test(test_bdat_and_starttls),
+		cmocka_unit_test(test_zero_window_and_retrans),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
