@@ -14,10 +14,6 @@
 #include "reasm.h"
 #include "sbuf.h"
 
-/* The analysers (smtp.c, osi.c) are strong references: a weak reference does not pull an
- * object out of the static library, so the analysers would silently be missing from every
- * program linking libmtadiag.a. */
-
 struct mta_engine {
 	struct mta_config cfg;
 	struct mta_hooks hooks;
