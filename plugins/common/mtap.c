@@ -43,8 +43,9 @@ static int mtap_tap = -1;
 
 static int hf_findings = -1, hf_code = -1, hf_severity = -1, hf_message = -1, hf_related = -1,
 	   hf_client = -1, hf_server = -1, hf_dir = -1, hf_detail = -1, hf_summary = -1,
-	   hf_sum_first = -1, hf_sum_last = -1, hf_sum_line = -1, hf_sum_json = -1;
-static gint ett_mtap = -1, ett_finding = -1, ett_summary = -1;
+	   hf_sum_first = -1, hf_sum_last = -1, hf_sum_line = -1, hf_sum_json = -1, hf_tsdu = -1,
+	   hf_spdu = -1, hf_serial = -1;
+static gint ett_mtap = -1, ett_finding = -1, ett_summary = -1, ett_tsdu = -1;
 
 static expert_field ei_ids[MTA_F_COUNT][MTAP_NSEV];
 
@@ -269,6 +270,21 @@ static void mtap_on_summary(void *user _U_, const struct mta_summary *s)
 	fr->summaries_tail = sm;
 }
 
+static void mtap_on_tsdu(void *user _U_, uint64_t frame, enum mta_dir dir, const char *spdus)
+{
+	struct mtap_frame *fr = mtap_frame_get(frame);
+	if (!fr || !spdus)
+		return;
+	struct mtap_tsdu *t = wmem_new0(wmem_file_scope(), struct mtap_tsdu);
+	t->dir = dir;
+	t->spdus = mtap_intern(spdus); /* the same few SPDU sequences recur */
+	if (fr->tsdus_tail)
+		fr->tsdus_tail->next = t;
+	else
+		fr->tsdus = t;
+	fr->tsdus_tail = t;
+}
+
 /* ---- engine life cycle ----------------------------------------------------------------- */
 
 static void mtap_ports_from_range(const range_t *r, uint16_t *ports, size_t *n)
@@ -314,6 +330,8 @@ static void mtap_init(void)
 		cfg.max_conns = pref_max_conns;
 	if (pref_max_buf > 0)
 		cfg.max_buf_per_dir = pref_max_buf;
+	if (mtap_desc.spdu_trace)
+		cfg.osi_trace = mtap_on_tsdu;
 	hooks.on_finding = mtap_on_finding;
 	hooks.on_summary = mtap_on_summary;
 	frames = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
@@ -425,6 +443,33 @@ static void mtap_render_summary(proto_tree *pt, tvbuff_t *tvb, const struct mtap
 		proto_item_set_generated(proto_tree_add_string(st, hf_sum_json, tvb, 0, 0, sm->json));
 }
 
+static void mtap_render_tsdu(proto_tree *pt, tvbuff_t *tvb, const struct mtap_tsdu *t)
+{
+	proto_item *ti = proto_tree_add_string_format(pt, hf_tsdu, tvb, 0, 0, t->spdus,
+						      "Session TSDU (%s): %s", mta_dir_str(t->dir),
+						      t->spdus);
+	proto_item_set_generated(ti);
+	proto_tree *tt = proto_item_add_subtree(ti, ett_tsdu);
+	gchar **tok = g_strsplit(t->spdus, ",", -1);
+	for (gchar **k = tok; *k; k++) {
+		if ((*k)[0] == '!' || (*k)[0] == '\0')
+			continue; /* a marker of a TSDU the parser judged invalid */
+		char *slash = strchr(*k, '/');
+		char *colon = strchr(*k, ':');
+		char *name = g_strndup(*k, slash ? (gsize)(slash - *k)
+						  : colon ? (gsize)(colon - *k) : strlen(*k));
+		proto_item_set_generated(proto_tree_add_string(tt, hf_spdu, tvb, 0, 0, name));
+		g_free(name);
+		if (colon && g_ascii_isdigit(colon[1])) {
+			guint64 v = g_ascii_strtoull(colon + 1, NULL, 10);
+			if (v <= G_MAXUINT32)
+				proto_item_set_generated(
+					proto_tree_add_uint(tt, hf_serial, tvb, 0, 0, (guint32)v));
+		}
+	}
+	g_strfreev(tok);
+}
+
 static int mtap_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
 	if (!PINFO_FD_VISITED(pinfo))
@@ -445,10 +490,14 @@ static int mtap_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
 				       fr->n_items == 1 ? "" : "s");
 	if (fr->summaries)
 		proto_item_append_text(ti, ", connection summary");
+	if (fr->tsdus && !fr->n_items && !fr->summaries)
+		proto_item_append_text(ti, ", %s", fr->tsdus->spdus);
 	proto_tree *pt = proto_item_add_subtree(ti, ett_mtap);
 	proto_item_set_generated(proto_tree_add_uint(pt, hf_findings, tvb, 0, 0, fr->n_items));
 	for (const struct mtap_item *it = fr->items; it; it = it->next)
 		mtap_render_item(pt, tvb, pinfo, it);
+	for (const struct mtap_tsdu *t = fr->tsdus; t; t = t->next)
+		mtap_render_tsdu(pt, tvb, t);
 	for (const struct mtap_summary *sm = fr->summaries; sm; sm = sm->next)
 		mtap_render_summary(pt, tvb, sm);
 
@@ -465,8 +514,8 @@ static const char *mtap_abbrev(const char *suffix)
 
 void mtap_proto_register(void)
 {
-	static hf_register_info hf[14];
-	static gint *ett[] = { &ett_mtap, &ett_finding, &ett_summary };
+	static hf_register_info hf[17];
+	static gint *ett[] = { &ett_mtap, &ett_finding, &ett_summary, &ett_tsdu };
 	int n = 0;
 
 #define MTAP_HF(var, label, suffix, type, disp, blurb)                                             \
@@ -499,6 +548,14 @@ void mtap_proto_register(void)
 	MTAP_HF(hf_sum_last, "Last frame", "summary.last_frame", FT_FRAMENUM, BASE_NONE, NULL);
 	MTAP_HF(hf_sum_line, "Summary line", "summary.line", FT_STRING, BASE_NONE, NULL);
 	MTAP_HF(hf_sum_json, "Summary (JSON)", "summary.json", FT_STRING, BASE_NONE, NULL);
+	if (mtap_desc.spdu_trace) {
+		MTAP_HF(hf_tsdu, "Session TSDU", "tsdu", FT_STRING, BASE_NONE,
+			"The SPDUs of a TSDU completed in this frame: name/SI[:serial]");
+		MTAP_HF(hf_spdu, "SPDU", "spdu", FT_STRING, BASE_NONE,
+			"Session PDU name (X.225), e.g. MIP, MIA, AB");
+		MTAP_HF(hf_serial, "Serial number", "serial", FT_UINT32, BASE_DEC,
+			"Serial number carried by the SPDU");
+	}
 #undef MTAP_HF
 
 	proto_mtap = proto_register_protocol(mtap_desc.name, mtap_desc.short_name,

@@ -25,6 +25,7 @@ struct mtap_desc {
 	const char *peer_filter;   /* the other plugin, whose port set the engine also needs */
 	const char *peer_ports_default;
 	bool has_stall;            /* the SMTP stall threshold preference */
+	bool spdu_trace;           /* show the session SPDUs of each TSDU (osidiag.spdu, .serial) */
 };
 
 /* Defined by each plugin. */
@@ -54,11 +55,20 @@ struct mtap_summary {
 	const char *json;
 };
 
+/* A session TSDU completed in this frame, as the engine's OSI trace renders it:
+ * "GT/1,MIP/49:5" = SPDU name / SI code [: serial number]; "!overrun" etc. mark a bad TSDU. */
+struct mtap_tsdu {
+	struct mtap_tsdu *next;
+	enum mta_dir dir;
+	const char *spdus;
+};
+
 /* Everything shown on one frame; also the tap data of the stats tree. */
 struct mtap_frame {
 	struct mtap_item *items, *items_tail;
 	unsigned n_items;
 	struct mtap_summary *summaries, *summaries_tail;
+	struct mtap_tsdu *tsdus, *tsdus_tail;
 };
 
 /* mtap.c */

@@ -11,10 +11,13 @@
 
 #include "mtap.h"
 
-static int st_by_sev = -1, st_by_code = -1, st_conns = -1;
+#include <string.h>
+
+static int st_by_sev = -1, st_by_code = -1, st_conns = -1, st_spdus = -1;
 static const char st_str_by_sev[] = "Findings by severity";
 static const char st_str_by_code[] = "Findings by code";
 static const char st_str_conns[] = "Connections summarised";
+static const char st_str_spdus[] = "Session SPDUs";
 
 static void mtap_stats_init(stats_tree *st)
 {
@@ -25,6 +28,22 @@ static void mtap_stats_init(stats_tree *st)
 				       STAT_DT_INT, TRUE);
 	st_by_code = stats_tree_create_node(st, st_str_by_code, 0, STAT_DT_INT, TRUE);
 	st_conns = stats_tree_create_node(st, st_str_conns, 0, STAT_DT_INT, FALSE);
+	if (mtap_desc.spdu_trace)
+		st_spdus = stats_tree_create_node(st, st_str_spdus, 0, STAT_DT_INT, TRUE);
+}
+
+/* Count each SPDU of a traced TSDU ("GT/1,MIP/49:5") under its name. */
+static void mtap_stats_tsdu(stats_tree *st, const char *spdus)
+{
+	gchar **tok = g_strsplit(spdus, ",", -1);
+	for (gchar **k = tok; *k; k++) {
+		if ((*k)[0] == '!' || (*k)[0] == '\0')
+			continue;
+		(*k)[strcspn(*k, "/:")] = '\0';
+		tick_stat_node(st, st_str_spdus, 0, TRUE);
+		tick_stat_node(st, *k, st_spdus, FALSE);
+	}
+	g_strfreev(tok);
 }
 
 static tap_packet_status mtap_stats_packet(stats_tree *st, packet_info *pinfo _U_,
@@ -42,6 +61,8 @@ static tap_packet_status mtap_stats_packet(stats_tree *st, packet_info *pinfo _U
 	}
 	for (const struct mtap_summary *sm = fr->summaries; sm; sm = sm->next)
 		tick_stat_node(st, st_str_conns, 0, FALSE);
+	for (const struct mtap_tsdu *t = fr->tsdus; t; t = t->next)
+		mtap_stats_tsdu(st, t->spdus);
 	return TAP_PACKET_REDRAW;
 }
 

@@ -94,6 +94,16 @@ if [ -f "$osi" ]; then
 	check "-z osidiag,tree counts the $n osidiag findings" '[ "$n" -gt 0 ] && grep -qE "^Findings by code +$n " "$T/otree"'
 	check "-z smtpdiag,tree shows no SMTP finding on an OSI capture" \
 		'"${TS[@]}" -2 -r "$osi" -q -z smtpdiag,tree 2>/dev/null | grep -qE "^Findings by code +0 "'
+	# the session SPDUs osidiag shows agree with Wireshark's own ses dissector
+	for f in "$osi" "$MTA_SRC/pcaps/osi/m1_mip_serial_gap.pcap"; do
+		[ -f "$f" ] || continue
+		ws=$("${TS[@]}" -r "$f" -Y 'ses.type == 49' -T fields -e frame.number -e ses.serial_number 2>/dev/null)
+		ours=$("${TS[@]}" -r "$f" -Y 'osidiag.spdu == "MIP"' -T fields -e frame.number -e osidiag.serial 2>/dev/null)
+		check "osidiag.spdu/serial of MIPs match ses.type/serial_number ($(basename "$f"): $(echo "$ws" | wc -l) frames)" \
+			'[ -n "$ws" ] && [ "$ws" = "$ours" ]'
+	done
+	check "-z osidiag,tree counts session SPDUs" \
+		'"${TS[@]}" -2 -r "$osi" -q -z osidiag,tree 2>/dev/null | grep -qE "^ MIP +[1-9]"'
 else
 	fail "scenario capture $osi missing"
 fi
