@@ -42,9 +42,9 @@ static int proto_mtap = -1;
 static int mtap_tap = -1;
 
 static int hf_findings = -1, hf_code = -1, hf_severity = -1, hf_message = -1, hf_related = -1,
-	   hf_client = -1, hf_server = -1, hf_dir = -1, hf_detail = -1, hf_summary = -1,
-	   hf_sum_first = -1, hf_sum_last = -1, hf_sum_line = -1, hf_sum_json = -1, hf_tsdu = -1,
-	   hf_spdu = -1, hf_serial = -1;
+           hf_client = -1, hf_server = -1, hf_dir = -1, hf_detail = -1, hf_summary = -1,
+           hf_sum_first = -1, hf_sum_last = -1, hf_sum_line = -1, hf_sum_json = -1, hf_tsdu = -1,
+           hf_spdu = -1, hf_serial = -1;
 static gint ett_mtap = -1, ett_finding = -1, ett_summary = -1, ett_tsdu = -1;
 
 static expert_field ei_ids[MTA_F_COUNT][MTAP_NSEV];
@@ -147,11 +147,10 @@ static void mtap_register_experts(void)
 			/* the other severities first, the default one last */
 			enum mta_severity s = (enum mta_severity)((def + 1 + k) % MTAP_NSEV);
 			ei_register_info r = {
-				&ei_ids[c][s],
-				{ mta_finding_code_str((enum mta_finding_code)c),
-				  mtap_pi_group((enum mta_finding_code)c), mtap_pi_severity(s),
-				  mta_finding_description((enum mta_finding_code)c), EXPFILL }
-			};
+			    &ei_ids[c][s],
+			    {mta_finding_code_str((enum mta_finding_code)c),
+			     mtap_pi_group((enum mta_finding_code)c), mtap_pi_severity(s),
+			     mta_finding_description((enum mta_finding_code)c), EXPFILL}};
 			ei[n++] = r;
 		}
 	}
@@ -165,10 +164,10 @@ static void mtap_build_encap_map(void)
 	/* Canonical link types first: several map to the same encapsulation (12, 14 and 101 are
 	 * all raw IP), and the first one wins. */
 	static const int linktypes[] = {
-		MTA_LINKTYPE_ETHERNET,   MTA_LINKTYPE_LINUX_SLL, MTA_LINKTYPE_LINUX_SLL2,
-		MTA_LINKTYPE_RAW,        MTA_LINKTYPE_IPV4,      MTA_LINKTYPE_IPV6,
-		MTA_LINKTYPE_NULL,       MTA_LINKTYPE_LOOP,      MTA_DLT_RAW_BSD,
-		MTA_DLT_RAW_OPENBSD,
+	    MTA_LINKTYPE_ETHERNET, MTA_LINKTYPE_LINUX_SLL, MTA_LINKTYPE_LINUX_SLL2,
+	    MTA_LINKTYPE_RAW,      MTA_LINKTYPE_IPV4,      MTA_LINKTYPE_IPV6,
+	    MTA_LINKTYPE_NULL,     MTA_LINKTYPE_LOOP,      MTA_DLT_RAW_BSD,
+	    MTA_DLT_RAW_OPENBSD,
 	};
 	n_encaps = 0;
 	for (size_t i = 0; i < G_N_ELEMENTS(linktypes); i++) {
@@ -304,7 +303,7 @@ static void mtap_peer_ports(uint16_t *ports, size_t *n)
 	module_t *m = prefs_find_module(mtap_desc.peer_filter);
 	if (m && prefs_find_preference(m, "ports")) {
 		mtap_ports_from_range(prefs_get_range_value(mtap_desc.peer_filter, "ports"), ports,
-				      n);
+		                      n);
 		return;
 	}
 	(void)mta_parse_port_list(mtap_desc.peer_ports_default, ports, n);
@@ -313,7 +312,7 @@ static void mtap_peer_ports(uint16_t *ports, size_t *n)
 static void mtap_init(void)
 {
 	struct mta_config cfg;
-	struct mta_hooks hooks = { 0 };
+	struct mta_hooks hooks = {0};
 
 	mta_engine_free(engine);
 	mta_config_defaults(&cfg);
@@ -384,30 +383,30 @@ static void mtap_feed(tvbuff_t *tvb, packet_info *pinfo)
 /* ---- rendering ------------------------------------------------------------------------- */
 
 static void mtap_render_item(proto_tree *pt, tvbuff_t *tvb, packet_info *pinfo,
-			     const struct mtap_item *it)
+                             const struct mtap_item *it)
 {
 	const char *code = mta_finding_code_str(it->code);
 	const char *sev = mta_severity_str(it->severity);
 	proto_item *ci = proto_tree_add_string_format(pt, hf_code, tvb, 0, 0, code, "%s [%s]: %s",
-						      code, sev, it->message);
+	                                              code, sev, it->message);
 	proto_item_set_generated(ci);
 	proto_tree *ft = proto_item_add_subtree(ci, ett_finding);
 	proto_item_set_generated(proto_tree_add_string(ft, hf_severity, tvb, 0, 0, sev));
 	proto_item_set_generated(proto_tree_add_string(ft, hf_message, tvb, 0, 0, it->message));
 	proto_item_set_generated(
-		proto_tree_add_string(ft, hf_dir, tvb, 0, 0, mta_dir_str(it->dir)));
+	    proto_tree_add_string(ft, hf_dir, tvb, 0, 0, mta_dir_str(it->dir)));
 	if (it->client)
 		proto_item_set_generated(
-			proto_tree_add_string(ft, hf_client, tvb, 0, 0, it->client));
+		    proto_tree_add_string(ft, hf_client, tvb, 0, 0, it->client));
 	if (it->server)
 		proto_item_set_generated(
-			proto_tree_add_string(ft, hf_server, tvb, 0, 0, it->server));
+		    proto_tree_add_string(ft, hf_server, tvb, 0, 0, it->server));
 	if (it->related_frame && it->related_frame <= G_MAXUINT32)
-		proto_item_set_generated(proto_tree_add_uint(ft, hf_related, tvb, 0, 0,
-							     (guint32)it->related_frame));
+		proto_item_set_generated(
+		    proto_tree_add_uint(ft, hf_related, tvb, 0, 0, (guint32)it->related_frame));
 	if (it->detail_json)
 		proto_item_set_generated(
-			proto_tree_add_string(ft, hf_detail, tvb, 0, 0, it->detail_json));
+		    proto_tree_add_string(ft, hf_detail, tvb, 0, 0, it->detail_json));
 	/* The expert info carries the message; Wireshark cuts expert texts at 239 octets, the
 	 * message field above keeps it whole. */
 	expert_add_info_format(pinfo, ci, &ei_ids[it->code][it->severity], "%s", it->message);
@@ -416,17 +415,17 @@ static void mtap_render_item(proto_tree *pt, tvbuff_t *tvb, packet_info *pinfo,
 static void mtap_render_summary(proto_tree *pt, tvbuff_t *tvb, const struct mtap_summary *sm)
 {
 	proto_item *si = proto_tree_add_none_format(
-		pt, hf_summary, tvb, 0, 0, "Connection summary: %s -> %s, frames %" PRIu64 "-%" PRIu64,
-		sm->client ? sm->client : "?", sm->server ? sm->server : "?", sm->first_frame,
-		sm->last_frame);
+	    pt, hf_summary, tvb, 0, 0, "Connection summary: %s -> %s, frames %" PRIu64 "-%" PRIu64,
+	    sm->client ? sm->client : "?", sm->server ? sm->server : "?", sm->first_frame,
+	    sm->last_frame);
 	proto_item_set_generated(si);
 	proto_tree *st = proto_item_add_subtree(si, ett_summary);
 	if (sm->first_frame <= G_MAXUINT32)
 		proto_item_set_generated(
-			proto_tree_add_uint(st, hf_sum_first, tvb, 0, 0, (guint32)sm->first_frame));
+		    proto_tree_add_uint(st, hf_sum_first, tvb, 0, 0, (guint32)sm->first_frame));
 	if (sm->last_frame <= G_MAXUINT32)
 		proto_item_set_generated(
-			proto_tree_add_uint(st, hf_sum_last, tvb, 0, 0, (guint32)sm->last_frame));
+		    proto_tree_add_uint(st, hf_sum_last, tvb, 0, 0, (guint32)sm->last_frame));
 	const char *p = sm->text;
 	while (*p) {
 		const char *nl = strchr(p, '\n');
@@ -434,20 +433,21 @@ static void mtap_render_summary(proto_tree *pt, tvbuff_t *tvb, const struct mtap
 		if (len > 0) {
 			char *line = g_strndup(p, len);
 			proto_item_set_generated(
-				proto_tree_add_string(st, hf_sum_line, tvb, 0, 0, line));
+			    proto_tree_add_string(st, hf_sum_line, tvb, 0, 0, line));
 			g_free(line);
 		}
 		p += len + (nl ? 1 : 0);
 	}
 	if (sm->json)
-		proto_item_set_generated(proto_tree_add_string(st, hf_sum_json, tvb, 0, 0, sm->json));
+		proto_item_set_generated(
+		    proto_tree_add_string(st, hf_sum_json, tvb, 0, 0, sm->json));
 }
 
 static void mtap_render_tsdu(proto_tree *pt, tvbuff_t *tvb, const struct mtap_tsdu *t)
 {
-	proto_item *ti = proto_tree_add_string_format(pt, hf_tsdu, tvb, 0, 0, t->spdus,
-						      "Session TSDU (%s): %s", mta_dir_str(t->dir),
-						      t->spdus);
+	proto_item *ti =
+	    proto_tree_add_string_format(pt, hf_tsdu, tvb, 0, 0, t->spdus, "Session TSDU (%s): %s",
+	                                 mta_dir_str(t->dir), t->spdus);
 	proto_item_set_generated(ti);
 	proto_tree *tt = proto_item_add_subtree(ti, ett_tsdu);
 	gchar **tok = g_strsplit(t->spdus, ",", -1);
@@ -456,15 +456,16 @@ static void mtap_render_tsdu(proto_tree *pt, tvbuff_t *tvb, const struct mtap_ts
 			continue; /* a marker of a TSDU the parser judged invalid */
 		char *slash = strchr(*k, '/');
 		char *colon = strchr(*k, ':');
-		char *name = g_strndup(*k, slash ? (gsize)(slash - *k)
-						  : colon ? (gsize)(colon - *k) : strlen(*k));
+		char *name = g_strndup(*k, slash   ? (gsize)(slash - *k)
+		                           : colon ? (gsize)(colon - *k)
+		                                   : strlen(*k));
 		proto_item_set_generated(proto_tree_add_string(tt, hf_spdu, tvb, 0, 0, name));
 		g_free(name);
 		if (colon && g_ascii_isdigit(colon[1])) {
 			guint64 v = g_ascii_strtoull(colon + 1, NULL, 10);
 			if (v <= G_MAXUINT32)
 				proto_item_set_generated(
-					proto_tree_add_uint(tt, hf_serial, tvb, 0, 0, (guint32)v));
+				    proto_tree_add_uint(tt, hf_serial, tvb, 0, 0, (guint32)v));
 		}
 	}
 	g_strfreev(tok);
@@ -478,8 +479,8 @@ static int mtap_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
 		mtap_finish();
 
 	struct mtap_frame *fr =
-		frames ? (struct mtap_frame *)wmem_map_lookup(frames, GUINT_TO_POINTER(pinfo->num))
-		       : NULL;
+	    frames ? (struct mtap_frame *)wmem_map_lookup(frames, GUINT_TO_POINTER(pinfo->num))
+	           : NULL;
 	if (!fr)
 		return 0;
 
@@ -487,7 +488,7 @@ static int mtap_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
 	proto_item_set_generated(ti);
 	if (fr->n_items)
 		proto_item_append_text(ti, ", %u finding%s", fr->n_items,
-				       fr->n_items == 1 ? "" : "s");
+		                       fr->n_items == 1 ? "" : "s");
 	if (fr->summaries)
 		proto_item_append_text(ti, ", connection summary");
 	if (fr->tsdus && !fr->n_items && !fr->summaries)
@@ -515,51 +516,51 @@ static const char *mtap_abbrev(const char *suffix)
 void mtap_proto_register(void)
 {
 	static hf_register_info hf[17];
-	static gint *ett[] = { &ett_mtap, &ett_finding, &ett_summary, &ett_tsdu };
+	static gint *ett[] = {&ett_mtap, &ett_finding, &ett_summary, &ett_tsdu};
 	int n = 0;
 
 #define MTAP_HF(var, label, suffix, type, disp, blurb)                                             \
 	do {                                                                                       \
-		hf_register_info r = { &(var),                                                     \
-				       { label, mtap_abbrev(suffix), type, disp, NULL, 0, blurb,  \
-					 HFILL } };                                                \
+		hf_register_info r = {                                                             \
+		    &(var), {label, mtap_abbrev(suffix), type, disp, NULL, 0, blurb, HFILL}};      \
 		hf[n++] = r;                                                                       \
 	} while (0)
 	MTAP_HF(hf_findings, "Findings", "findings", FT_UINT32, BASE_DEC,
-		"Number of findings mtadiag reports on this frame");
+	        "Number of findings mtadiag reports on this frame");
 	MTAP_HF(hf_code, "Finding", "code", FT_STRING, BASE_NONE,
-		"Finding code (also the expert-info name)");
+	        "Finding code (also the expert-info name)");
 	MTAP_HF(hf_severity, "Severity", "severity", FT_STRING, BASE_NONE,
-		"error, warning, note or chat");
+	        "error, warning, note or chat");
 	MTAP_HF(hf_message, "Message", "message", FT_STRING, BASE_NONE,
-		"What the finding means, in full");
+	        "What the finding means, in full");
 	MTAP_HF(hf_dir, "Direction", "dir", FT_STRING, BASE_NONE,
-		"Who sent the offending unit: c2s or s2c");
+	        "Who sent the offending unit: c2s or s2c");
 	MTAP_HF(hf_client, "Client", "client", FT_STRING, BASE_NONE,
-		"Connection initiator, ip:port");
-	MTAP_HF(hf_server, "Server", "server", FT_STRING, BASE_NONE, "Connection responder, ip:port");
+	        "Connection initiator, ip:port");
+	MTAP_HF(hf_server, "Server", "server", FT_STRING, BASE_NONE,
+	        "Connection responder, ip:port");
 	MTAP_HF(hf_related, "Related frame", "related_frame", FT_FRAMENUM, BASE_NONE,
-		"The frame of the cause or effect");
+	        "The frame of the cause or effect");
 	MTAP_HF(hf_detail, "Detail", "detail", FT_STRING, BASE_NONE,
-		"Machine-readable specifics (JSON)");
+	        "Machine-readable specifics (JSON)");
 	MTAP_HF(hf_summary, "Connection summary", "summary", FT_NONE, BASE_NONE,
-		"What mtadiag saw on this connection (shown on its first frame)");
+	        "What mtadiag saw on this connection (shown on its first frame)");
 	MTAP_HF(hf_sum_first, "First frame", "summary.first_frame", FT_FRAMENUM, BASE_NONE, NULL);
 	MTAP_HF(hf_sum_last, "Last frame", "summary.last_frame", FT_FRAMENUM, BASE_NONE, NULL);
 	MTAP_HF(hf_sum_line, "Summary line", "summary.line", FT_STRING, BASE_NONE, NULL);
 	MTAP_HF(hf_sum_json, "Summary (JSON)", "summary.json", FT_STRING, BASE_NONE, NULL);
 	if (mtap_desc.spdu_trace) {
 		MTAP_HF(hf_tsdu, "Session TSDU", "tsdu", FT_STRING, BASE_NONE,
-			"The SPDUs of a TSDU completed in this frame: name/SI[:serial]");
+		        "The SPDUs of a TSDU completed in this frame: name/SI[:serial]");
 		MTAP_HF(hf_spdu, "SPDU", "spdu", FT_STRING, BASE_NONE,
-			"Session PDU name (X.225), e.g. MIP, MIA, AB");
+		        "Session PDU name (X.225), e.g. MIP, MIA, AB");
 		MTAP_HF(hf_serial, "Serial number", "serial", FT_UINT32, BASE_DEC,
-			"Serial number carried by the SPDU");
+		        "Serial number carried by the SPDU");
 	}
 #undef MTAP_HF
 
-	proto_mtap = proto_register_protocol(mtap_desc.name, mtap_desc.short_name,
-					     mtap_desc.filter);
+	proto_mtap =
+	    proto_register_protocol(mtap_desc.name, mtap_desc.short_name, mtap_desc.filter);
 	proto_register_field_array(proto_mtap, hf, n);
 	proto_register_subtree_array(ett, G_N_ELEMENTS(ett));
 	mtap_register_experts();
@@ -567,24 +568,24 @@ void mtap_proto_register(void)
 	module_t *m = prefs_register_protocol(proto_mtap, NULL);
 	range_convert_str(wmem_epan_scope(), &pref_ports, mtap_desc.ports_default, 65535);
 	prefs_register_range_preference(m, "ports", mtap_desc.ports_title,
-					"TCP ports of this protocol (at most 32 are used); "
-					"connections on other ports are still recognised by "
-					"their first bytes",
-					&pref_ports, 65535);
+	                                "TCP ports of this protocol (at most 32 are used); "
+	                                "connections on other ports are still recognised by "
+	                                "their first bytes",
+	                                &pref_ports, 65535);
 	if (mtap_desc.has_stall)
 		prefs_register_uint_preference(
-			m, "stall", "Stall threshold (seconds)",
-			"A command or reply unanswered for longer than this is a stall", 10,
-			&pref_stall_sec);
+		    m, "stall", "Stall threshold (seconds)",
+		    "A command or reply unanswered for longer than this is a stall", 10,
+		    &pref_stall_sec);
 	prefs_register_uint_preference(m, "max_conns", "Connections tracked at most",
-				       "Connection table cap of the analysis engine", 10,
-				       &pref_max_conns);
+	                               "Connection table cap of the analysis engine", 10,
+	                               &pref_max_conns);
 	prefs_register_uint_preference(m, "max_buf", "Bytes buffered per direction at most",
-				       "Reassembly buffer cap per connection direction", 10,
-				       &pref_max_buf);
+	                               "Reassembly buffer cap per connection direction", 10,
+	                               &pref_max_buf);
 	prefs_register_static_text_preference(
-		m, "note", "Changes apply when the capture is dissected again (reload).",
-		"The analysis runs once per capture, in frame order.");
+	    m, "note", "Changes apply when the capture is dissected again (reload).",
+	    "The analysis runs once per capture, in frame order.");
 
 	register_init_routine(mtap_init);
 	register_cleanup_routine(mtap_cleanup);

@@ -1,8 +1,8 @@
 /* mtap.h — glue shared by the smtpdiag and osidiag Wireshark 4.0 epan plugins.
  *
- * Each plugin is one shared object that compiles the files of plugins/common/ in, so every static below
- * exists once per plugin.  The plugin's own file defines `mtap_desc` (which protocol it shows,
- * its filter name, its port preference) and the plugin_* symbols the loader looks up; the
+ * Each plugin is one shared object that compiles the files of plugins/common/ in, so every static
+ * below exists once per plugin.  The plugin's own file defines `mtap_desc` (which protocol it
+ * shows, its filter name, its port preference) and the plugin_* symbols the loader looks up; the
  * common code does the rest: protocol, fields, expert infos generated from findings.def,
  * preferences, the postdissector that feeds one engine per open capture, and the stats tree.
  */
@@ -22,10 +22,10 @@ struct mtap_desc {
 	enum mta_proto proto;      /* the findings and summaries this plugin shows */
 	const char *ports_default; /* this plugin's port set, e.g. "25,587,2525" */
 	const char *ports_title;
-	const char *peer_filter;   /* the other plugin, whose port set the engine also needs */
+	const char *peer_filter; /* the other plugin, whose port set the engine also needs */
 	const char *peer_ports_default;
-	bool has_stall;            /* the SMTP stall threshold preference */
-	bool spdu_trace;           /* show the session SPDUs of each TSDU (osidiag.spdu, .serial) */
+	bool has_stall;  /* the SMTP stall threshold preference */
+	bool spdu_trace; /* show the session SPDUs of each TSDU (osidiag.spdu, .serial) */
 };
 
 /* Defined by each plugin. */

@@ -25,7 +25,7 @@ static void mtap_stats_init(stats_tree *st)
 	/* fixed order of the severities, worst first */
 	for (int s = MTA_SEV_ERROR; s >= MTA_SEV_CHAT; s--)
 		stats_tree_create_node(st, mta_severity_str((enum mta_severity)s), st_by_sev,
-				       STAT_DT_INT, TRUE);
+		                       STAT_DT_INT, TRUE);
 	st_by_code = stats_tree_create_node(st, st_str_by_code, 0, STAT_DT_INT, TRUE);
 	st_conns = stats_tree_create_node(st, st_str_conns, 0, STAT_DT_INT, FALSE);
 	if (mtap_desc.spdu_trace)
@@ -47,8 +47,8 @@ static void mtap_stats_tsdu(stats_tree *st, const char *spdus)
 }
 
 static tap_packet_status mtap_stats_packet(stats_tree *st, packet_info *pinfo _U_,
-					   epan_dissect_t *edt _U_, const void *p,
-					   tap_flags_t flags _U_)
+                                           epan_dissect_t *edt _U_, const void *p,
+                                           tap_flags_t flags _U_)
 {
 	const struct mtap_frame *fr = (const struct mtap_frame *)p;
 	for (const struct mtap_item *it = fr->items; it; it = it->next) {
@@ -69,5 +69,5 @@ static tap_packet_status mtap_stats_packet(stats_tree *st, packet_info *pinfo _U
 void mtap_stats_register(void)
 {
 	stats_tree_register_plugin(mtap_desc.filter, mtap_desc.filter, mtap_desc.stats_name, 0,
-				   mtap_stats_packet, mtap_stats_init, NULL);
+	                           mtap_stats_packet, mtap_stats_init, NULL);
 }

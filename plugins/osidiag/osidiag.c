@@ -13,17 +13,17 @@ WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 WS_DLL_PUBLIC void plugin_register(void);
 
 const struct mtap_desc mtap_desc = {
-	.filter = "osidiag",
-	.name = "OSI session diagnostics (mtadiag)",
-	.short_name = "OSIDIAG",
-	.stats_name = "mtadiag/OSI findings",
-	.proto = MTA_PROTO_OSI,
-	.ports_default = "102",
-	.ports_title = "OSI (RFC 1006) ports",
-	.peer_filter = "smtpdiag",
-	.peer_ports_default = "25,587,2525",
-	.has_stall = false,
-	.spdu_trace = true,
+    .filter = "osidiag",
+    .name = "OSI session diagnostics (mtadiag)",
+    .short_name = "OSIDIAG",
+    .stats_name = "mtadiag/OSI findings",
+    .proto = MTA_PROTO_OSI,
+    .ports_default = "102",
+    .ports_title = "OSI (RFC 1006) ports",
+    .peer_filter = "smtpdiag",
+    .peer_ports_default = "25,587,2525",
+    .has_stall = false,
+    .spdu_trace = true,
 };
 
 void plugin_register(void)

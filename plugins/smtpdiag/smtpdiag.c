@@ -13,17 +13,17 @@ WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 WS_DLL_PUBLIC void plugin_register(void);
 
 const struct mtap_desc mtap_desc = {
-	.filter = "smtpdiag",
-	.name = "SMTP connection diagnostics (mtadiag)",
-	.short_name = "SMTPDIAG",
-	.stats_name = "mtadiag/SMTP findings",
-	.proto = MTA_PROTO_SMTP,
-	.ports_default = "25,587,2525",
-	.ports_title = "SMTP ports",
-	.peer_filter = "osidiag",
-	.peer_ports_default = "102",
-	.has_stall = true,
-	.spdu_trace = false,
+    .filter = "smtpdiag",
+    .name = "SMTP connection diagnostics (mtadiag)",
+    .short_name = "SMTPDIAG",
+    .stats_name = "mtadiag/SMTP findings",
+    .proto = MTA_PROTO_SMTP,
+    .ports_default = "25,587,2525",
+    .ports_title = "SMTP ports",
+    .peer_filter = "osidiag",
+    .peer_ports_default = "102",
+    .has_stall = true,
+    .spdu_trace = false,
 };
 
 void plugin_register(void)
