@@ -1180,11 +1180,10 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 				st->body_txn->body_octets += take;
 			if (!st->chunk_left) {
 				sd->mode = SM_LINE;
-				if (st->chunk_last) {
-					smtp_check_psh(st, MTA_C2S, ev, off == len,
-						       "the last octet of the final BDAT chunk");
+				/* contract §1.3: octets of a BDAT chunk never count for missing_psh,
+				 * not even the last one of the LAST chunk */
+				if (st->chunk_last)
 					smtp_body_end(st, off == len, ev, true);
-				}
 			}
 			continue;
 		}

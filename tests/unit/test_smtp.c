@@ -954,6 +954,29 @@ static void test_evicted_and_half_close(void **state)
 	t_free(c);
 }
 
+/* Contract §1.3: octets of a BDAT chunk never count for missing_psh, the BDAT command line
+ * followed by its chunk neither (the client does not wait there); "BDAT 0 LAST" alone does. */
+static void test_bdat_psh(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<a@x>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_line(c, C, "RCPT TO:<b@y>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_seg(c, C, A, "BDAT 3\r\n", 8, 1);
+	t_seg(c, C, A, "abc", 3, 1);
+	t_seg(c, C, A, "BDAT 3 LAST\r\nxyz", 17, 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 0);
+	t_line(c, S, "250 ok\r\n250 ok\r\n");
+	t_line(c, C, "MAIL FROM:<a@x>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_seg(c, C, A, "BDAT 0 LAST\r\n", 13, 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 1);
+	t_free(c);
+}
+
 /* Caps: transactions and recipients beyond what the summary keeps are counted, not stored. */
 static void test_caps(void **state)
 {
@@ -1081,6 +1104,7 @@ int main(void)
 		cmocka_unit_test(test_random_streams),
 		cmocka_unit_test(test_evicted_and_half_close),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_bdat_psh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
