@@ -963,9 +963,10 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	size_t limit = cmd.verb == SV_AUTH ? SMTP_AUTH_LINE_MAX : SMTP_CMD_LINE_MAX;
 	if (n + term > limit)
 		smtp_violation(st, MTA_C2S, NULL,
-		               "The client sent a %zu-octet %s command line; RFC 5321 allows %zu "
+		               "The client sent a %zu-octet %s command line; %s allows %zu "
 		               "including CRLF",
-		               n + term, smtp_verb_name(cmd.verb), limit);
+		               n + term, smtp_verb_name(cmd.verb),
+		               cmd.verb == SV_AUTH ? "RFC 4954" : "RFC 5321", limit);
 	if (!st->greeted && !st->midstream && !st->flag_before_greeting) {
 		st->flag_before_greeting = true;
 		smtp_violation(st, MTA_C2S, NULL,
