@@ -3,6 +3,7 @@
 #include "mtadiag/engine.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,15 +95,19 @@ static void port_set(uint8_t *set, const uint16_t *ports, size_t n)
 
 /* ---- time ---- */
 
+/* Microseconds since the epoch, saturating: capture timestamps are input, and a damaged record
+ * may carry any value. */
 static int64_t time_usec(struct mta_time t)
 {
-	return t.sec * 1000000 + (int64_t)t.usec;
+	const int64_t lim = INT64_MAX / 1000000 - 1;
+	int64_t s = t.sec > lim ? lim : t.sec < -lim ? -lim : t.sec;
+	return s * 1000000 + (int64_t)(t.usec % 1000000u);
 }
 
 uint64_t mta_time_diff_usec(struct mta_time a, struct mta_time b)
 {
-	int64_t d = time_usec(b) - time_usec(a);
-	return d > 0 ? (uint64_t)d : 0;
+	int64_t x = time_usec(a), y = time_usec(b);
+	return y > x ? (uint64_t)y - (uint64_t)x : 0;
 }
 
 static bool time_after(struct mta_time a, struct mta_time b)
@@ -694,8 +699,13 @@ void mta_engine_finish(struct mta_engine *e)
 	for (struct conn *c = e->ft.lru_head; c && k < n; c = c->next)
 		all[k++] = c;
 	qsort(all, k, sizeof(*all), cmp_conn_first);
-	for (size_t i = 0; i < k; i++)
-		conn_end(e, all[i], CONN_END_CAPTURE);
+	for (size_t i = 0; i < k; i++) {
+		struct conn *c = all[i];
+		/* time has run to the end of the capture: timers (stalls) decide first */
+		if (c->detect == DETECT_ATTACHED && c->ops->on_tick)
+			c->ops->on_tick(c->st, e->now);
+		conn_end(e, c, CONN_END_CAPTURE);
+	}
 	free(all);
 }
 
