@@ -263,6 +263,7 @@ static size_t osi_data(struct osi *o, int dir, const uint8_t *p, size_t n)
 	struct ses_out out;
 	out.n = out.lost = 0;
 	osi_set_frame(o);
+	d->left = 0; /* the octets held back last time are part of p now */
 	while (off < n) {
 		if (d->resync) {
 			/* search for the next plausible header; bounded by the octets at hand */
