@@ -22,11 +22,15 @@ from scapy.all import IP, TCP, rdpcap, wrpcap  # noqa: E402
 def split(pkts):
     out, back = [], []
     for i, p in enumerate(pkts, 1):
-        if TCP not in p or len(bytes(p[TCP].payload)) <= 1:
+        plen = 0
+        if TCP in p and IP in p:
+            # from the IP total length: Ethernet padding is not TCP payload
+            plen = p[IP].len - p[IP].ihl * 4 - p[TCP].dataofs * 4
+        if plen <= 1:
             out.append(p)
             back.append(i)
             continue
-        pay = bytes(p[TCP].payload)
+        pay = bytes(p[TCP].payload)[:plen]
         cuts = list(range(1, min(16, len(pay)))) + [len(pay)]
         start = 0
         for k, end in enumerate(cuts):
