@@ -19,8 +19,13 @@
 #include "ses_sm.h"
 #include "tpkt.h"
 
-/* Largest TSDU gathered from DT TPDUs; a longer one is dropped (osidiag.memcap). */
-#define OSI_MAX_TSDU (4u << 20)
+/* Largest TSDU gathered from DT TPDUs: the configured per-direction buffer cap
+ * (mta_config.max_buf_per_dir, default 1 MiB); a longer one is dropped (osidiag.memcap). */
+static size_t osi_tsdu_cap(const struct conn *c)
+{
+	const struct mta_config *cfg = conn_cfg(c);
+	return cfg && cfg->max_buf_per_dir ? cfg->max_buf_per_dir : MTA_DEFAULT_MAX_BUF_PER_DIR;
+}
 
 struct osi_dir {
 	size_t left;            /* octets left unconsumed at the last delivery (partial TPKT) */
@@ -192,9 +197,9 @@ static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 			osi_tsdu(o, dir, d->tsdu.p, d->tsdu.len);
 			d->tsdu.len = 0;
 		} else if (r < 0 && o->session) {
-			ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, dir, 0, NULL,
-				 "A transport message (TSDU) from the %s is larger than %u octets; it was not analysed.",
-				 ses_side_name(dir), OSI_MAX_TSDU);
+			ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, dir, d->tsdu.first_frame, NULL,
+				 "A transport message (TSDU) from the %s is larger than the buffer cap of %zu octets; it was not analysed, and serial checks start again after it.",
+				 ses_side_name(dir), d->tsdu.max);
 			ses_sm_gap(&o->a);
 		}
 		break;
@@ -565,7 +570,7 @@ static void *osi_create(struct conn *c)
 	o->c = c;
 	ses_sm_init(&o->a);
 	for (int i = 0; i < 2; i++)
-		cotp_tsdu_init(&o->d[i].tsdu, OSI_MAX_TSDU);
+		cotp_tsdu_init(&o->d[i].tsdu, osi_tsdu_cap(c));
 	return o;
 }
 

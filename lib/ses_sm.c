@@ -938,10 +938,15 @@ bool ses_sm_abort(struct ses_assoc *a, int dir, const char *how, struct ses_out 
 	if (x)
 		snprintf(state, sizeof state, " during activity %u (V(M)=%u, V(A)=%u)", (unsigned)a->cur + 1,
 			 a->spm[dir].vm, a->spm[dir].va);
-	ses_emit(a, out, MTA_F_OSI_ABORT, -1, dir, a->last_error_frame, NULL,
+	char d[128] = "";
+	if (a->ab_seen && a->has_ab_tdisc && a->has_rts_abort_reason)
+		snprintf(d, sizeof d, "{\"transport_disconnect\":%u,\"rts_abort_reason\":%lld}", a->ab_tdisc,
+			 (long long)a->rts_abort_reason);
+	else if (a->ab_seen && a->has_ab_tdisc)
+		snprintf(d, sizeof d, "{\"transport_disconnect\":%u}", a->ab_tdisc);
+	ses_emit(a, out, MTA_F_OSI_ABORT, -1, dir, a->last_error_frame, d[0] ? d : NULL,
 		 "The association was aborted by the %s: %s%s.", ses_side_name(dir), how, state);
 	if (a->last_error_frame) {
-		char d[96];
 		snprintf(d, sizeof d, "{\"cause\":\"%s\"}", mta_finding_code_str(a->last_error_code));
 		ses_emit(a, out, MTA_F_OSI_ABORT_CAUSE, -1, dir, a->last_error_frame, d,
 			 "Most likely cause of this abort (frame %llu, %s): %s",
