@@ -404,7 +404,7 @@ static void mip_resync(struct ses_assoc *a, int dir, uint32_t sn)
 static void rts_on_mip(struct ses_assoc *a, int dir, const struct spdu *s, struct ses_spm *S,
                        struct ses_out *out)
 {
-	if (!a->rts)
+	if (!a->rts || !a->ac_seen) /* values in force unknown without the accept */
 		return;
 	if (a->ckpt == 0) {
 		if (!a->w3_reported) {
@@ -987,7 +987,7 @@ static void on_dt(struct ses_assoc *a, int dir, const struct spdu *s, struct ses
 		x->octets += s->uinfo_len;
 		x->last_frame = s->frame;
 	}
-	if (a->quiet || !a->rts)
+	if (a->quiet || !a->rts || !a->ac_seen)
 		return;
 	struct ses_spm *R = &a->spm[1 - dir];
 	if (fu_has(a, SES_FU_ACTIVITY) && R->vact == 0) {

@@ -483,6 +483,27 @@ static void test_rts_window(void **state)
 	assert_true(has(&o, MTA_F_OSI_RTS_NEGOTIATION_RAISED));
 }
 
+static void test_rts_without_accept(void **state)
+{
+	(void)state;
+	struct ses_assoc a;
+	ses_sm_init(&a);
+	g_frame = 0;
+	/* only the initiator's direction captured: PConnect seen, PAccept not: the values in
+	 * force are unknown, so no RTS row may be judged */
+	expect_none(feed(&a, 0,
+	                 "0D 20 05 06 16 01 02 1A 01 00 14 02 02 49 C1 12 31 10 A0 03 80 01 00 A1 "
+	                 "09 80 01 00 81 01 02 82 01 00"));
+	assert_true(a.rts);
+	expect_none(feed(&a, 0, GT_AS));
+	for (int i = 0; i < 5; i++)
+		expect_none(feed(&a, 0, GT_DT));
+	expect_none(feed(&a, 0, MIP("1")));
+	expect_none(feed(&a, 0, MIP("2")));
+	expect_none(feed(&a, 0, MIP("3")));
+	expect_none(feed(&a, 0, MIP("4")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
