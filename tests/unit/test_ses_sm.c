@@ -527,6 +527,7 @@ int main(void)
 	    cmocka_unit_test(test_learning),
 	    cmocka_unit_test(test_exception_report),
 	    cmocka_unit_test(test_rts_window),
+	    cmocka_unit_test(test_rts_without_accept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
