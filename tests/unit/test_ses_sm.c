@@ -483,6 +483,28 @@ static void test_rts_window(void **state)
 	assert_true(has(&o, MTA_F_OSI_RTS_NEGOTIATION_RAISED));
 }
 
+/* One validity finding per SPDU, the first in the contract's order (§1.3). */
+static void test_one_finding_per_spdu(void **state)
+{
+	(void)state;
+	struct ses_assoc a;
+	setup_bas(&a);
+	/* outside an activity, from the side without tokens, with a wrong serial: M2 only */
+	struct ses_out o = feed(&a, 1, MIP("7"));
+	expect_one(&o, MTA_F_OSI_MIP_OUTSIDE_ACTIVITY);
+	setup_bas(&a);
+	expect_none(feed(&a, 0, GT_AS));
+	/* without tokens and with a wrong serial: M3 only */
+	o = feed(&a, 1, MIP("7"));
+	expect_one(&o, MTA_F_OSI_MIP_WITHOUT_MINOR_TOKEN);
+	/* MIA: not selected beats malformed */
+	ses_sm_init(&a);
+	expect_none(feed(&a, 0, CN_BAS));
+	expect_none(feed(&a, 1, "0E 0C 05 06 16 01 02 1A 01 00 14 02 02 41"));
+	o = feed(&a, 1, "02 00 32 00");
+	expect_one(&o, MTA_F_OSI_FU_NOT_SELECTED);
+}
+
 static void test_rts_without_accept(void **state)
 {
 	(void)state;
@@ -528,6 +550,7 @@ int main(void)
 	    cmocka_unit_test(test_exception_report),
 	    cmocka_unit_test(test_rts_window),
 	    cmocka_unit_test(test_rts_without_accept),
+	    cmocka_unit_test(test_one_finding_per_spdu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
