@@ -75,7 +75,7 @@ static void osi_set_frame(struct osi *o)
 	o->a.frame = conn_cur_frame(o->c);
 }
 
-static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t)
+static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t, bool expedited)
 {
 	const struct mta_config *cfg = conn_cfg(o->c);
 	if (!cfg || !cfg->osi_trace)
@@ -100,11 +100,12 @@ static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t)
 		if (w > 0)
 			k += (size_t)w;
 	}
-	/* markers for TSDUs the parser judged invalid (S1, S2, S3) */
+	/* markers: TSDUs the parser judged invalid (S1, S2, S3), TSDUs of the expedited flow */
 	const char *mark = t->st == SES_TSDU_OVERRUN                                    ? "!overrun"
 	                   : t->st == SES_TSDU_BAD_CONCAT || t->st == SES_TSDU_TOO_MANY ? "!concat"
 	                   : t->token_misuse                                            ? "!misuse"
-	                                                                                : NULL;
+	                   : expedited ? "!expedited"
+	                               : NULL;
 	if (mark && k < sizeof b - 12)
 		snprintf(b + k, sizeof b - k, "%s%s", t->n ? "," : "", mark);
 	cfg->osi_trace(cfg->osi_trace_user, conn_cur_frame(o->c), dir ? MTA_S2C : MTA_C2S, b);
@@ -112,7 +113,7 @@ static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t)
 
 /* ---- TSDUs ---------------------------------------------------------------------------------- */
 
-static void osi_tsdu(struct osi *o, int dir, const uint8_t *p, size_t n)
+static void osi_tsdu(struct osi *o, int dir, const uint8_t *p, size_t n, bool expedited)
 {
 	struct ses_tsdu t;
 	struct ses_out out;
@@ -124,7 +125,7 @@ static void osi_tsdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 		o->session = true;
 	}
 	o->d[dir].tsdus++;
-	osi_trace(o, dir, &t);
+	osi_trace(o, dir, &t, expedited);
 	ses_sm_tsdu(&o->a, dir, &t, conn_cur_frame(o->c), &out);
 	for (unsigned i = 0; i < t.n; i++)
 		if (t.s[i].type == SES_AB && !o->end_how) {
@@ -204,7 +205,7 @@ static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 		struct osi_dir *d = &o->d[dir];
 		int r = cotp_tsdu_add(&d->tsdu, t.ud, t.ud_len, t.eot, conn_cur_frame(o->c));
 		if (r == 1) {
-			osi_tsdu(o, dir, d->tsdu.p, d->tsdu.len);
+			osi_tsdu(o, dir, d->tsdu.p, d->tsdu.len, false);
 			d->tsdu.len = 0;
 		} else if (r < 0 && o->session) {
 			ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, dir, d->tsdu.first_frame, NULL,
@@ -227,7 +228,7 @@ static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 		}
 		osi_flush(o, &out);
 		/* the expedited flow carries EX, PR and short AB SPDUs (X.225 §6.3.3) */
-		osi_tsdu(o, dir, t.ud, t.ud_len);
+		osi_tsdu(o, dir, t.ud, t.ud_len, true);
 		break;
 	case COTP_DR:
 	case COTP_ER: {
