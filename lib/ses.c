@@ -103,6 +103,10 @@ static void ses_take_pi(struct spdu *s, uint8_t pgi, uint8_t code, const uint8_t
 	if (pgi == 33) { /* Linking Information of AR */
 		if (code == 42)
 			s->link_serial = ses_parse_serial(v, n);
+		if (code == 41) {
+			s->old_act_id = v;
+			s->old_act_id_len = n;
+		}
 		return;
 	}
 	switch (code) {

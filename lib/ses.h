@@ -130,6 +130,8 @@ struct spdu {
 	struct ses_serial link_serial; /* PI 42 inside PGI 33 (AR Linking Information) */
 	const uint8_t *act_id;
 	size_t act_id_len; /* PI 41 (top level: AS/AR new id) */
+	const uint8_t *old_act_id;
+	size_t old_act_id_len; /* PI 41 inside PGI 33: the activity an AR resumes */
 	const uint8_t *reflect;
 	size_t reflect_len; /* PI 49 */
 	const uint8_t *udata;

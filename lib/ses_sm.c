@@ -682,6 +682,11 @@ static void on_mia(struct ses_assoc *a, int dir, const struct spdu *s, struct se
 	 * missed: follow what was seen */
 	if (R->va <= v && v < R->vm) {
 		R->va = S->va = v + 1;
+		struct ses_activity *cx = act_cur(a);
+		if (cx) {
+			cx->has_confirmed = true;
+			cx->last_confirmed = v;
+		}
 	} else if (v >= R->vm) {
 		R->vm = S->vm = v + 1;
 		R->va = S->va = v + 1;
@@ -855,6 +860,30 @@ static void on_as_ar(struct ses_assoc *a, int dir, const struct spdu *s, struct 
 		    a, out, MTA_F_OSI_SERIAL_MALFORMED, -1, dir, 0, NULL,
 		    "ACTIVITY RESUME from the %s: the serial number of its linking information %s.",
 		    ses_side_name(dir), serial_problem(&s->link_serial));
+	}
+	/* C3: resuming an activity interrupted on this association at another checkpoint than
+	 * the last one confirmed (§7.30.1: the AR names the last sync point) */
+	if (!done && ar && s->link_serial.st == SES_SN_OK && s->old_act_id_len) {
+		for (unsigned i = a->n_act; i-- > 0;) {
+			const struct ses_activity *p = &a->act[i];
+			size_t n =
+			    s->old_act_id_len < sizeof p->id ? s->old_act_id_len : sizeof p->id;
+			if (p->id_len != n || memcmp(p->id, s->old_act_id, n) != 0)
+				continue;
+			uint32_t want = p->has_confirmed ? p->last_confirmed : 0;
+			if (s->link_serial.v != want) {
+				char d[128];
+				snprintf(d, sizeof d, "{\"expected\":%u,\"seen\":%u}", want,
+				         s->link_serial.v);
+				ses_emit(a, out, MTA_F_OSI_RECOVERY_FAILURE, -1, dir, p->last_frame,
+				         d,
+				         "ACTIVITY RESUME from the %s resumes activity %u at "
+				         "checkpoint %u, but the last checkpoint confirmed in it "
+				         "was %u: data after that point is lost or sent twice.",
+				         ses_side_name(dir), i + 1, s->link_serial.v, want);
+			}
+			break;
+		}
 	}
 	if (a->cur >= 0)
 		act_end(a, "superseded", s->frame);

@@ -62,7 +62,9 @@ struct ses_activity {
 	uint64_t first_frame, last_frame;
 	unsigned mips; /* sync points sent (MIP) */
 	unsigned mips_confirmed;
-	uint64_t octets; /* DT user information octets */
+	bool has_confirmed;      /* a sync point of it was confirmed: last_confirmed is valid */
+	uint32_t last_confirmed; /* highest serial confirmed (for a later ACTIVITY RESUME) */
+	uint64_t octets;         /* DT user information octets */
 	const char
 	    *end; /* "end_confirmed", "end_unconfirmed", "interrupted", "discarded", "open" ... */
 };

@@ -740,6 +740,32 @@ def s_c3(fault):
     return c
 
 
+@scenario("c3_resume_wrong_checkpoint")
+def s_c3b(fault):
+    """An interrupted transfer resumed (AR) at a checkpoint that was never confirmed."""
+    c = Conn()
+    c.setup()
+    c.tsdu(0, gt_as(1))
+    for sn in (1, 2):
+        c.tsdu(0, gt_dt(b"q" * 100))
+        c.tsdu(0, gt_mip(sn))
+        c.tsdu(1, pt_mia(sn))
+    c.tsdu(0, gt_dt(b"q" * 100))
+    c.tsdu(0, gt_mip(3))
+    c.tsdu(0, GT0 + spdu(25))                        # AI: checkpoint 3 never confirmed
+    c.tsdu(1, PT0 + spdu(26))                        # AIA
+    f = c.tsdu(0, gt_ar(1, 3 if fault else 2, 2))
+    if fault:
+        c.exp("osidiag.recovery_failure", f)
+    c.tsdu(0, gt_dt(b"q" * 100))
+    c.tsdu(0, gt_mip(4 if fault else 3))
+    c.tsdu(1, pt_mia(4 if fault else 3))
+    c.tsdu(0, gt_ae(5 if fault else 4))
+    c.tsdu(1, pt_aea(5 if fault else 4))
+    c.release()
+    return c
+
+
 @scenario("tcp_rst_mid_activity")
 def s_rst(fault):
     """A RST inside an activity: tcp_rst, abort and abrupt_end on one frame."""

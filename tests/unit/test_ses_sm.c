@@ -483,6 +483,25 @@ static void test_rts_window(void **state)
 	assert_true(has(&o, MTA_F_OSI_RTS_NEGOTIATION_RAISED));
 }
 
+static void test_resume_wrong_checkpoint(void **state)
+{
+	(void)state;
+	struct ses_assoc a;
+	setup_bas(&a);
+	expect_none(feed(&a, 0, GT_AS));
+	expect_none(feed(&a, 0, MIP("1")));
+	expect_none(feed(&a, 1, MIA("1")));
+	expect_none(feed(&a, 0, MIP("2")));
+	expect_none(feed(&a, 0, "01 00 19 00")); /* AI */
+	expect_none(feed(&a, 1, "02 00 1A 00")); /* AIA */
+	assert_string_equal(a.act[0].end, "interrupted");
+	/* AR naming activity 01 resumed after serial 2, but only 1 was confirmed */
+	struct ses_out o = feed(&a, 0, "01 00 1D 0B 21 06 29 01 01 2A 01 32 29 01 07");
+	const struct ses_find *f = expect_one(&o, MTA_F_OSI_RECOVERY_FAILURE);
+	assert_non_null(strstr(f->detail, "\"expected\":1"));
+	expect_none(feed(&a, 0, MIP("3")));
+}
+
 /* One validity finding per SPDU, the first in the contract's order (§1.3). */
 static void test_one_finding_per_spdu(void **state)
 {
@@ -551,6 +570,7 @@ int main(void)
 	    cmocka_unit_test(test_rts_window),
 	    cmocka_unit_test(test_rts_without_accept),
 	    cmocka_unit_test(test_one_finding_per_spdu),
+	    cmocka_unit_test(test_resume_wrong_checkpoint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
