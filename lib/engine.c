@@ -3,10 +3,13 @@
 #include "mtadiag/engine.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "analyser.h"
 #include "decode.h"
@@ -47,7 +50,7 @@ void mta_config_defaults(struct mta_config *cfg)
 	cfg->max_conns = MTA_DEFAULT_MAX_CONNS;
 	cfg->max_buf_per_dir = MTA_DEFAULT_MAX_BUF_PER_DIR;
 	cfg->max_line = MTA_DEFAULT_MAX_LINE;
-	cfg->hash_seed = MTA_DEFAULT_HASH_SEED;
+	cfg->hash_seed = 0;
 }
 
 int mta_parse_port_list(const char *s, uint16_t *ports, size_t *n)
@@ -92,15 +95,19 @@ static void port_set(uint8_t *set, const uint16_t *ports, size_t n)
 
 /* ---- time ---- */
 
+/* Microseconds since the epoch, saturating: capture timestamps are input, and a damaged record
+ * may carry any value. */
 static int64_t time_usec(struct mta_time t)
 {
-	return t.sec * 1000000 + (int64_t)t.usec;
+	const int64_t lim = INT64_MAX / 1000000 - 1;
+	int64_t s = t.sec > lim ? lim : t.sec < -lim ? -lim : t.sec;
+	return s * 1000000 + (int64_t)(t.usec % 1000000u);
 }
 
 uint64_t mta_time_diff_usec(struct mta_time a, struct mta_time b)
 {
-	int64_t d = time_usec(b) - time_usec(a);
-	return d > 0 ? (uint64_t)d : 0;
+	int64_t x = time_usec(a), y = time_usec(b);
+	return y > x ? (uint64_t)y - (uint64_t)x : 0;
 }
 
 static bool time_after(struct mta_time a, struct mta_time b)
@@ -136,7 +143,15 @@ struct mta_engine *mta_engine_new(const struct mta_config *cfg, const struct mta
 	port_set(e->smtp_ports, e->cfg.smtp_ports, e->cfg.n_smtp_ports);
 	port_set(e->osi_ports, e->cfg.osi_ports, e->cfg.n_osi_ports);
 	sb_init(&e->msg);
-	if (flow_init(&e->ft, e->cfg.max_conns, e->cfg.hash_seed) != 0) {
+	uint32_t seed = e->cfg.hash_seed;
+	while (seed == 0) {
+		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			seed = (uint32_t)ts.tv_nsec ^ (uint32_t)(uintptr_t)e ^ 0x6d746164u;
+		}
+	}
+	if (flow_init(&e->ft, e->cfg.max_conns, seed) != 0) {
 		free(e);
 		return NULL;
 	}
@@ -684,8 +699,13 @@ void mta_engine_finish(struct mta_engine *e)
 	for (struct conn *c = e->ft.lru_head; c && k < n; c = c->next)
 		all[k++] = c;
 	qsort(all, k, sizeof(*all), cmp_conn_first);
-	for (size_t i = 0; i < k; i++)
-		conn_end(e, all[i], CONN_END_CAPTURE);
+	for (size_t i = 0; i < k; i++) {
+		struct conn *c = all[i];
+		/* time has run to the end of the capture: timers (stalls) decide first */
+		if (c->detect == DETECT_ATTACHED && c->ops->on_tick)
+			c->ops->on_tick(c->st, e->now);
+		conn_end(e, c, CONN_END_CAPTURE);
+	}
 	free(all);
 }
 
