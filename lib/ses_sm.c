@@ -1071,8 +1071,9 @@ bool ses_sm_abort(struct ses_assoc *a, int dir, const char *how, struct ses_out 
 	char state[96] = "";
 	struct ses_activity *x = act_cur(a);
 	if (x)
-		snprintf(state, sizeof state, " during activity %u (V(M)=%u, V(A)=%u)",
-		         (unsigned)a->cur + 1, a->spm[dir].vm, a->spm[dir].va);
+		snprintf(state, sizeof state,
+		         " during activity %u (%u sync points sent, %u confirmed)",
+		         (unsigned)a->cur + 1, x->mips, x->mips_confirmed);
 	char d[128] = "";
 	if (a->ab_seen && a->has_ab_tdisc && a->has_rts_abort_reason)
 		snprintf(d, sizeof d, "{\"transport_disconnect\":%u,\"rts_abort_reason\":%lld}",
