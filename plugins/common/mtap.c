@@ -5,7 +5,8 @@
  * file-scoped storage keyed by frame.  Rendering (protocol item, fields, expert infos, tap data)
  * reads that storage on every pass, so one-pass, two-pass and GUI re-dissection show the same,
  * except what can only be decided when the capture ends (contract §1.3).  osidiag also keeps the
- * session SPDUs of each TSDU, which the engine reports through its OSI trace (mta_config.osi_trace).
+ * session SPDUs of each TSDU, which the engine reports through its OSI trace
+ * (mta_config.osi_trace).
  *
  * End of the capture: 4.0 gives a plugin no "end of first pass" event of its own, but every
  * front end that makes a sequential pass calls the postseq_cleanup routines right after it
