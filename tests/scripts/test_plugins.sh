@@ -134,8 +134,10 @@ sed 's/"severity":"error"/"severity":"warning"/' "$T/m.jsonl" >"$T/m_sev.jsonl"
 sed 's/"frame":18/"frame":17/' "$T/m.jsonl" >"$T/m_frame.jsonl"
 sed 's/"message":"The /"message":"A /' "$T/m.jsonl" >"$T/m_msg.jsonl"
 grep -v '"code":"smtpdiag.rst"' "$T/m.jsonl" >"$T/m_less.jsonl"
+sed 's/"dir":"s2c"/"dir":"c2s"/' "$T/m.jsonl" >"$T/m_dir.jsonl"
+sed 's/"client":"192/"client":"193/' "$T/m.jsonl" >"$T/m_conn.jsonl"
 check "comparison passes on the real output" '$PY "$CMP" check "$T/m.jsonl" "$T/m2.pdml" >/dev/null'
-for m in sev frame msg less; do
+for m in sev frame msg less dir conn; do
 	check "comparison fails on a changed $m" '! $PY "$CMP" check "$T/m_$m.jsonl" "$T/m2.pdml" >/dev/null'
 done
 

@@ -9,7 +9,8 @@ usage:
       ONE.pdml    the same in one pass (optional)
   Exit 0 when they agree, 1 with the differences on stdout.
 
-What is checked, per finding (code, frame, severity, message):
+What is checked, per finding (code, frame, severity, message, and also direction, connection
+and related frame):
   * the tool's findings equal the two-pass plugins' findings (as multisets);
   * each rendered finding carries an expert info whose name is the code (the expert hf field of
     that name), whose severity is the finding's severity, and whose message is the finding's
@@ -77,7 +78,12 @@ def pdml_findings(path, problems):
                     if emsg != utf8_cut(msg, LABEL_MAX):
                         problems.append("%s: expert message %r differs from message %r"
                                         % (where, emsg, msg))
-                out.append((frame, code, sev, msg))
+                def show(name):
+                    f = fields.get(pname + "." + name)
+                    return f.get("show") if f is not None else None
+                rel = show("related_frame")
+                out.append((frame, code, sev, msg, show("dir"), show("client"), show("server"),
+                            int(rel) if rel else 0))
         pkt.clear()
     return out
 
@@ -92,7 +98,8 @@ def tool_findings(path):
             o = json.loads(line)
             if o.get("kind") == "finding":
                 conn = (o["conn"]["client"], o["conn"]["server"])
-                findings.append(((o["frame"], o["code"], o["severity"], o["message"]), conn))
+                findings.append(((o["frame"], o["code"], o["severity"], o["message"], o["dir"],
+                                  conn[0], conn[1], o.get("related_frame", 0)), conn))
             elif o.get("kind") in ("smtp_session", "osi_association"):
                 key = (o.get("client") or o.get("initiator"), o.get("server") or o.get("responder"))
                 last.setdefault(key, set()).add(o.get("last_frame"))
@@ -114,7 +121,9 @@ def main():
     if len(sys.argv) == 3 and sys.argv[1] == "pdml":
         problems = []
         for f in pdml_findings(sys.argv[2], problems):
-            print(json.dumps({"frame": f[0], "code": f[1], "severity": f[2], "message": f[3]}))
+            print(json.dumps({"frame": f[0], "code": f[1], "severity": f[2], "message": f[3],
+                              "dir": f[4], "client": f[5], "server": f[6],
+                              "related_frame": f[7]}))
         for p in problems:
             print("PROBLEM " + p)
         return 1 if problems else 0
