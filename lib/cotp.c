@@ -190,6 +190,7 @@ int cotp_tsdu_add(struct cotp_tsdu_buf *b, const uint8_t *p, size_t n, bool eot,
 		b->first_frame = frame;
 	}
 	b->frags++;
+	bool was_over = b->overflow;
 	if (!b->overflow && (n > b->max || b->max - n < b->len))
 		b->overflow = true;
 	if (!b->overflow && n > 0) {
@@ -210,12 +211,13 @@ int cotp_tsdu_add(struct cotp_tsdu_buf *b, const uint8_t *p, size_t n, bool eot,
 			b->len += n;
 		}
 	}
+	bool now_over = b->overflow && !was_over;
 	if (!eot)
-		return 0;
+		return now_over ? -2 : 0;
 	b->frags = 0;
 	if (b->overflow) {
 		b->len = 0;
-		return -1;
+		return now_over ? -2 : -1;
 	}
 	return 1;
 }

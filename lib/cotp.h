@@ -63,8 +63,9 @@ struct cotp_tsdu_buf {
 void cotp_tsdu_init(struct cotp_tsdu_buf *b, size_t max);
 void cotp_tsdu_free(struct cotp_tsdu_buf *b);
 /* Add a DT's user data.  Returns 1 when the TSDU is complete (then b->p/b->len hold it until
- * the next call), 0 when more is needed, -1 when the TSDU overflowed max (complete but lost)
- * or memory failed. */
+ * the next call), 0 when more is needed, -2 when this DT made the TSDU overflow max (or memory
+ * failed): the TSDU is lost, and the rest of it is counted but not kept; -1 when a TSDU that
+ * overflowed earlier ends. */
 int cotp_tsdu_add(struct cotp_tsdu_buf *b, const uint8_t *p, size_t n, bool eot, uint64_t frame);
 /* A TSDU is partly gathered (DT without EOT seen). */
 static inline bool cotp_tsdu_partial(const struct cotp_tsdu_buf *b)

@@ -207,7 +207,8 @@ static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 		if (r == 1) {
 			osi_tsdu(o, dir, d->tsdu.p, d->tsdu.len, false);
 			d->tsdu.len = 0;
-		} else if (r < 0 && o->session) {
+		} else if (r == -2 && o->session) {
+			/* reported where the cap is hit, so a TSDU that never ends is reported too */
 			ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, dir, d->tsdu.first_frame, NULL,
 			         "A transport message (TSDU) from the %s is larger than the buffer "
 			         "cap of %zu octets; it was not analysed, and serial checks start "

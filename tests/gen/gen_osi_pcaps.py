@@ -921,6 +921,41 @@ def s_raw(fault):
     return c
 
 
+@scenario("memcap_endless_tsdu")
+def s_memcap(fault):
+    """A TSDU that never ends: DT TPDUs without EOT beyond the default 1 MiB buffer cap.  The
+    look-alike moves the same volume as ordinary TSDUs (EOT every 60 000 octets)."""
+    c = Conn()
+    c.setup()
+    c.tsdu(0, gt_as(1))
+    chunk = b"P1 " * 20000
+    total = 0
+    tsdu_len = 0
+    first_frame = None
+    while total < (1 << 20) + 4 * len(chunk):
+        if fault:
+            body = gt_dt(chunk) if first_frame is None else chunk
+            f = c.send(0, dt(body, eot=False))
+            if first_frame is None:
+                first_frame = f
+            if tsdu_len <= (1 << 20) < tsdu_len + len(body):
+                c.exp("osidiag.memcap", f, related=first_frame)
+            tsdu_len += len(body)
+        else:
+            c.tsdu(0, gt_dt(chunk))
+        total += len(chunk)
+    if fault:
+        f = c.rst(0)
+        for code in ("osidiag.tcp_rst", "osidiag.abort", "osidiag.abrupt_end",
+                     "osidiag.tsdu_truncated"):
+            c.exp(code, f)
+    else:
+        c.tsdu(0, gt_ae(1))
+        c.tsdu(1, pt_aea(1))
+        c.release()
+    return c
+
+
 def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "..", "pcaps", "osi")

@@ -86,9 +86,14 @@ static void test_tsdu_reassembly(void **state)
 	assert_false(cotp_tsdu_partial(&b));
 	/* over the cap: the TSDU is dropped, the next one is fine */
 	assert_int_equal(cotp_tsdu_add(&b, (const uint8_t *)"123456", 6, false, 7), 0);
-	assert_int_equal(cotp_tsdu_add(&b, (const uint8_t *)"789", 3, true, 8), -1);
+	assert_int_equal(cotp_tsdu_add(&b, (const uint8_t *)"789", 3, true, 8), -2);
 	assert_int_equal(cotp_tsdu_add(&b, (const uint8_t *)"x", 1, true, 9), 1);
 	assert_int_equal(b.len, 1);
+	/* the overflow is reported once, where it happens; its end only closes it */
+	assert_int_equal(cotp_tsdu_add(&b, (const uint8_t *)"123456789", 9, false, 10), -2);
+	assert_int_equal(cotp_tsdu_add(&b, (const uint8_t *)"more", 4, false, 11), 0);
+	assert_int_equal(cotp_tsdu_add(&b, (const uint8_t *)"end", 3, true, 12), -1);
+	assert_int_equal(cotp_tsdu_add(&b, (const uint8_t *)"y", 1, true, 13), 1);
 	cotp_tsdu_free(&b);
 }
 
