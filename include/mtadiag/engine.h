@@ -46,10 +46,10 @@ struct mta_config {
 	/* Testing aid: reassemble every TCP connection (not only SMTP/OSI ones) and report the
 	 * delivered bytes through mta_hooks.on_follow. */
 	bool follow_all;
-	/* Testing aid: when set, the OSI analyser reports every session TSDU it decodes on an ISO
-	 * session connection: frame where it completed, direction, and its SPDUs as text
-	 * ("GT,MIP:5" — names as X.225 resolves them, ':' + serial when one is present).  Used by
-	 * the differential test against tshark; no front end sets it. */
+	/* When set, the OSI analyser reports every session TSDU it decodes on an ISO session
+	 * connection: frame where it completed, direction, and its SPDUs as text ("GT,MIP:5" —
+	 * names as X.225 resolves them, ':' + serial when one is present).  Used by the
+	 * differential test against tshark and by the osidiag plugin's per-frame fields. */
 	void (*osi_trace)(void *user, uint64_t frame, enum mta_dir dir, const char *spdus);
 	void *osi_trace_user;
 };
