@@ -10,6 +10,9 @@ committed.  docs/hardening.md lists what each one checks.
 
 With no NAME every capture is written.  Names (file = OUTDIR/NAME.pcap, or .pcapng):
   syn_flood        N (default 1 000 000) SYNs to port 25 from distinct clients
+  syn_ref          65 536 SYNs from distinct clients (the cost reference for hash_flood)
+  hash_flood       65 536 SYNs whose 4-tuples all fall into one bucket of the engine's
+                   connection hash table (its default seed is public)
   ooo_flood        SMTP DATA body: one lost segment, then 100 000 out-of-order 200-octet segments
                    (20 MB that an unbounded reassembler would hold)
   endless_line     SMTP client line of 16 MiB without CRLF
@@ -210,6 +213,78 @@ def gen_syn_flood(path, count):
         f.write(pack("<II", t // 1000000, t % 1000000) + rec)
         f.write(base[:10] + pack("!HI", ipc, a) + base[16:20] + pack("!H", sport) + base[22:24]
                 + pack("!I", seq) + base[28:36] + pack("!H", tc) + base[38:40])
+    p.close()
+
+
+# flow_hash() of lib/flow.c (murmur3-style mixing, seeded with MTA_DEFAULT_HASH_SEED) and its
+# inverse: with the seed known, any wanted hash value can be reached through the port pair.
+M32 = 0xFFFFFFFF
+HASH_SEED = 0x6d746164
+_C1, _C2 = 0xcc9e2d51, 0x1b873593
+
+
+def _rotl(x, r):
+    return ((x << r) | (x >> (32 - r))) & M32
+
+
+def _rotr(x, r):
+    return ((x >> r) | (x << (32 - r))) & M32
+
+
+def _inv(a):
+    return pow(a, -1, 1 << 32)
+
+
+def _mix(h, k):
+    k = _rotl((k * _C1) & M32, 15) * _C2 & M32
+    return (_rotl(h ^ k, 13) * 5 + 0xe6546b64) & M32
+
+
+def _unmix(h, x):
+    """k such that _mix(h, k) == x."""
+    y = _rotr(((x - 0xe6546b64) * _inv(5)) & M32, 13) ^ h
+    return (_rotr((y * _inv(_C2)) & M32, 15) * _inv(_C1)) & M32
+
+
+def _fmix(h):
+    h ^= h >> 16
+    h = (h * 0x85ebca6b) & M32
+    h ^= h >> 13
+    h = (h * 0xc2b2ae35) & M32
+    return h ^ (h >> 16)
+
+
+def _unfmix(h):
+    h ^= h >> 16
+    h = (h * _inv(0xc2b2ae35)) & M32
+    h ^= (h >> 13) ^ (h >> 26)
+    h = (h * _inv(0x85ebca6b)) & M32
+    return h ^ (h >> 16)
+
+
+def flow_hash_v4(a, pa, b, pb, seed=HASH_SEED):
+    """The engine's hash of an IPv4 key (a, pa) <= (b, pb); addresses are read as native
+    (little-endian) 32-bit words."""
+    h = seed ^ 4
+    h = _mix(h, struct.unpack("<I", a)[0])
+    h = _mix(h, struct.unpack("<I", b)[0])
+    return _fmix(_mix(h, (pa << 16) | pb) ^ 4)
+
+
+def gen_hash_flood(path, count=65536):
+    """count SYNs from 10.0.0.1 to 10.0.0.2 whose port pairs are chosen so that every
+    connection hashes to bucket 0 of any power-of-two table of up to 65 536 buckets (the hash
+    values differ in their upper 16 bits only).  An engine whose seed is known to the sender
+    keeps them all in one hash chain."""
+    p = Pcap(path, LT_RAW)
+    a, b = ip4("10.0.0.1"), ip4("10.0.0.2")
+    h = _mix(_mix(HASH_SEED ^ 4, struct.unpack("<I", a)[0]), struct.unpack("<I", b)[0])
+    usec = T0 * 1000000
+    for j in range(count):
+        k = _unmix(h, _unfmix((j + 1) << 16 & M32) ^ 4)
+        pa, pb = k >> 16, k & 0xFFFF
+        assert flow_hash_v4(a, pa, b, pb) & 0xFFFF == 0
+        p.add(usec + j * 10, ipv4_tcp(a, b, pa, pb, j * 7919, 0, SYN, b""))
     p.close()
 
 
@@ -474,6 +549,8 @@ def gen_smtp_base(path):
 CASES = {
     "smtp_base": ("pcap", gen_smtp_base),
     "syn_flood": ("pcap", None),
+    "syn_ref": ("pcap", lambda p: gen_syn_flood(p, 65536)),
+    "hash_flood": ("pcap", gen_hash_flood),
     "ooo_flood": ("pcap", gen_ooo_flood),
     "endless_line": ("pcap", gen_endless_line),
     "huge_reply": ("pcap", gen_huge_reply),

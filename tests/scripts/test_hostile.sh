@@ -8,11 +8,11 @@
 # allocation by not tracking a connection, so the checks also verify that nothing was lost
 # (stats.connections) — a limit set too low shows up as a failure, not as a silent pass.
 #
-#  * syn_flood (1 000 000 SYNs, default caps): a tracked SMTP connection costs about 11.3 KB
-#    (struct conn 960 B + the SMTP analyser state 10 272 B + allocator headers), so the default
-#    cap of 65 536 connections needs ~740 MB plus ~20 MB of program and libraries; tracking all
-#    1 000 000 would need ~11 GB.  Limit: 1.5 GiB address space (2x the need, 7x below
-#    unbounded growth).
+#  * syn_flood (1 000 000 SYNs, default caps): a tracked SMTP connection costs ~11.6 KB
+#    (struct conn 960 B + the SMTP analyser state 10 584 B + allocator headers), so
+#    the default cap of 65 536 connections needs ~760 MB plus ~20 MB of program and libraries;
+#    tracking all 1 000 000 would need ~11.6 GB.  Limit: 1.5 GiB address space (2x the need,
+#    7x below unbounded growth).
 #  * the single-connection cases: the caps are 1 MiB of reassembly per direction and 4 MiB per
 #    TSDU, so the peak RSS stays under ~3.5 MB (program) + 2 MiB + 4 MiB = ~9.5 MB; every such
 #    input carries 16 MiB or more that unbounded buffering would keep.  Bound: RSS < 12 MiB,
@@ -32,6 +32,13 @@ fails=0
 passes=0
 ok() { echo "ok - $1"; passes=$((passes + 1)); }
 fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
+
+# Checks that fail because of a reported, not yet fixed engine bug: "case:check-id".  Such a
+# check prints XFAIL instead of failing; once it passes it prints XPASS and FAILS, so the entry
+# must then be removed (the check stays strict either way).
+#   hash_flood:collisions  lib/flow.c hashes with the fixed, public MTA_DEFAULT_HASH_SEED, so
+#                          a sender can put every connection into one hash chain (quadratic).
+KNOWN_BUGS="hash_flood:collisions"
 
 # Sanitizer builds reserve terabytes of shadow address space and keep freed memory in
 # quarantine: no address-space limit, no RSS bound there, and five times the time.
@@ -107,6 +114,7 @@ _, status, ru = os.wait4(p.pid, 0)
 timer.cancel()
 err.close()
 d["secs"] = round(time.monotonic() - t0, 2)
+d["cpu"] = round(ru.ru_utime + ru.ru_stime, 2)
 d["timed_out"] = bool(timed_out)
 d["rc"] = os.waitstatus_to_exitcode(status)
 d["rss_floor_kb"] = 0
@@ -148,7 +156,7 @@ hostile() {
 	fi
 	D=$W/$name.digest
 	"$PY" "$W/run.py" "$as_b" "$to" "$D" -- "$MTADIAG" -r "$file" --json "$@"
-	echo "# $name: $("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("rc=%d rss=%d KB time=%.2f s lines=%d findings=%s" % (d["rc"], d["rss_kb"], d["secs"], d["lines"], d["codes"]))' "$D")"
+	echo "# $name: $("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("rc=%d rss=%d KB time=%.2f s cpu=%.2f s lines=%d findings=%s" % (d["rc"], d["rss_kb"], d["secs"], d["cpu"], d["lines"], d["codes"]))' "$D")"
 	if "$PY" "$W/chk.py" "$D" 'd["timed_out"]'; then
 		fail "$name: not finished within $to s"
 		return
@@ -175,8 +183,20 @@ hostile() {
 check() {
 	if "$PY" "$W/chk.py" "$D" "$3"; then ok "$1: $2"; else fail "$1: $2  [$3]"; fi
 }
+# check_known NAME ID DESCRIPTION EXPR: a check that may be listed in KNOWN_BUGS
+check_known() {
+	local known=0
+	case " $KNOWN_BUGS " in *" $1:$2 "*) known=1 ;; esac
+	if "$PY" "$W/chk.py" "$D" "$4"; then
+		if [ "$known" = 1 ]; then fail "$1: XPASS $3 (fixed: remove $1:$2 from KNOWN_BUGS)"; else ok "$1: $3"; fi
+	elif [ "$known" = 1 ]; then
+		echo "XFAIL - $1: $3 (known bug $1:$2)  [$4]"
+	else
+		fail "$1: $3  [$4]"
+	fi
+}
 
-cases=${HOSTILE_ONLY:-"smtp_base syn_flood ooo_flood endless_line huge_reply spdu_overrun
+cases=${HOSTILE_ONLY:-"smtp_base syn_flood syn_ref hash_flood ooo_flood endless_line huge_reply spdu_overrun
 	tpkt_short nested_pgi endless_tsdu caplen_snaplen caplen_huge pcapng_unknown
 	pcapng_bad_trailer pcapng_bad_len pcapng_huge_block truncated"}
 want() { case " $(echo $cases) " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -200,6 +220,21 @@ if want syn_flood; then
 		check syn_flood "smtpdiag.memcap reported (1..$evict times)" "1 <= n('smtpdiag.memcap') <= $evict"
 	fi
 	rm -f "$W/syn_flood.pcap"
+fi
+
+# ---- hash flooding: one hash chain ---------------------------------------------------------
+# 65 536 SYNs in one bucket against 65 536 ordinary ones: with a seed the sender cannot know the
+# cost is the same; with the public default seed every lookup walks the whole chain (~2*10^9
+# steps).  Bound: 4x the reference CPU time + 2 s.
+if want hash_flood; then
+	want syn_ref || "$PY" "$MTA_SRC/tests/gen/gen_hostile.py" "$W" syn_ref >/dev/null
+	hostile syn_ref "$W/syn_ref.pcap" 120 1536 -
+	ref_cpu=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["cpu"])' "$D")
+	check syn_ref "65536 connections, none evicted" "S['connections'] == 65536 and S['conns_evicted'] == 0"
+	hostile hash_flood "$W/hash_flood.pcap" 600 1536 -
+	check hash_flood "65536 connections tracked" "S['connections'] == 65536 and d['rc'] == 0"
+	check_known hash_flood collisions "CPU time within 4x that of 65536 ordinary SYNs + 2 s (ref ${ref_cpu} s)" \
+		"d['cpu'] <= 4 * $ref_cpu + 2"
 fi
 
 # ---- reassembly buffer cap -----------------------------------------------------------------
@@ -333,5 +368,5 @@ if want truncated; then
 		"S['frames'] == 8 and frames('smtpdiag.reply_error') == [8]"
 fi
 
-echo "# $passes passed, $fails failed"
+echo "# $passes passed, $fails failed (known bugs: $KNOWN_BUGS)"
 [ "$fails" = 0 ]
