@@ -29,6 +29,7 @@ With no NAME every capture is written.  Names (file = OUTDIR/NAME.pcap, or .pcap
   pcapng_huge_block  pcapng: a block claiming 0x7ffffff0 octets
   smtp_base        the short SMTP session the capture-format cases are made of (16 frames:
                    a 550 reply at frame 8, a client RST inside DATA at frame 16)
+  pcapng_huge_time smtp_base as pcapng whose timestamps jump to ~1.8e13 s at frame 9
   truncated        smtp_base cut in the middle of frame 9's data
 """
 import os
@@ -528,6 +529,16 @@ def gen_pcapng_bad(path, kind):
         f.write(b"".join(out))
 
 
+def gen_pcapng_huge_time(path):
+    """From frame 9 on, timestamps of ~1.8e13 s (a 64-bit pcapng timestamp near its maximum):
+    seconds * 10^6 no longer fits in 63 bits."""
+    out = [pcapng_shb(), pcapng_idb()]
+    for i, (t, d) in enumerate(pcapng_frames()):
+        out.append(pcapng_epb(t if i < 8 else (0xFFFFFFF0 << 32) + t - T0 * 1000000, d))
+    with open(path, "wb") as f:
+        f.write(b"".join(out))
+
+
 def gen_truncated(path):
     p = Pcap(path)
     base_session(p.add)
@@ -564,6 +575,7 @@ CASES = {
     "pcapng_bad_trailer": ("pcapng", lambda p: gen_pcapng_bad(p, "trailer")),
     "pcapng_bad_len": ("pcapng", lambda p: gen_pcapng_bad(p, "len")),
     "pcapng_huge_block": ("pcapng", lambda p: gen_pcapng_bad(p, "huge")),
+    "pcapng_huge_time": ("pcapng", gen_pcapng_huge_time),
     "truncated": ("pcap", gen_truncated),
 }
 

@@ -38,7 +38,9 @@ fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
 # must then be removed (the check stays strict either way).
 #   hash_flood:collisions  lib/flow.c hashes with the fixed, public MTA_DEFAULT_HASH_SEED, so
 #                          a sender can put every connection into one hash chain (quadratic).
-KNOWN_BUGS="hash_flood:collisions"
+#   pcapng_huge_time:sanitizer  lib/engine.c time_usec(): t.sec * 1000000 overflows int64
+#                          for pcapng timestamps near 2^64 us (UBSan: signed integer overflow).
+KNOWN_BUGS="hash_flood:collisions pcapng_huge_time:sanitizer"
 
 # Sanitizer builds reserve terabytes of shadow address space and keep freed memory in
 # quarantine: no address-space limit, no RSS bound there, and five times the time.
@@ -150,6 +152,7 @@ hostile() {
 	local name=$1 file=$2 to=$3 as=$4 rss=$5
 	shift 5
 	local as_b=$((as * MiB))
+	SKIP_CASE=0
 	if [ "$SAN" = 1 ]; then
 		as_b=0
 		to=$((to * 5))
@@ -161,13 +164,27 @@ hostile() {
 		fail "$name: not finished within $to s"
 		return
 	fi
+	local bad=""
+	SKIP_CASE=0
 	"$PY" "$W/chk.py" "$D" 'd["rc"] in (0, 1, 2)' ||
-		fail "$name: exit status not 0, 1 or 2 (crash or signal): $(head -c 600 "$D.stderr")"
-	"$PY" "$W/chk.py" "$D" 'd["bad_lines"] == 0 and d["stats"] is not None' &&
-		ok "$name: valid JSON Lines ending in a stats object" || fail "$name: output damaged or no stats"
+		bad="exit status not 0, 1 or 2 (crash or signal): $(head -c 600 "$D.stderr")"
+	"$PY" "$W/chk.py" "$D" 'd["bad_lines"] == 0 and d["stats"] is not None' ||
+		bad="$bad output damaged or no stats object;"
 	if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error:' "$D.stderr"; then
-		fail "$name: sanitizer report: $(grep -m3 'ERROR\|runtime error' "$D.stderr")"
+		bad="$bad sanitizer report: $(grep -m3 'ERROR\|runtime error' "$D.stderr")"
 	fi
+	# a known bug that only a sanitizer build can see: "NAME:sanitizer" in KNOWN_BUGS
+	case " $KNOWN_BUGS " in
+	*" $name:sanitizer "*)
+		if [ -n "$bad" ]; then
+			echo "XFAIL - $name: $bad (known bug $name:sanitizer; the case's other checks skipped)"
+		elif [ "$SAN" = 1 ]; then
+			fail "$name: XPASS no crash or sanitizer report (fixed: remove $name:sanitizer from KNOWN_BUGS)"
+		fi ;;
+	*) [ -z "$bad" ] || fail "$name: $bad" ;;
+	esac
+	[ -n "$bad" ] && SKIP_CASE=1
+	[ -z "$bad" ] && ok "$name: no crash, valid JSON Lines ending in a stats object"
 	if [ "$SAN" = 0 ] && [ "$rss" != - ]; then
 		if "$PY" "$W/chk.py" "$D" "d['rss_kb'] < $rss * 1024"; then
 			ok "$name: peak RSS under $rss MiB"
@@ -179,12 +196,14 @@ hostile() {
 	fi
 }
 
-# check NAME DESCRIPTION EXPR
+# check NAME DESCRIPTION EXPR (not run after a broken run: its failure is already reported)
 check() {
+	[ "$SKIP_CASE" = 1 ] && return
 	if "$PY" "$W/chk.py" "$D" "$3"; then ok "$1: $2"; else fail "$1: $2  [$3]"; fi
 }
 # check_known NAME ID DESCRIPTION EXPR: a check that may be listed in KNOWN_BUGS
 check_known() {
+	[ "$SKIP_CASE" = 1 ] && return
 	local known=0
 	case " $KNOWN_BUGS " in *" $1:$2 "*) known=1 ;; esac
 	if "$PY" "$W/chk.py" "$D" "$4"; then
@@ -198,7 +217,7 @@ check_known() {
 
 cases=${HOSTILE_ONLY:-"smtp_base syn_flood syn_ref hash_flood ooo_flood endless_line huge_reply spdu_overrun
 	tpkt_short nested_pgi endless_tsdu caplen_snaplen caplen_huge pcapng_unknown
-	pcapng_bad_trailer pcapng_bad_len pcapng_huge_block truncated"}
+	pcapng_bad_trailer pcapng_bad_len pcapng_huge_block pcapng_huge_time truncated"}
 want() { case " $(echo $cases) " in *" $1 "*) return 0 ;; esac; return 1; }
 # shellcheck disable=SC2086
 "$PY" "$MTA_SRC/tests/gen/gen_hostile.py" "$W" --syn-count "$SYN_COUNT" $cases >/dev/null ||
@@ -359,6 +378,13 @@ for k in pcapng_bad_trailer:"don't match" pcapng_bad_len:"length of 8" pcapng_hu
 	check "$name" "frames before the damage analysed: smtpdiag.reply_error at frame 8" \
 		"S['frames'] == 8 and frames('smtpdiag.reply_error') == [8]"
 done
+
+if want pcapng_huge_time; then
+	hostile pcapng_huge_time "$W/pcapng_huge_time.pcapng" 60 512 12
+	check pcapng_huge_time "all 16 frames read; the reply error before the time jump reported at frame 8" \
+		"S['frames'] == 16 and frames('smtpdiag.reply_error') == [8]"
+	check pcapng_huge_time "the RST after the jump reported at frame 16" "frames('smtpdiag.rst') == [16]"
+fi
 
 if want truncated; then
 	hostile truncated "$W/truncated.pcap" 60 512 12
