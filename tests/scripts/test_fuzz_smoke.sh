@@ -8,7 +8,8 @@
 # limit.  The working corpus lives in a scratch directory: the repository is not written.
 # A crash, leak, timeout or out-of-memory fails the test and the reproducer is printed and kept
 # under $MTA_BUILD/fuzz-artifacts/ (replay it with: build-fuzz/tests/fuzz/<name> FILE).
-# Exit 77 (skipped) when clang or the libFuzzer runtime is missing.
+# Exit 77 (skipped) when clang or the libFuzzer runtime is missing, and in the -DMTA_SANITIZE=ON
+# build's test pass (the fuzzers carry their own sanitizers; the normal pass runs them).
 #
 # env: MTA_SRC, MTA_BUILD; FUZZ_BUILD, FUZZ_SMOKE_SECS, FUZZ_ONLY (space-separated harness names).
 set -u
@@ -19,6 +20,12 @@ CC_FUZZ=${CC_FUZZ:-clang}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
+# The fuzzers are sanitizer builds of their own: running them again from the ASan test pass
+# (tools/test.sh) would only repeat the normal pass.
+if [ -n "${MTA_BUILD:-}" ] && grep -q '^MTA_SANITIZE:BOOL=ON' "$MTA_BUILD/CMakeCache.txt" 2>/dev/null; then
+	echo "skip: sanitizer build; the fuzz smoke run belongs to the normal build's test pass"
+	exit 77
+fi
 command -v "$CC_FUZZ" >/dev/null || { echo "skip: $CC_FUZZ not found"; exit 77; }
 echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; return (int)(n & 0); }' >"$T/probe.c"
 "$CC_FUZZ" -fsanitize=fuzzer,address "$T/probe.c" -o "$T/probe" 2>"$T/probe.err" ||
