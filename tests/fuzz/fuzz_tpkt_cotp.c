@@ -18,6 +18,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (off < size) {
 		struct tpkt_hdr h;
 		size_t left = size - off;
+		/* the header probe on an exact-size copy of (at most) the next 8 octets */
+		size_t pn = left < 8 ? left : 8;
+		uint8_t probe[8];
+		uint8_t *pc = malloc(pn);
+		if (!pc)
+			break;
+		memcpy(pc, data + off, pn);
+		memcpy(probe, pc, pn);
+		int looks = tpkt_looks_like_header(pc, pn);
+		free(pc);
+		if (looks && (pn < 6 || probe[0] != 3 || probe[1] != 0))
+			abort();
 		enum tpkt_status st = tpkt_parse(data + off, left, &h);
 		if (!tpkt_status_str(st))
 			abort();
@@ -46,6 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!cotp_code_name(t.code) || !cotp_dr_reason_str(t.reason) ||
 			    !cotp_er_cause_str(t.reason))
 				abort();
+			if (t.code == COTP_DR || t.code == COTP_ER) {
+				cotp_tsdu_reset(&tb); /* the connection ends: a partial TSDU is dropped */
+				if (cotp_tsdu_partial(&tb))
+					abort();
+			}
 			if (t.code == COTP_DT) {
 				int r = cotp_tsdu_add(&tb, t.ud, t.ud_len, t.eot, ++frame);
 				if (r == 1 && tb.len > tb.max)
