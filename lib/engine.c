@@ -14,11 +14,6 @@
 #include "reasm.h"
 #include "sbuf.h"
 
-/* The analysers are separate modules; until one is linked in, its connections are only
- * tracked at the TCP level. */
-#pragma weak smtp_analyser
-#pragma weak osi_analyser
-
 struct mta_engine {
 	struct mta_config cfg;
 	struct mta_hooks hooks;
@@ -355,12 +350,12 @@ static void conn_attach(struct mta_engine *e, struct conn *c, const struct analy
 
 static const struct analyser_ops *smtp_ops(void)
 {
-	return &smtp_analyser ? &smtp_analyser : NULL;
+	return &smtp_analyser;
 }
 
 static const struct analyser_ops *osi_ops(void)
 {
-	return &osi_analyser ? &osi_analyser : NULL;
+	return &osi_analyser;
 }
 
 /* Detection by the server's port (contract §1.1, §1.2). */
