@@ -16,6 +16,7 @@
 
 #include "capture.h"
 #include "expect.h"
+#include "live.h"
 #include "mtadiag/engine.h"
 #include "report.h"
 
@@ -34,6 +35,7 @@ struct options {
 	const char *expect;
 	const char *follow_dump;
 	struct mta_config cfg;
+	struct live_options live;
 };
 
 static const char usage_text[] =
@@ -108,6 +110,8 @@ enum {
 	OPT_MAX_BUFFER,
 	OPT_FOLLOW_DUMP,
 	OPT_VERSION,
+	OPT_IMMEDIATE,
+	OPT_OUTPUT,
 };
 
 static const struct option long_options[] = {
@@ -122,6 +126,8 @@ static const struct option long_options[] = {
     {"follow-dump", required_argument, NULL, OPT_FOLLOW_DUMP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"immediate", no_argument, NULL, OPT_IMMEDIATE},
+    {"output", required_argument, NULL, OPT_OUTPUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -241,7 +247,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->fail_on = -1;
 	mta_config_defaults(&o->cfg);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:c:qhi:w:Z:f:s:B:", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:c:qhi:w:Z:f:s:B:C:W:Dp", long_options, NULL)) != -1) {
 		uint64_t v;
 
 		switch (c) {
@@ -269,15 +275,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'Z':
 		case 'f':
 		case 's':
-		case 'B': {
-			char opt[3] = {'-', (char)c, '\0'};
-
-			fprintf(stderr,
-			        "mtadiag: %s: live capture is not implemented in this build "
-			        "yet; analyse saved captures with -r FILE\n",
-			        opt);
-			return EXIT_USAGE;
-		}
+		case 'B':
+		case 'C':
+		case 'W':
+		case 'D':
+		case 'p':
+		case OPT_IMMEDIATE:
+		case OPT_OUTPUT:
+			c = c == OPT_IMMEDIATE ? 'I' : c == OPT_OUTPUT ? 'O' : c;
+			c = live_option(&o->live, c, optarg);
+			if (c >= 0)
+				return c;
+			break;
 		case OPT_JSON:
 			o->json = true;
 			break;
@@ -336,6 +345,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			return usage_error("%s: unknown option", argv[optind - 1]);
 		}
+	}
+	c = live_check(&o->live, o->n_files > 0, o->expect != NULL, o->follow_dump != NULL);
+	if (c >= 0)
+		return c;
+	if (o->live.list || o->live.iface) {
+		if (optind < argc)
+			return usage_error("'%s': unexpected argument (give the capture filter "
+			                   "with -f EXPR)",
+			                   argv[optind]);
+		return -1;
 	}
 	if (optind < argc)
 		return usage_error("'%s': unexpected argument (capture filters are not supported "
@@ -471,6 +490,10 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		goto out_opts;
+	if (o.live.iface || o.live.list) {
+		rc = live_main(&o.live, &o.cfg, o.count, o.json, o.quiet, o.fail_on);
+		goto out_opts;
+	}
 	/* Fully buffered: findings are written in order, flushed in large blocks. */
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	rc = check_files(&o);
