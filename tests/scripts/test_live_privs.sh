@@ -5,6 +5,8 @@
 #     file (opened as root in a root-only directory) is written and the session diagnosed.
 #   * -Z with an unknown user: exit 2, one line on stderr.
 #   * nobody without capabilities: -i lo gives exit 2 and one stderr line about permission.
+#   * nobody with ambient capabilities CAP_NET_RAW and CAP_NET_ADMIN (what the systemd unit
+#     hands over) and -Z nobody: captures, then holds no capability.
 #   * nobody running a copy of the binary with file capabilities cap_net_raw,cap_net_admin=eip:
 #     the capture works; once capturing, the process holds no capability any more; -Z to
 #     another user is refused (exit 2), -Z nobody (itself) is accepted.
@@ -87,6 +89,29 @@ cat "$t/n.err"
 check "nobody, no caps: exit 2" [ $rc = 2 ]
 check "nobody, no caps: one stderr line" [ "$(wc -l <"$t/n.err")" = 1 ]
 check "nobody, no caps: says permission" grep -q "no permission" "$t/n.err"
+
+# --- nobody with ambient capabilities (as the systemd unit starts it), -Z itself ----------
+ip netns exec "$NS_B" timeout 30 "${as_nobody[@]}" --inh-caps=+net_raw,+net_admin \
+	--ambient-caps=+net_raw,+net_admin "$t/mtadiag" -i "$VETH_B" -Z nobody --json \
+	>"$t/amb.json" 2>"$t/amb.err" &
+tpid=$!
+live_bg $tpid
+if live_wait_listening "$t/amb.err" $tpid && pid=$(live_child $tpid); then
+	ip netns exec "$NS_A" timeout 20 /usr/bin/python3 "$peer" session "$ADDR_B" 25 ||
+		{ echo "FAIL: SMTP session failed"; fail=1; }
+	check "ambient caps: runs as nobody" [ "$(status_of $pid Uid)" = "$(ids4 $nobody_uid)" ]
+	for c in CapPrm CapEff CapAmb CapInh; do
+		check "ambient caps: $c empty once capturing" [ "$(status_of $pid $c)" = 0000000000000000 ]
+	done
+	sleep 0.3
+	kill -INT $tpid
+	wait $tpid
+	check "ambient caps: exit 0" [ $? = 0 ]
+	check "ambient caps: session diagnosed" grep -q '"helo_name":"peer.example.org"' "$t/amb.json"
+else
+	echo "FAIL ambient caps: capture did not start"
+	fail=1
+fi
 
 # --- nobody with file capabilities ----------------------------------------------------------
 if ! setcap cap_net_raw,cap_net_admin=eip "$t/mtadiag" 2>"$t/setcap.err"; then
