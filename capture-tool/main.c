@@ -107,7 +107,8 @@ static const char usage_text[] =
     "                     capability is given up as well)\n"
     "  --output FILE      append the report to FILE instead of standard output\n"
     "  SIGHUP reopens the -w and --output files (for log rotation).\n"
-    "\n"    "  -h, --help         this text\n"
+    "\n"
+    "  -h, --help         this text\n"
     "  --version          version of mtadiag and of libpcap\n"
     "\n"
     "Exit status: 0 analysed, nothing at or above --fail-on, no --expect difference;\n"
@@ -264,7 +265,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->fail_on = -1;
 	mta_config_defaults(&o->cfg);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:c:qhi:w:Z:f:s:B:C:W:Dp", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:c:qhi:w:Z:f:s:B:C:W:Dp", long_options, NULL)) !=
+	       -1) {
 		uint64_t v;
 
 		switch (c) {

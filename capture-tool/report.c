@@ -288,10 +288,11 @@ static char *report_pcap_json(char *json, const struct report *r)
 	char *s = n && json[n - 1] == '}' ? malloc(cap) : NULL;
 
 	if (s)
-		snprintf(s, cap,
-		         "%.*s,\"pcap_received\":%llu,\"pcap_dropped\":%llu,\"pcap_ifdropped\":%llu}",
-		         (int)(n - 1), json, (unsigned long long)r->pcap_received,
-		         (unsigned long long)r->pcap_dropped, (unsigned long long)r->pcap_ifdropped);
+		snprintf(
+		    s, cap,
+		    "%.*s,\"pcap_received\":%llu,\"pcap_dropped\":%llu,\"pcap_ifdropped\":%llu}",
+		    (int)(n - 1), json, (unsigned long long)r->pcap_received,
+		    (unsigned long long)r->pcap_dropped, (unsigned long long)r->pcap_ifdropped);
 	free(json);
 	return s;
 }
