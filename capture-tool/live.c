@@ -205,7 +205,7 @@ static int live_port_terms(char **s, size_t *len, size_t *cap, const uint16_t *p
 	return 0;
 }
 
-char *live_default_filter(const struct mta_config *cfg)
+char *live_default_filter(const struct mta_config *cfg, bool with_vlan)
 {
 	char *terms = NULL, *out;
 	size_t len = 0, cap = 0, n;
@@ -217,6 +217,8 @@ char *live_default_filter(const struct mta_config *cfg)
 	}
 	if (!terms)
 		return strdup("tcp");
+	if (!with_vlan)
+		return terms;
 	/* Tagged frames: "vlan" moves the offsets of what follows it, hence the second copy. */
 	n = 2 * len + 32;
 	out = malloc(n);
@@ -315,12 +317,15 @@ static pcap_t *live_open(const struct live_options *lo)
 	return p;
 }
 
-static int live_filter(pcap_t *p, const char *iface, const char *expr)
+/* Compile and install expr.  quiet: a compile error is not reported (the caller tries
+ * another expression).  Returns 0, or -1 (after a message unless quiet). */
+static int live_filter(pcap_t *p, const char *iface, const char *expr, bool quiet)
 {
 	struct bpf_program prog;
 
 	if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		fprintf(stderr, "mtadiag: capture filter '%s': %s\n", expr, pcap_geterr(p));
+		if (!quiet)
+			fprintf(stderr, "mtadiag: capture filter '%s': %s\n", expr, pcap_geterr(p));
 		return -1;
 	}
 	if (pcap_setfilter(p, &prog) != 0) {
@@ -573,14 +578,6 @@ int live_main(const struct live_options *lo, const struct mta_config *cfg, uint6
 	run.rep.quiet = quiet;
 	run.rep.live = true;
 
-	if (!filter) {
-		def_filter = live_default_filter(cfg);
-		if (!def_filter) {
-			fputs("mtadiag: out of memory\n", stderr);
-			goto out;
-		}
-		filter = def_filter;
-	}
 	/* Signals: handled from here on, delivered only inside ppoll(). */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -600,8 +597,23 @@ int live_main(const struct live_options *lo, const struct mta_config *cfg, uint6
 	run.pcap = live_open(lo);
 	if (!run.pcap)
 		goto out;
-	if (live_filter(run.pcap, lo->iface, filter) != 0)
+	if (!filter) {
+		/* The built-in filter covers VLAN-tagged frames where the link type has them. */
+		def_filter = live_default_filter(cfg, true);
+		if (def_filter && live_filter(run.pcap, lo->iface, def_filter, true) != 0) {
+			free(def_filter);
+			def_filter = live_default_filter(cfg, false);
+			if (def_filter && live_filter(run.pcap, lo->iface, def_filter, false) != 0)
+				goto out;
+		}
+		if (!def_filter) {
+			fputs("mtadiag: out of memory\n", stderr);
+			goto out;
+		}
+		filter = def_filter;
+	} else if (live_filter(run.pcap, lo->iface, filter, false) != 0) {
 		goto out;
+	}
 	run.linktype = pcap_datalink(run.pcap);
 	if (lo->output) {
 		run.out = fopen(lo->output, "a");

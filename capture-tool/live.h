@@ -42,8 +42,10 @@ int live_option(struct live_options *lo, int opt, const char *arg);
 int live_check(const struct live_options *lo, bool with_files, bool expect, bool follow_dump);
 
 /* The default capture filter for the port sets of cfg (malloc'd; NULL when out of memory):
- * "tcp port 25 or ... or (vlan and (tcp port 25 or ...))". */
-char *live_default_filter(const struct mta_config *cfg);
+ * "tcp port 25 or ... or (vlan and (tcp port 25 or ...))", without the VLAN part when
+ * with_vlan is false (link types that carry no VLAN tags, such as Linux cooked capture on
+ * the "any" device, reject "vlan"). */
+char *live_default_filter(const struct mta_config *cfg, bool with_vlan);
 
 /* Run the whole live mode: -D, or capture on lo->iface until SIGINT/SIGTERM or COUNT packets
  * (0 = no limit), printing findings as they are diagnosed.  fail_on is a severity or -1.

@@ -6,7 +6,8 @@
 # Checks: exit 0; the swaks session summary (EHLO name, MAIL FROM, each RCPT with 250, final
 # 250, QUIT) and the aborted one (rst, message_lost) are in the live output; the live output
 # equals the offline analysis of the -w file record for record (stats but for libpcap's
-# counters); the text report of the same file has the "capture:" counters line.
+# counters).  A second capture on the "any" device (Linux cooked headers) summarises the same
+# two sessions.
 # Needs root, iproute2, swaks and python3-aiosmtpd; skipped (77) otherwise.
 set -u
 src=${MTA_SRC:?MTA_SRC not set}
@@ -30,6 +31,11 @@ ip netns exec "$NS_B" timeout 60 "$MTADIAG" -i "$VETH_B" --json -w "$t/live.pcap
 cap=$!
 live_bg $cap
 live_wait_listening "$t/live.err" $cap || exit 1
+# The same exchange seen through the "any" device (Linux cooked headers, no VLAN filter part).
+ip netns exec "$NS_B" timeout 60 "$MTADIAG" -i any --json >"$t/any.json" 2>"$t/any.err" &
+anycap=$!
+live_bg $anycap
+live_wait_listening "$t/any.err" $anycap || exit 1
 
 body=$'Subject: mtadiag live test\r\n\r\nHello from swaks.\r\nBye'
 printf '%s' "$body" >"$t/body.eml"
@@ -46,7 +52,15 @@ sleep 0.5
 kill -INT $cap
 wait $cap
 rc=$?
-cat "$t/live.err"
+kill -INT $anycap
+wait $anycap
+rcany=$?
+cat "$t/live.err" "$t/any.err"
+[ $rcany = 0 ] || { echo "FAIL: mtadiag -i any exit $rcany"; exit 1; }
+grep -q 'link-type LINUX_SLL' "$t/any.err" && ! grep -q 'vlan' "$t/any.err" ||
+	{ echo "FAIL: -i any: not Linux cooked, or a VLAN filter part"; exit 1; }
+[ "$(grep -c '"helo_name":"\(client\|abort\).example.org"' "$t/any.json")" = 2 ] ||
+	{ echo "FAIL: -i any: the two sessions not summarised"; cat "$t/any.json"; exit 1; }
 [ $rc = 0 ] || { echo "FAIL: mtadiag -i exit $rc"; exit 1; }
 grep -q "stopped by signal 2" "$t/live.err" || { echo "FAIL: no stop message"; exit 1; }
 
