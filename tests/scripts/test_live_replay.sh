@@ -50,7 +50,9 @@ replay_one() {
 	frames=$(capinfos -M -c -T -r "$cap" 2>/dev/null | cut -f2)
 	case $frames in '' | *[!0-9]*) echo "FAIL $name: capinfos"; fails=$((fails + 1)); return ;; esac
 	timeout 60 "$MTADIAG" -r "$cap" --json >"$t/orig.json" 2>/dev/null
-	rm -f "$t/live.pcap"
+	# Removed first: a "listening on" line left from the previous capture must not be read as
+	# this one's.
+	rm -f "$t/live.pcap" "$t/live.err" "$t/live.json"
 	ip netns exec "$NS_B" timeout 30 "$MTADIAG" -i "$VETH_B" "$@" -c "$frames" --json \
 		-w "$t/live.pcap" >"$t/live.json" 2>"$t/live.err" &
 	pid=$!
