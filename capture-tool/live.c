@@ -476,6 +476,7 @@ static int live_loop(struct live_run *run, const sigset_t *wait_mask)
 		uint64_t wait_ms = next_tick > now ? next_tick - now : 0;
 		const struct timeval *req = pcap_get_required_select_timeout(run->pcap);
 		struct timespec to;
+		uint64_t left;
 		int n;
 
 		if (req) {
@@ -495,9 +496,10 @@ static int live_loop(struct live_run *run, const sigset_t *wait_mask)
 			live_reopen(run);
 		}
 		/* Non-blocking: whatever the buffer holds now, at most up to COUNT. */
-		n = pcap_dispatch(run->pcap, run->count ? (int)(run->count - run->frames) : -1,
+		left = run->count ? run->count - run->frames : 0;
+		n = pcap_dispatch(run->pcap, left == 0 || left > INT_MAX ? -1 : (int)left,
 		                  live_on_packet, (u_char *)(void *)run);
-		if (n == PCAP_ERROR) {
+		if (n == PCAP_ERROR) { /* PCAP_ERROR_BREAK: our own breakloop at COUNT */
 			fprintf(stderr, "mtadiag: %s: capture stopped: %s\n", run->lo->iface,
 			        pcap_geterr(run->pcap));
 			return -1;
