@@ -463,6 +463,31 @@ static int live_drop(const struct live_options *lo)
 	return 0;
 }
 
+/* After a stop signal: the packets that arrived before it are still read.  Without immediate
+ * mode the kernel hands a block of packets over only when it is full or its timeout passes,
+ * so wait that long once (signals stay blocked) and read what came.  Returns 0, or -1 after a
+ * message. */
+static int live_drain(struct live_run *run)
+{
+	struct timespec wait = {0, (LIVE_BUFFER_TIMEOUT_MS + 50) * 1000000L};
+	char why[PCAP_ERRBUF_SIZE + 128];
+	uint64_t left;
+
+	/* Unconditionally: a readable descriptor says a block is ready, not the current one. */
+	if (!run->lo->immediate)
+		nanosleep(&wait, NULL);
+	left = run->count ? run->count - run->frames : 0;
+	if (pcap_dispatch(run->pcap, left == 0 || left > INT_MAX ? -1 : (int)left, live_on_packet,
+	                  (u_char *)(void *)run) == PCAP_ERROR) {
+		fprintf(stderr, "mtadiag: %s: capture stopped: %s\n", run->lo->iface,
+		        pcap_geterr(run->pcap));
+		return -1;
+	}
+	if (run->dumping && !run->dump_failed && rotate_flush(&run->dump, why, sizeof(why)) != 0)
+		live_dump_failed(run, why);
+	return 0;
+}
+
 /* Read until a stop signal, COUNT frames, or a capture error.  Returns 0, or -1 after a
  * message (the interface went away). */
 static int live_loop(struct live_run *run, const sigset_t *wait_mask)
@@ -507,9 +532,10 @@ static int live_loop(struct live_run *run, const sigset_t *wait_mask)
 		if (run->dumping && !run->dump_failed &&
 		    rotate_flush(&run->dump, why, sizeof(why)) != 0)
 			live_dump_failed(run, why);
-		/* A stop signal ends the capture after what was already buffered. */
-		if (live_stop_sig || (run->count && run->frames >= run->count))
+		if (run->count && run->frames >= run->count)
 			return 0;
+		if (live_stop_sig)
+			return live_drain(run);
 		now = live_now_ms(CLOCK_MONOTONIC);
 		if (now >= next_tick) {
 			live_tick(run);
