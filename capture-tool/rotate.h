@@ -34,8 +34,10 @@ int rotate_write(struct rotate *r, const struct pcap_pkthdr *h, const u_char *da
 /* Push buffered records to the file (after each batch of packets) and check for write
  * errors.  Returns 0 or -1 with why. */
 int rotate_flush(struct rotate *r, char *why, size_t whylen);
-/* SIGHUP: close the current file and open its name again, appending when the file is still
- * there (the name was not rotated away) and creating it otherwise.  Returns 0 or -1 with why. */
+/* SIGHUP: open the current file's name again, appending when the file is still there (the
+ * name was not rotated away) and creating it otherwise, then close the old one.  Returns 0,
+ * or -1 with why: when the name cannot be opened, writing goes on to the old file (and
+ * r->failed stays false); when the old file could not be flushed, r->failed is set. */
 int rotate_reopen(struct rotate *r, char *why, size_t whylen);
 /* Flush and close.  Returns 0, or -1 with why when the last records could not be written. */
 int rotate_close(struct rotate *r, char *why, size_t whylen);
