@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # live_netns.sh — sourced by the live capture tests (tests/scripts/test_live*.sh).
 #
 # Two network namespaces joined by a veth pair, named uniquely per run and removed on exit:
@@ -69,10 +70,10 @@ live_netns_up() {
 		ip -n "$NS_B" link set "$VETH_B" up
 }
 
-# live_wait_listening ERRFILE [PID]: until mtadiag says it captures (5 s at most).
+# live_wait_listening ERRFILE [PID]: until mtadiag says it captures (10 s at most).
 live_wait_listening() {
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 200); do
 		grep -q "listening on" "$1" 2>/dev/null && return 0
 		[ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && break
 		sleep 0.05
@@ -84,8 +85,8 @@ live_wait_listening() {
 
 # live_child PID: the process started by `timeout` (PID), i.e. mtadiag itself.
 live_child() {
-	local i c
-	for i in $(seq 50); do
+	local c _
+	for _ in $(seq 50); do
 		c=$(pgrep -P "$1" | head -1)
 		[ -n "$c" ] && { echo "$c"; return 0; }
 		sleep 0.05
@@ -95,8 +96,8 @@ live_child() {
 
 # live_wait_port NS PORT: until a TCP listener is up on PORT inside NS (10 s at most).
 live_wait_port() {
-	local i
-	for i in $(seq 200); do
+	local _
+	for _ in $(seq 200); do
 		[ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null)" ] && return 0
 		sleep 0.05
 	done
