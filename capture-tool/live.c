@@ -6,12 +6,14 @@
  * first packet read.  A ppoll() loop on the capture descriptor wakes at least once a second
  * to fire the engine's timers (stalls, idle connections) when no packet comes.  SIGINT and
  * SIGTERM end the capture: every open connection is closed and summarised, and the
- * statistics carry libpcap's counters.  SIGHUP reopens the -w file and the --output file.
+ * statistics carry libpcap's counters.  SIGHUP reopens the -w file, the --output file, and
+ * standard output when it was redirected to a regular file.
  * Signals are blocked except inside ppoll(), so none is lost between a check and the wait.
  */
 #include "live.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,7 +350,8 @@ struct live_run {
 	struct rotate dump;
 	bool dumping;
 	bool dump_failed;
-	FILE *out; /* --output, or NULL */
+	FILE *out;         /* --output, or NULL */
+	char *stdout_path; /* standard output's file name when it is a regular file */
 	uint64_t frames;
 	uint64_t count;
 };
@@ -405,6 +409,25 @@ static void live_tick(struct live_run *run)
 	mta_engine_tick(run->engine, now);
 }
 
+/* Standard output redirected to a regular file (a shell's >>, systemd's append:): the file's
+ * name now, so SIGHUP can open it again after a log rotation moved it.  NULL otherwise. */
+static char *live_stdout_path(void)
+{
+	struct stat st;
+	char buf[PATH_MAX];
+	ssize_t n;
+
+	if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	n = readlink("/proc/self/fd/1", buf, sizeof(buf) - 1);
+	if (n <= 0 || buf[0] != '/')
+		return NULL;
+	buf[n] = '\0';
+	if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
+		return NULL;
+	return strdup(buf);
+}
+
 /* SIGHUP: the files a log rotation moves away are opened again under their names. */
 static void live_reopen(struct live_run *run)
 {
@@ -429,6 +452,18 @@ static void live_reopen(struct live_run *run)
 		}
 	}
 	fflush(stdout);
+	if (run->stdout_path) {
+		int fd = open(run->stdout_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+			fprintf(
+			    stderr,
+			    "mtadiag: %s (standard output): cannot reopen: %s; still writing to "
+			    "the old file\n",
+			    run->stdout_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
 	if (run->dumping && !run->dump_failed && rotate_reopen(&run->dump, why, sizeof(why)) != 0) {
 		if (run->dump.failed)
 			live_dump_failed(run, why);
@@ -661,6 +696,8 @@ int live_main(const struct live_options *lo, const struct mta_config *cfg, uint6
 		}
 		run.dumping = true;
 	}
+	if (!lo->output)
+		run.stdout_path = live_stdout_path();
 	/* Everything that needs rights is open: give them up before the first packet. */
 	if (live_drop(lo) != 0)
 		goto out;
@@ -713,5 +750,6 @@ out:
 	if (run.pcap)
 		pcap_close(run.pcap);
 	free(def_filter);
+	free(run.stdout_path);
 	return rc;
 }

@@ -7,6 +7,8 @@
 #     under their names; the old and new pcap files together hold every frame, the old report
 #     file holds what was printed before, the new one the rest (the stats object last; the
 #     summaries come at the end too, as the engine keeps a closed connection 2 minutes).
+#   * SIGHUP with standard output appended to a file (>>): the file is opened again under the
+#     name it had at start.
 #   * SIGHUP without moving anything appends to the same files (nothing lost, nothing
 #     truncated).
 # The veth passes TCP segments of up to 64 KiB (segmentation offload), so the captures use -B
@@ -115,6 +117,27 @@ check "HUP: the old report holds what came before (findings of the first transfe
 	[ -s "$t/h/report.jsonl.old" ]
 check "HUP: the reports hold two sessions in all" \
 	[ "$(cat "$t/h/report.jsonl.old" "$t/h/report.jsonl" | grep -c '"kind":"smtp_session"')" = 2 ]
+
+# --- SIGHUP with standard output appended to a file (as systemd's StandardOutput=append:) ---
+mkdir "$t/s"
+ip netns exec "$NS_B" timeout 60 "$MTADIAG" -i "$VETH_B" --json >>"$t/s/findings.jsonl" \
+	2>"$t/s.err" &
+cap=$!
+live_bg $cap
+live_wait_listening "$t/s.err" $cap || exit 1
+bulk 100000
+sleep 0.5
+mv "$t/s/findings.jsonl" "$t/s/findings.jsonl.1"
+kill -HUP $cap
+sleep 0.3
+bulk 100000
+stop_cap
+check "HUP stdout: exit 0" [ $? = 0 ]
+check "HUP stdout: the file is created again" [ -s "$t/s/findings.jsonl" ]
+check "HUP stdout: the stats object went to the new file" \
+	bash -c "tail -1 '$t/s/findings.jsonl' | grep -q '^{\"kind\":\"stats\"' &&
+		! grep -q '\"kind\":\"stats\"' '$t/s/findings.jsonl.1'"
+check "HUP stdout: the moved file keeps what came before" [ -s "$t/s/findings.jsonl.1" ]
 
 # --- SIGHUP without moving: append ----------------------------------------------------------
 mkdir "$t/a"
