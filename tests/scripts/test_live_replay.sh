@@ -9,6 +9,8 @@
 #     frame, related frame, direction, connection), leaving out the codes that depend on the
 #     packets' timing, which a replay at top speed changes (smtpdiag.stall);
 #   * the live output equals the offline analysis of its own -w file, record for record.
+# The real captures of ../shared/pcaps/external (Ethernet ones) are replayed too when present,
+# and a VLAN-tagged capture through the built-in filter.
 # By default a fixed selection covering most finding codes is replayed; MTA_LIVE_ALL=1 replays
 # every capture.  Needs root, iproute2 and tcpreplay; skipped (77) otherwise.
 set -u
@@ -95,6 +97,20 @@ replay_one() {
 for cap in "${caps[@]}"; do
 	replay_one "$cap" "${cap#"$src"/pcaps/}" -f tcp
 done
+# Real captures beside the repository (never copied into it), Ethernet ones: they hold other
+# traffic too (ARP, GOOSE, DNS ...), so nothing is filtered out (-f '').  Nothing in the
+# namespace answers it: the addresses are not its own and it forwards nothing.
+ext=${MTA_EXTERNAL_PCAPS:-$src/../shared/pcaps/external}
+[ -d "$ext" ] || ext=$src/../../shared/pcaps/external
+if [ -d "$ext" ]; then
+	for cap in "$ext"/*.pcap "$ext"/*.pcapng; do
+		[ -f "$cap" ] || continue
+		[ "$(capinfos -M -E -T -r "$cap" 2>/dev/null | cut -f2)" = ether ] || continue
+		replay_one "$cap" "external/${cap##*/}" -f ''
+	done
+else
+	echo "note: $ext absent, external captures not replayed"
+fi
 # VLAN-tagged frames (802.1Q, tag 7) pass the built-in filter, whose VLAN part the kernel
 # evaluates on the tag it took out of the frame.
 if /usr/bin/python3 "$src/tests/tools/gen_reasm_captures.py" "$t/gen" >/dev/null 2>&1 &&

@@ -64,7 +64,10 @@ live_netns_up() {
 		ip -n "$ns" link set lo up
 	done
 	ip link add "$VETH_A" netns "$NS_A" type veth peer name "$VETH_B" netns "$NS_B" || return 1
-	ip -n "$NS_A" addr add "$ADDR_A/24" dev "$VETH_A" &&
+	# Room for the largest frames of the replayed captures (segmentation offload at capture).
+	ip -n "$NS_A" link set "$VETH_A" mtu 9000 &&
+		ip -n "$NS_B" link set "$VETH_B" mtu 9000 &&
+		ip -n "$NS_A" addr add "$ADDR_A/24" dev "$VETH_A" &&
 		ip -n "$NS_B" addr add "$ADDR_B/24" dev "$VETH_B" &&
 		ip -n "$NS_A" link set "$VETH_A" up &&
 		ip -n "$NS_B" link set "$VETH_B" up
