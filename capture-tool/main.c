@@ -16,6 +16,7 @@
 
 #include "capture.h"
 #include "expect.h"
+#include "live.h"
 #include "mtadiag/engine.h"
 #include "report.h"
 
@@ -34,11 +35,13 @@ struct options {
 	const char *expect;
 	const char *follow_dump;
 	struct mta_config cfg;
+	struct live_options live;
 };
 
 static const char usage_text[] =
     "Usage: mtadiag -r FILE [-r FILE ...] [options]\n"
-    "       mtadiag -i IFACE [options]            (live capture: not available yet)\n"
+    "       mtadiag -i IFACE [options]            (live capture)\n"
+    "       mtadiag -D                            (list the interfaces)\n"
     "\n"
     "Diagnoses why mail gateways' connections die: SMTP over TCP, and X.400 over RFC 1006\n"
     "(TPKT, COTP, ISO 8327 session, RTS).  Reads saved captures (pcap and pcapng) and reports\n"
@@ -85,8 +88,26 @@ static const char usage_text[] =
     "                     CLIENT SERVER names the roles when the dump turns to a connection\n"
     "                     (one -r only)\n"
     "\n"
-    "Live capture (not available in this build yet): -i IFACE, -f EXPR, -w FILE, -s SNAPLEN,\n"
-    "  -B KIB, -Z USER\n"
+    "Live capture (needs root, or CAP_NET_RAW and CAP_NET_ADMIN; ends on SIGINT or SIGTERM\n"
+    "with every open connection summarised and libpcap's counters in the statistics):\n"
+    "  -i IFACE           capture on IFACE; findings are printed as soon as diagnosed\n"
+    "  -D                 list the interfaces that can be captured on\n"
+    "  -f EXPR            capture filter (default: tcp port P or ... for the SMTP and OSI\n"
+    "                     ports, also inside VLAN tags)\n"
+    "  -c COUNT           stop after COUNT packets\n"
+    "  -s SNAPLEN         snapshot length (default 262144)\n"
+    "  -B KIB             kernel capture buffer in KiB (default libpcap's, 2048)\n"
+    "  --immediate        deliver every packet at once (lower latency, more CPU)\n"
+    "  -p                 not in promiscuous mode\n"
+    "  -w FILE            also write the captured packets to FILE (pcap)\n"
+    "  -C SIZE            with -w: start a new file when FILE reaches SIZE millions of\n"
+    "                     octets: FILE, FILE1, FILE2 ...\n"
+    "  -W COUNT           with -C: keep COUNT files in a ring, FILE0 .. FILE<COUNT-1>\n"
+    "  -Z USER            run as USER once the interface and files are open (every\n"
+    "                     capability is given up as well)\n"
+    "  --output FILE      append the report to FILE instead of standard output\n"
+    "  SIGHUP reopens the -w and --output files, and standard output when it is\n"
+    "  redirected to a file (for log rotation).\n"
     "\n"
     "  -h, --help         this text\n"
     "  --version          version of mtadiag and of libpcap\n"
@@ -108,6 +129,8 @@ enum {
 	OPT_MAX_BUFFER,
 	OPT_FOLLOW_DUMP,
 	OPT_VERSION,
+	OPT_IMMEDIATE,
+	OPT_OUTPUT,
 };
 
 static const struct option long_options[] = {
@@ -122,6 +145,8 @@ static const struct option long_options[] = {
     {"follow-dump", required_argument, NULL, OPT_FOLLOW_DUMP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"immediate", no_argument, NULL, OPT_IMMEDIATE},
+    {"output", required_argument, NULL, OPT_OUTPUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -241,7 +266,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->fail_on = -1;
 	mta_config_defaults(&o->cfg);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:c:qhi:w:Z:f:s:B:", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:c:qhi:w:Z:f:s:B:C:W:Dp", long_options, NULL)) !=
+	       -1) {
 		uint64_t v;
 
 		switch (c) {
@@ -269,15 +295,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'Z':
 		case 'f':
 		case 's':
-		case 'B': {
-			char opt[3] = {'-', (char)c, '\0'};
-
-			fprintf(stderr,
-			        "mtadiag: %s: live capture is not implemented in this build "
-			        "yet; analyse saved captures with -r FILE\n",
-			        opt);
-			return EXIT_USAGE;
-		}
+		case 'B':
+		case 'C':
+		case 'W':
+		case 'D':
+		case 'p':
+		case OPT_IMMEDIATE:
+		case OPT_OUTPUT:
+			c = c == OPT_IMMEDIATE ? 'I' : c == OPT_OUTPUT ? 'O' : c;
+			c = live_option(&o->live, c, optarg);
+			if (c >= 0)
+				return c;
+			break;
 		case OPT_JSON:
 			o->json = true;
 			break;
@@ -336,6 +365,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			return usage_error("%s: unknown option", argv[optind - 1]);
 		}
+	}
+	c = live_check(&o->live, o->n_files > 0, o->expect != NULL, o->follow_dump != NULL);
+	if (c >= 0)
+		return c;
+	if (o->live.list || o->live.iface) {
+		if (optind < argc)
+			return usage_error("'%s': unexpected argument (give the capture filter "
+			                   "with -f EXPR)",
+			                   argv[optind]);
+		return -1;
 	}
 	if (optind < argc)
 		return usage_error("'%s': unexpected argument (capture filters are not supported "
@@ -471,6 +510,10 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		goto out_opts;
+	if (o.live.iface || o.live.list) {
+		rc = live_main(&o.live, &o.cfg, o.count, o.json, o.quiet, o.fail_on);
+		goto out_opts;
+	}
 	/* Fully buffered: findings are written in order, flushed in large blocks. */
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	rc = check_files(&o);

@@ -166,6 +166,11 @@ static void report_on_summary(void *user, const struct mta_summary *s)
 	}
 	if (!s->text)
 		return;
+	if (r->live) {
+		fprintf(r->out, "\n%s%s", s->text,
+		        s->text[0] && s->text[strlen(s->text) - 1] == '\n' ? "" : "\n");
+		return;
+	}
 	/* Text mode: keep the block until the file's findings are printed.  A blank line
 	 * separates blocks. */
 	n = strlen(s->text) + 2;
@@ -276,6 +281,22 @@ static void report_text_stats(struct report *r, const struct mta_stats *st)
 		        (unsigned long long)st->buf_cap_hits);
 }
 
+/* The stats object with libpcap's counters as its last members (json is consumed). */
+static char *report_pcap_json(char *json, const struct report *r)
+{
+	size_t n = strlen(json), cap = n + 128;
+	char *s = n && json[n - 1] == '}' ? malloc(cap) : NULL;
+
+	if (s)
+		snprintf(
+		    s, cap,
+		    "%.*s,\"pcap_received\":%llu,\"pcap_dropped\":%llu,\"pcap_ifdropped\":%llu}",
+		    (int)(n - 1), json, (unsigned long long)r->pcap_received,
+		    (unsigned long long)r->pcap_dropped, (unsigned long long)r->pcap_ifdropped);
+	free(json);
+	return s;
+}
+
 void report_file_end(struct report *r, const struct mta_stats *st)
 {
 	char *s;
@@ -284,6 +305,8 @@ void report_file_end(struct report *r, const struct mta_stats *st)
 		return;
 	if (r->json) {
 		s = mta_stats_json(st);
+		if (s && r->have_pcap)
+			s = report_pcap_json(s, r);
 		if (!s) {
 			report_oom(r);
 			return;
@@ -296,4 +319,10 @@ void report_file_end(struct report *r, const struct mta_stats *st)
 		fwrite(r->sum, 1, r->sum_len, r->out);
 	r->sum_len = 0;
 	report_text_stats(r, st);
+	if (r->have_pcap)
+		fprintf(r->out,
+		        "capture: %llu packets received by the filter, %llu dropped by the kernel, "
+		        "%llu dropped by the interface\n",
+		        (unsigned long long)r->pcap_received, (unsigned long long)r->pcap_dropped,
+		        (unsigned long long)r->pcap_ifdropped);
 }

@@ -20,6 +20,13 @@ struct report {
 	uint64_t follow_last;      /* connection (first frame) of the last follow line */
 	bool follow_any;
 
+	/* Live capture: text summary blocks are printed as they come, and the statistics carry
+	 * libpcap's counters once have_pcap is set (received by the filter, dropped by the
+	 * kernel, dropped by the interface). */
+	bool live;
+	bool have_pcap;
+	uint64_t pcap_received, pcap_dropped, pcap_ifdropped;
+
 	const char *file;   /* the file being analysed */
 	uint64_t by_sev[4]; /* findings reported so far, all files, by severity */
 	bool failed;        /* out of memory while rendering: output is incomplete */

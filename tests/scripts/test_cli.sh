@@ -61,8 +61,11 @@ expect_usage "bad --smtp-ports" "list of ports" --smtp-ports 25,99999 -r x.pcap
 expect_usage "bad --osi-ports" "list of ports" --osi-ports abc -r x.pcap
 expect_usage "bad --max-conns" "max-conns" --max-conns -5 -r x.pcap
 expect_usage "bad --max-buffer" "max-buffer" --max-buffer 12Q -r x.pcap
-expect_usage "live capture -i" "live capture is not implemented" -i lo
-expect_usage "live option -w" "live capture is not implemented" -r x.pcap -w out.pcap
+expect_usage "live capture, unknown interface" "no-such-if0: cannot capture: (no such interface|no permission)" -i no-such-if0
+expect_usage "live option -w without -i" "-w: live capture option without -i IFACE" -r x.pcap -w out.pcap
+expect_usage "-i with -r" "exclude each other" -i lo -r x.pcap
+expect_usage "-W without -C" "give -C too" -i lo -w out.pcap -W 3
+expect_usage "bad -s" "snapshot length" -i lo -s 300000
 expect_usage "--expect with two files" "single -r" -r a.pcap -r b.pcap --expect x.expect
 
 # ---- unusable inputs -----------------------------------------------------------------------
