@@ -6,7 +6,7 @@ them and tshark validates them only when asked to (off by default).  The same ar
 give the same file (seeded PRNG, fixed start time).
 
 Kinds:
-  smtp  OUT [--sessions N] [--mean-body B] [--concurrency K] [--rate R] [--seed S]
+  smtp  OUT [--sessions N] [--mean-body B] [--concurrency K] [--rate R] [--seed S] [--client-acks]
         SMTP sessions, K of them interleaved at any time, R new sessions per second of capture
         time.  Full dialogue (greeting, EHLO, MAIL, 1-4 RCPT, DATA, body, QUIT); the client writes
         the body in bursts of 8-64 KiB and only the last segment of a burst carries PSH; the
@@ -146,7 +146,7 @@ def text_body(rng, size):
     return b"".join(out)
 
 
-def smtp_session(rng, i, mean_body):
+def smtp_session(rng, i, mean_body, client_acks=False):
     cli = bytes((10, 1 + (i >> 16) % 200, (i >> 8) & 255, (i & 255) or 1))
     srv = bytes((10, 0, 0, 25 + i % 4))
     t = Tcp(rng, cli, srv, 1024 + (i * 7919) % 60000, 25)
@@ -157,17 +157,19 @@ def smtp_session(rng, i, mean_body):
 
     def reply(text):
         yield t.seg(True, PSH | ACK, text)
+        if client_acks:  # the client's delayed ACK fires before its next write
+            yield t.seg(False, ACK)
 
     yield from t.handshake()
     if i % 401 == 7:  # a busy server turns the client away
         yield from reply(b"554 5.3.2 " + host + b" busy, try later\r\n")
-        yield t.seg(False, ACK)
         yield from cmd(b"QUIT\r\n")
         yield from reply(b"221 2.0.0 Bye\r\n")
         yield from t.close(True)
         return
     yield from reply(b"220 " + host + b" ESMTP service ready\r\n")
-    yield t.seg(False, ACK)
+    if not client_acks:
+        yield t.seg(False, ACK)
     yield from cmd(b"EHLO relay%d.sender.example\r\n" % (i % 97))
     yield from reply(b"250-" + host + b"\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n"
                      b"250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 SMTPUTF8\r\n")
@@ -407,13 +409,15 @@ def main():
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--rate", type=float, default=5.0, help="new sessions per capture second")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--client-acks", action="store_true",
+                    help="smtp: the client acknowledges every reply in a segment of its own")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     with open(a.out, "wb") as f:
         w = Writer(f)
         if a.kind == "smtp":
             mb = a.mean_body or 20000
-            make = lambda i: smtp_session(rng, i, mb)
+            make = lambda i: smtp_session(rng, i, mb, a.client_acks)
             run(w, make, a.sessions, a.concurrency, a.rate, rng)
         elif a.kind == "osi":
             mb = a.mean_body or 12000
