@@ -46,7 +46,8 @@ int capture_open(struct capture *c, const char *name, char *why, size_t whylen)
 			}
 		}
 	}
-	c->pcap = pcap_fopen_offline_with_tstamp_precision(c->fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	c->pcap =
+	    pcap_fopen_offline_with_tstamp_precision(c->fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
 	if (!c->pcap) {
 		/* libpcap leaves the FILE open when it refuses it. */
 		if (strcmp(ebuf, "unknown file format") == 0)
@@ -99,12 +100,12 @@ static void capture_progress(const struct capture *c, uint64_t frames, double t0
 		rate = (double)frames / (now - t0);
 	/* \r + erase to end of line: the line is rewritten in place. */
 	fprintf(stderr, "\rmtadiag: %s: %5.1f%%  %llu frames  %.0f frames/s\033[K", c->name, pct,
-		(unsigned long long)frames, rate);
+	        (unsigned long long)frames, rate);
 	fflush(stderr);
 }
 
 void capture_run(struct capture *c, struct mta_engine *e, uint64_t max_frames, bool progress,
-		 struct capture_result *res)
+                 struct capture_result *res)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;

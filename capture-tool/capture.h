@@ -12,11 +12,11 @@
 #include "mtadiag/engine.h"
 
 struct capture {
-	const char *name;   /* as given on the command line; "-" is standard input */
+	const char *name; /* as given on the command line; "-" is standard input */
 	pcap_t *pcap;
-	FILE *fp;           /* owned by pcap once pcap is open */
-	off_t size;         /* -1 when unknown (a pipe) */
-	dev_t dev;          /* identity of a regular file, for de-duplication */
+	FILE *fp;   /* owned by pcap once pcap is open */
+	off_t size; /* -1 when unknown (a pipe) */
+	dev_t dev;  /* identity of a regular file, for de-duplication */
 	ino_t ino;
 	bool regular;
 	int linktype;
@@ -29,8 +29,8 @@ int capture_open(struct capture *c, const char *name, char *why, size_t whylen);
 void capture_close(struct capture *c);
 
 struct capture_result {
-	uint64_t frames;      /* frames read and fed */
-	bool stopped;         /* the file could not be read to its end */
+	uint64_t frames;                 /* frames read and fed */
+	bool stopped;                    /* the file could not be read to its end */
 	char why[PCAP_ERRBUF_SIZE + 64]; /* when stopped: what libpcap said */
 };
 
@@ -38,6 +38,6 @@ struct capture_result {
  * as Wireshark does.  With progress, a status line on stderr (a terminal) is refreshed at most
  * four times a second and erased at the end. */
 void capture_run(struct capture *c, struct mta_engine *e, uint64_t max_frames, bool progress,
-		 struct capture_result *res);
+                 struct capture_result *res);
 
 #endif

@@ -14,7 +14,7 @@
 #include "json.h"
 
 struct expect_item {
-	char *line;      /* as written, white space trimmed */
+	char *line; /* as written, white space trimmed */
 	unsigned lineno;
 	enum mta_finding_code code;
 	uint64_t frame;
@@ -49,8 +49,8 @@ static char *expect_trim(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
-			 s[n - 1] == '\n'))
+	while (n > 0 &&
+	       (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
 		s[--n] = '\0';
 	return s;
 }
@@ -135,7 +135,7 @@ struct expect_set *expect_load(const char *path, char *err, size_t errlen)
 		lineno++;
 		if (n == -2) {
 			snprintf(err, errlen, "%s:%u: line longer than %u octets", path, lineno,
-				 JSON_MAX_TEXT);
+			         JSON_MAX_TEXT);
 			goto fail;
 		}
 		if (n == -3) {
@@ -286,7 +286,7 @@ static int expect_cmp_rep(const void *a, const void *b, void *ctx)
 /* Maximum matching between ne expected (ei) and nr reported (ri) findings of one group, by
  * augmenting paths found breadth first (no recursion). */
 static int expect_match_group(struct expect_set *x, const size_t *ei, size_t ne, const size_t *ri,
-			      size_t nr)
+                              size_t nr)
 {
 	unsigned char *adj = NULL;
 	size_t *match_r = NULL, *match_e = NULL, *prev = NULL, *queue = NULL;
@@ -338,7 +338,8 @@ static int expect_match_group(struct expect_set *x, const size_t *ei, size_t ne,
 					found = b;
 					break;
 				}
-				queue[qt++] = match_r[b]; /* each expected enters once: b seen once */
+				queue[qt++] =
+				    match_r[b]; /* each expected enters once: b seen once */
 			}
 		}
 		/* Flip the alternating path ending at the free reported finding. */
@@ -382,11 +383,12 @@ long expect_compare(struct expect_set *x, FILE *out)
 		char jerr[96];
 
 		if (json_parse(&x->rep[i].doc, x->rep[i].json, strlen(x->rep[i].json), jerr,
-			       sizeof(jerr)) ||
+		               sizeof(jerr)) ||
 		    x->rep[i].doc.node[0].type != JSON_OBJ) {
 			/* Cannot happen with a sound renderer; never let it pass silently. */
-			fprintf(stderr, "mtadiag: internal error: finding JSON not parseable (%s): %s\n",
-				jerr, x->rep[i].json);
+			fprintf(stderr,
+			        "mtadiag: internal error: finding JSON not parseable (%s): %s\n",
+			        jerr, x->rep[i].json);
 			json_free(&x->rep[i].doc);
 			bad_json = true;
 		}
@@ -439,7 +441,7 @@ long expect_compare(struct expect_set *x, FILE *out)
 		fprintf(out, "expect: %zu findings matched\n", matched);
 	else
 		fprintf(out, "expect: %zu matched, %zu missing, %zu unexpected\n", matched, missing,
-			unexpected);
+		        unexpected);
 	rc = (long)(missing + unexpected);
 	if (bad_json)
 		rc = -1;

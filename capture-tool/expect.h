@@ -18,11 +18,9 @@ void expect_free(struct expect_set *x);
 
 /* Whether a reported finding takes part in the comparison: severity note or higher, or a chat
  * finding whose code the file lists. */
-bool expect_wants(const struct expect_set *x, enum mta_finding_code code,
-		  enum mta_severity sev);
+bool expect_wants(const struct expect_set *x, enum mta_finding_code code, enum mta_severity sev);
 /* Record one reported finding (its JSON rendering, copied).  Returns 0, -1 when out of memory. */
-int expect_add(struct expect_set *x, enum mta_finding_code code, uint64_t frame,
-	       const char *json);
+int expect_add(struct expect_set *x, enum mta_finding_code code, uint64_t frame, const char *json);
 
 /* Match expected against reported as multisets: an expected line matches a reported finding
  * when every key it names is present in the finding with an equal JSON value.  Prints every

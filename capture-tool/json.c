@@ -60,14 +60,14 @@ static uint32_t json_new_node(struct json_parser *ps, enum json_type t)
 		d->node = n;
 		d->cap_node = cap;
 	}
-	d->node[d->n_node] = (struct json_node){ .type = t,
-						 .str = 0,
-						 .len = 0,
-						 .key = JSON_NONE,
-						 .keylen = 0,
-						 .first = JSON_NONE,
-						 .next = JSON_NONE,
-						 .count = 0 };
+	d->node[d->n_node] = (struct json_node){.type = t,
+	                                        .str = 0,
+	                                        .len = 0,
+	                                        .key = JSON_NONE,
+	                                        .keylen = 0,
+	                                        .first = JSON_NONE,
+	                                        .next = JSON_NONE,
+	                                        .count = 0};
 	return (uint32_t)d->n_node++;
 }
 
@@ -420,7 +420,7 @@ static int json_value(struct json_parser *ps, int depth, uint32_t *out)
 
 int json_parse(struct json_doc *d, const char *text, size_t len, char *err, size_t errlen)
 {
-	struct json_parser ps = { d, text, len, 0, err, errlen, false };
+	struct json_parser ps = {d, text, len, 0, err, errlen, false};
 	uint32_t root;
 
 	json_free(d);
@@ -499,7 +499,7 @@ static bool json_num_equal(const char *a, const char *b)
 }
 
 static bool json_equal_at(const struct json_doc *a, uint32_t ia, const struct json_doc *b,
-			  uint32_t ib, int depth)
+                          uint32_t ib, int depth)
 {
 	const struct json_node *x, *y;
 
@@ -539,7 +539,7 @@ static bool json_equal_at(const struct json_doc *a, uint32_t ia, const struct js
 			for (k = y->first; k != JSON_NONE; k = b->node[k].next)
 				if (a->node[m].keylen == b->node[k].keylen &&
 				    memcmp(a->pool + a->node[m].key, b->pool + b->node[k].key,
-					   a->node[m].keylen) == 0)
+				           a->node[m].keylen) == 0)
 					break;
 			if (k == JSON_NONE || !json_equal_at(a, m, b, k, depth + 1))
 				return false;

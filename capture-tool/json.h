@@ -21,13 +21,13 @@ enum json_type { JSON_NULL, JSON_FALSE, JSON_TRUE, JSON_NUM, JSON_STR, JSON_ARR,
  * NUL-terminated in the document's string pool; numbers keep their literal text there. */
 struct json_node {
 	enum json_type type;
-	uint32_t str;    /* JSON_STR: decoded text; JSON_NUM: literal (offsets into the pool) */
+	uint32_t str; /* JSON_STR: decoded text; JSON_NUM: literal (offsets into the pool) */
 	uint32_t len;
-	uint32_t key;    /* member name when the node is an object member, else JSON_NONE */
+	uint32_t key; /* member name when the node is an object member, else JSON_NONE */
 	uint32_t keylen;
-	uint32_t first;  /* JSON_ARR/JSON_OBJ: first element or member */
-	uint32_t next;   /* next element or member of the parent */
-	uint32_t count;  /* JSON_ARR/JSON_OBJ: number of elements or members */
+	uint32_t first; /* JSON_ARR/JSON_OBJ: first element or member */
+	uint32_t next;  /* next element or member of the parent */
+	uint32_t count; /* JSON_ARR/JSON_OBJ: number of elements or members */
 };
 
 struct json_doc {

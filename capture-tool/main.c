@@ -28,73 +28,74 @@
 struct options {
 	const char **files;
 	size_t n_files;
-	uint64_t count;        /* -c: frames per file, 0 = all */
+	uint64_t count; /* -c: frames per file, 0 = all */
 	bool json, quiet;
-	int fail_on;           /* severity, or -1 */
+	int fail_on; /* severity, or -1 */
 	const char *expect;
 	const char *follow_dump;
 	struct mta_config cfg;
 };
 
 static const char usage_text[] =
-	"Usage: mtadiag -r FILE [-r FILE ...] [options]\n"
-	"       mtadiag -i IFACE [options]            (live capture: not available yet)\n"
-	"\n"
-	"Diagnoses why mail gateways' connections die: SMTP over TCP, and X.400 over RFC 1006\n"
-	"(TPKT, COTP, ISO 8327 session, RTS).  Reads saved captures (pcap and pcapng) and reports\n"
-	"findings (code, severity, frame, connection, explanation) and one summary per SMTP session\n"
-	"or OSI association.\n"
-	"\n"
-	"Input:\n"
-	"  -r FILE            read a saved capture (pcap or pcapng; \"-\" is standard input); may be\n"
-	"                     given several times: files are analysed one by one, each on its own,\n"
-	"                     in the order of their names (duplicates once)\n"
-	"  -c COUNT           analyse only the first COUNT frames of each file\n"
-	"\n"
-	"Output (standard output):\n"
-	"  (default)          a human report: one line per finding, a block per session or\n"
-	"                     association, then statistics\n"
-	"  --json             JSON Lines: one object per finding (\"kind\":\"finding\"), per summary\n"
-	"                     (\"kind\":\"smtp_session\" / \"osi_association\"), then one \"kind\":\"stats\"\n"
-	"                     object per file; with several files every object has a \"file\" key\n"
-	"  -q                 text report without the finding lines (summaries and statistics only)\n"
-	"\n"
-	"Verdict (exit status):\n"
-	"  --fail-on SEV      exit 1 when a finding of severity SEV or higher was reported;\n"
-	"                     SEV is error, warning, note or chat\n"
-	"  --expect FILE      regression mode (one -r only): compare the findings of severity note\n"
-	"                     and higher (and chat findings whose code FILE lists) with FILE, JSON\n"
-	"                     Lines of expected findings, each with at least \"code\" and \"frame\";\n"
-	"                     prints every missing and unexpected finding instead of the report,\n"
-	"                     exit 1 on any difference\n"
-	"\n"
-	"Analysis:\n"
-	"  --smtp-ports LIST  ports that mark a connection as SMTP (default 25,587,2525)\n"
-	"  --osi-ports LIST   ports that mark a connection as RFC 1006 / OSI (default 102)\n"
-	"  --stall SECONDS    an unanswered command or reply is a stall after this long\n"
-	"                     (default 30; decimals allowed)\n"
-	"  --max-conns N      connections tracked at once (default 65536)\n"
-	"  --max-buffer BYTES octets buffered per connection direction (default 1M; suffixes k, M,\n"
-	"                     G are powers of 1024)\n"
-	"\n"
-	"Testing:\n"
-	"  --follow-dump FILE write every reassembled byte range of every TCP connection to FILE,\n"
-	"                     one line each: FIRSTFRAME DIR OFFSET HEX, or FIRSTFRAME DIR OFFSET gap\n"
-	"                     LEN for bytes missing from the capture; a line FIRSTFRAME conn\n"
-	"                     CLIENT SERVER names the roles when the dump turns to a connection\n"
-	"                     (one -r only)\n"
-	"\n"
-	"Live capture (not available in this build yet): -i IFACE, -f EXPR, -w FILE, -s SNAPLEN,\n"
-	"  -B KIB, -Z USER\n"
-	"\n"
-	"  -h, --help         this text\n"
-	"  --version          version of mtadiag and of libpcap\n"
-	"\n"
-	"Exit status: 0 analysed, nothing at or above --fail-on, no --expect difference;\n"
-	"1 findings at or above --fail-on, or an --expect difference; 2 usage error or unusable\n"
-	"input (one line on standard error says which and why).  A capture cut short is\n"
-	"analysed up to the cut with a warning; a capture corrupt in the middle is reported up\n"
-	"to the damage and gives 2.\n";
+    "Usage: mtadiag -r FILE [-r FILE ...] [options]\n"
+    "       mtadiag -i IFACE [options]            (live capture: not available yet)\n"
+    "\n"
+    "Diagnoses why mail gateways' connections die: SMTP over TCP, and X.400 over RFC 1006\n"
+    "(TPKT, COTP, ISO 8327 session, RTS).  Reads saved captures (pcap and pcapng) and reports\n"
+    "findings (code, severity, frame, connection, explanation) and one summary per SMTP session\n"
+    "or OSI association.\n"
+    "\n"
+    "Input:\n"
+    "  -r FILE            read a saved capture (pcap or pcapng; \"-\" is standard input); may be\n"
+    "                     given several times: files are analysed one by one, each on its own,\n"
+    "                     in the order of their names (duplicates once)\n"
+    "  -c COUNT           analyse only the first COUNT frames of each file\n"
+    "\n"
+    "Output (standard output):\n"
+    "  (default)          a human report: one line per finding, a block per session or\n"
+    "                     association, then statistics\n"
+    "  --json             JSON Lines: one object per finding (\"kind\":\"finding\"), per summary\n"
+    "                     (\"kind\":\"smtp_session\" / \"osi_association\"), then one\n"
+    "                     \"kind\":\"stats\" object per file; with several files every object\n"
+    "                     has a \"file\" key\n"
+    "  -q                 text report without the finding lines (summaries and statistics only)\n"
+    "\n"
+    "Verdict (exit status):\n"
+    "  --fail-on SEV      exit 1 when a finding of severity SEV or higher was reported;\n"
+    "                     SEV is error, warning, note or chat\n"
+    "  --expect FILE      regression mode (one -r only): compare the findings of severity note\n"
+    "                     and higher (and chat findings whose code FILE lists) with FILE, JSON\n"
+    "                     Lines of expected findings, each with at least \"code\" and \"frame\";\n"
+    "                     prints every missing and unexpected finding instead of the report,\n"
+    "                     exit 1 on any difference\n"
+    "\n"
+    "Analysis:\n"
+    "  --smtp-ports LIST  ports that mark a connection as SMTP (default 25,587,2525)\n"
+    "  --osi-ports LIST   ports that mark a connection as RFC 1006 / OSI (default 102)\n"
+    "  --stall SECONDS    an unanswered command or reply is a stall after this long\n"
+    "                     (default 30; decimals allowed)\n"
+    "  --max-conns N      connections tracked at once (default 65536)\n"
+    "  --max-buffer BYTES octets buffered per connection direction (default 1M; suffixes k, M,\n"
+    "                     G are powers of 1024)\n"
+    "\n"
+    "Testing:\n"
+    "  --follow-dump FILE write every reassembled byte range of every TCP connection to FILE,\n"
+    "                     one line each: FIRSTFRAME DIR OFFSET HEX, or FIRSTFRAME DIR OFFSET gap\n"
+    "                     LEN for bytes missing from the capture; a line FIRSTFRAME conn\n"
+    "                     CLIENT SERVER names the roles when the dump turns to a connection\n"
+    "                     (one -r only)\n"
+    "\n"
+    "Live capture (not available in this build yet): -i IFACE, -f EXPR, -w FILE, -s SNAPLEN,\n"
+    "  -B KIB, -Z USER\n"
+    "\n"
+    "  -h, --help         this text\n"
+    "  --version          version of mtadiag and of libpcap\n"
+    "\n"
+    "Exit status: 0 analysed, nothing at or above --fail-on, no --expect difference;\n"
+    "1 findings at or above --fail-on, or an --expect difference; 2 usage error or unusable\n"
+    "input (one line on standard error says which and why).  A capture cut short is\n"
+    "analysed up to the cut with a warning; a capture corrupt in the middle is reported up\n"
+    "to the damage and gives 2.\n";
 
 enum {
 	OPT_JSON = 256,
@@ -110,18 +111,18 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-	{ "expect", required_argument, NULL, OPT_EXPECT },
-	{ "smtp-ports", required_argument, NULL, OPT_SMTP_PORTS },
-	{ "osi-ports", required_argument, NULL, OPT_OSI_PORTS },
-	{ "stall", required_argument, NULL, OPT_STALL },
-	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
-	{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
-	{ "follow-dump", required_argument, NULL, OPT_FOLLOW_DUMP },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
+    {"json", no_argument, NULL, OPT_JSON},
+    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"expect", required_argument, NULL, OPT_EXPECT},
+    {"smtp-ports", required_argument, NULL, OPT_SMTP_PORTS},
+    {"osi-ports", required_argument, NULL, OPT_OSI_PORTS},
+    {"stall", required_argument, NULL, OPT_STALL},
+    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+    {"max-buffer", required_argument, NULL, OPT_MAX_BUFFER},
+    {"follow-dump", required_argument, NULL, OPT_FOLLOW_DUMP},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -250,8 +251,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'c':
 			if (!parse_u64(optarg, &v) || v == 0)
-				return usage_error("-c: '%s' is not a packet count (an integer >= 1)",
-						   optarg);
+				return usage_error(
+				    "-c: '%s' is not a packet count (an integer >= 1)", optarg);
 			o->count = v;
 			break;
 		case 'q':
@@ -269,11 +270,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'f':
 		case 's':
 		case 'B': {
-			char opt[3] = { '-', (char)c, '\0' };
+			char opt[3] = {'-', (char)c, '\0'};
 
-			fprintf(stderr, "mtadiag: %s: live capture is not implemented in this build "
-					"yet; analyse saved captures with -r FILE\n",
-				opt);
+			fprintf(stderr,
+			        "mtadiag: %s: live capture is not implemented in this build "
+			        "yet; analyse saved captures with -r FILE\n",
+			        opt);
 			return EXIT_USAGE;
 		}
 		case OPT_JSON:
@@ -282,9 +284,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_FAIL_ON:
 			o->fail_on = mta_severity_from_str(optarg);
 			if (o->fail_on < 0)
-				return usage_error("--fail-on: '%s' is not a severity (error, warning, "
-						   "note or chat)",
-						   optarg);
+				return usage_error(
+				    "--fail-on: '%s' is not a severity (error, warning, "
+				    "note or chat)",
+				    optarg);
 			break;
 		case OPT_EXPECT:
 			if (o->expect)
@@ -294,18 +297,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_SMTP_PORTS:
 			if (mta_parse_port_list(optarg, o->cfg.smtp_ports, &o->cfg.n_smtp_ports))
 				return usage_error("--smtp-ports: '%s' is not a list of ports "
-						   "(e.g. 25,587,2525)",
-						   optarg);
+				                   "(e.g. 25,587,2525)",
+				                   optarg);
 			break;
 		case OPT_OSI_PORTS:
 			if (mta_parse_port_list(optarg, o->cfg.osi_ports, &o->cfg.n_osi_ports))
-				return usage_error("--osi-ports: '%s' is not a list of ports (e.g. 102)",
-						   optarg);
+				return usage_error(
+				    "--osi-ports: '%s' is not a list of ports (e.g. 102)", optarg);
 			break;
 		case OPT_STALL:
 			if (!parse_seconds(optarg, &o->cfg.stall_usec))
 				return usage_error("--stall: '%s' is not a number of seconds > 0",
-						   optarg);
+				                   optarg);
 			break;
 		case OPT_MAX_CONNS:
 			if (!parse_u64(optarg, &v) || v == 0 || v > SIZE_MAX)
@@ -314,8 +317,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_MAX_BUFFER:
 			if (!parse_size(optarg, &v) || v == 0 || v > SIZE_MAX)
-				return usage_error("--max-buffer: '%s' is not a size in octets >= 1",
-						   optarg);
+				return usage_error(
+				    "--max-buffer: '%s' is not a size in octets >= 1", optarg);
 			o->cfg.max_buf_per_dir = (size_t)v;
 			break;
 		case OPT_FOLLOW_DUMP:
@@ -327,7 +330,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case '?':
 		default:
 			if (optopt) {
-				char opt[3] = { '-', (char)optopt, '\0' };
+				char opt[3] = {'-', (char)optopt, '\0'};
 
 				return usage_error("%s: unknown option", opt);
 			}
@@ -336,8 +339,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		return usage_error("'%s': unexpected argument (capture filters are not supported "
-				   "yet; give captures with -r FILE)",
-				   argv[optind]);
+		                   "yet; give captures with -r FILE)",
+		                   argv[optind]);
 	if (o->n_files == 0)
 		return usage_error("%s", "no capture to analyse: give one with -r FILE");
 	if (o->expect && o->n_files > 1)
@@ -402,9 +405,9 @@ static void warn_link(const struct capture *c)
 	const char *name = pcap_datalink_val_to_name(c->linktype);
 
 	fprintf(stderr,
-		"mtadiag: %s: link type %d (%s) is not decoded; its frames are counted but not "
-		"analysed\n",
-		c->name, c->linktype, name ? name : "unknown");
+	        "mtadiag: %s: link type %d (%s) is not decoded; its frames are counted but not "
+	        "analysed\n",
+	        c->name, c->linktype, name ? name : "unknown");
 }
 
 /* Analyse one file.  Returns 0, or EXIT_USAGE when it cannot be used (at all, or beyond
@@ -432,23 +435,23 @@ static int run_file(const struct options *o, struct report *rep, const char *nam
 		return EXIT_USAGE;
 	}
 	report_file_begin(rep, name, first);
-	capture_run(&c, e, o->count,
-		    c.size > PROGRESS_MIN_SIZE && isatty(STDERR_FILENO) == 1, &res);
+	capture_run(&c, e, o->count, c.size > PROGRESS_MIN_SIZE && isatty(STDERR_FILENO) == 1,
+	            &res);
 	/* A file cut short (a capture still being written, a partial copy) is analysed up to
 	 * the cut: a warning, the normal exit status.  Any other read error means a corrupt
 	 * file: what could be read is reported, and the exit status says the input was bad. */
 	if (res.stopped && strncmp(res.why, "truncated", 9) == 0) {
 		fprintf(stderr, "mtadiag: %s: truncated capture after frame %llu (%s)\n", name,
-			(unsigned long long)res.frames, res.why);
+		        (unsigned long long)res.frames, res.why);
 	} else if (res.stopped && strstr(res.why, "different from the type of the first")) {
 		fprintf(stderr,
-			"mtadiag: %s: cannot read beyond frame %llu: libpcap reads no pcapng file "
-			"whose interfaces have different link types (%s)\n",
-			name, (unsigned long long)res.frames, res.why);
+		        "mtadiag: %s: cannot read beyond frame %llu: libpcap reads no pcapng file "
+		        "whose interfaces have different link types (%s)\n",
+		        name, (unsigned long long)res.frames, res.why);
 		rc = EXIT_USAGE;
 	} else if (res.stopped) {
 		fprintf(stderr, "mtadiag: %s: corrupt capture after frame %llu (%s)\n", name,
-			(unsigned long long)res.frames, res.why);
+		        (unsigned long long)res.frames, res.why);
 		rc = EXIT_USAGE;
 	}
 	mta_engine_finish(e);

@@ -160,8 +160,8 @@ static void report_on_summary(void *user, const struct mta_summary *s)
 	if (r->json) {
 		if (s->json)
 			report_json_record(r, s->json,
-					   s->proto == MTA_PROTO_OSI ? "osi_association"
-								     : "smtp_session");
+			                   s->proto == MTA_PROTO_OSI ? "osi_association"
+			                                             : "smtp_session");
 		return;
 	}
 	if (!s->text)
@@ -183,15 +183,14 @@ static void report_on_summary(void *user, const struct mta_summary *s)
 		r->sum = p;
 		r->sum_cap = cap;
 	}
-	r->sum_len += (size_t)snprintf(r->sum + r->sum_len, r->sum_cap - r->sum_len, "\n%s%s",
-				       s->text,
-				       s->text[0] && s->text[strlen(s->text) - 1] == '\n' ? ""
-											 : "\n");
+	r->sum_len +=
+	    (size_t)snprintf(r->sum + r->sum_len, r->sum_cap - r->sum_len, "\n%s%s", s->text,
+	                     s->text[0] && s->text[strlen(s->text) - 1] == '\n' ? "" : "\n");
 }
 
 static void report_on_follow(void *user, const struct mta_conn_id *conn, uint64_t first_frame,
-			     enum mta_dir dir, uint64_t offset, const uint8_t *data, size_t len,
-			     uint64_t gap_len)
+                             enum mta_dir dir, uint64_t offset, const uint8_t *data, size_t len,
+                             uint64_t gap_len)
 {
 	static const char hex[] = "0123456789abcdef";
 	struct report *r = user;
@@ -204,11 +203,11 @@ static void report_on_follow(void *user, const struct mta_conn_id *conn, uint64_
 	 * tell which address sent c2s bytes. */
 	if (!r->follow_any || r->follow_last != first_frame)
 		fprintf(r->follow, "%llu conn %s %s\n", (unsigned long long)first_frame,
-			conn ? conn->client : "?", conn ? conn->server : "?");
+		        conn ? conn->client : "?", conn ? conn->server : "?");
 	r->follow_any = true;
 	r->follow_last = first_frame;
 	fprintf(r->follow, "%llu %s %llu ", (unsigned long long)first_frame,
-		dir == MTA_C2S ? "c2s" : "s2c", (unsigned long long)offset);
+	        dir == MTA_C2S ? "c2s" : "s2c", (unsigned long long)offset);
 	if (!data || len == 0) {
 		fprintf(r->follow, "gap %llu\n", (unsigned long long)gap_len);
 		return;
@@ -247,31 +246,34 @@ static void report_text_stats(struct report *r, const struct mta_stats *st)
 {
 	FILE *o = r->out;
 
-	fprintf(o, "\nstatistics: %llu frames (%llu octets), %llu TCP segments, %llu connections "
-		   "(%llu SMTP, %llu OSI)\n",
-		(unsigned long long)st->frames, (unsigned long long)st->bytes,
-		(unsigned long long)st->tcp_segments, (unsigned long long)st->connections,
-		(unsigned long long)st->smtp_sessions, (unsigned long long)st->osi_associations);
+	fprintf(o,
+	        "\nstatistics: %llu frames (%llu octets), %llu TCP segments, %llu connections "
+	        "(%llu SMTP, %llu OSI)\n",
+	        (unsigned long long)st->frames, (unsigned long long)st->bytes,
+	        (unsigned long long)st->tcp_segments, (unsigned long long)st->connections,
+	        (unsigned long long)st->smtp_sessions, (unsigned long long)st->osi_associations);
 	fprintf(o, "findings: %llu error, %llu warning, %llu note, %llu chat\n",
-		(unsigned long long)st->findings[MTA_SEV_ERROR],
-		(unsigned long long)st->findings[MTA_SEV_WARNING],
-		(unsigned long long)st->findings[MTA_SEV_NOTE],
-		(unsigned long long)st->findings[MTA_SEV_CHAT]);
+	        (unsigned long long)st->findings[MTA_SEV_ERROR],
+	        (unsigned long long)st->findings[MTA_SEV_WARNING],
+	        (unsigned long long)st->findings[MTA_SEV_NOTE],
+	        (unsigned long long)st->findings[MTA_SEV_CHAT]);
 	if (st->non_ip || st->non_tcp || st->ip_fragments || st->malformed || st->truncated ||
 	    st->unsupported_link)
-		fprintf(o, "not analysed: %llu non-IP, %llu non-TCP, %llu IP fragments, "
-			   "%llu malformed, %llu truncated by the snapshot length, "
-			   "%llu of an undecoded link type\n",
-			(unsigned long long)st->non_ip, (unsigned long long)st->non_tcp,
-			(unsigned long long)st->ip_fragments, (unsigned long long)st->malformed,
-			(unsigned long long)st->truncated,
-			(unsigned long long)st->unsupported_link);
+		fprintf(o,
+		        "not analysed: %llu non-IP, %llu non-TCP, %llu IP fragments, "
+		        "%llu malformed, %llu truncated by the snapshot length, "
+		        "%llu of an undecoded link type\n",
+		        (unsigned long long)st->non_ip, (unsigned long long)st->non_tcp,
+		        (unsigned long long)st->ip_fragments, (unsigned long long)st->malformed,
+		        (unsigned long long)st->truncated,
+		        (unsigned long long)st->unsupported_link);
 	if (st->conns_evicted || st->conns_idle_closed || st->buf_cap_hits)
-		fprintf(o, "limits: %llu connections evicted by the connection cap, %llu closed "
-			   "idle, %llu buffer cap hits\n",
-			(unsigned long long)st->conns_evicted,
-			(unsigned long long)st->conns_idle_closed,
-			(unsigned long long)st->buf_cap_hits);
+		fprintf(o,
+		        "limits: %llu connections evicted by the connection cap, %llu closed "
+		        "idle, %llu buffer cap hits\n",
+		        (unsigned long long)st->conns_evicted,
+		        (unsigned long long)st->conns_idle_closed,
+		        (unsigned long long)st->buf_cap_hits);
 }
 
 void report_file_end(struct report *r, const struct mta_stats *st)

@@ -11,18 +11,18 @@
 struct expect_set;
 
 struct report {
-	FILE *out;                  /* stdout */
-	bool json;                  /* JSON Lines instead of the text report */
-	bool quiet;                 /* text: no finding lines */
-	bool multi;                 /* several files: "file" key / header per file */
-	struct expect_set *expect;  /* regression mode: findings go here, nothing is printed */
-	FILE *follow;               /* --follow-dump, or NULL */
-	uint64_t follow_last;       /* connection (first frame) of the last follow line */
+	FILE *out;                 /* stdout */
+	bool json;                 /* JSON Lines instead of the text report */
+	bool quiet;                /* text: no finding lines */
+	bool multi;                /* several files: "file" key / header per file */
+	struct expect_set *expect; /* regression mode: findings go here, nothing is printed */
+	FILE *follow;              /* --follow-dump, or NULL */
+	uint64_t follow_last;      /* connection (first frame) of the last follow line */
 	bool follow_any;
 
-	const char *file;           /* the file being analysed */
-	uint64_t by_sev[4];         /* findings reported so far, all files, by severity */
-	bool failed;                /* out of memory while rendering: output is incomplete */
+	const char *file;   /* the file being analysed */
+	uint64_t by_sev[4]; /* findings reported so far, all files, by severity */
+	bool failed;        /* out of memory while rendering: output is incomplete */
 
 	/* Text mode: the summary blocks of the current file, printed after its findings. */
 	char *sum;

@@ -72,29 +72,31 @@ static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t)
 	const struct mta_config *cfg = conn_cfg(o->c);
 	if (!cfg || !cfg->osi_trace)
 		return;
-	char b[256];
+	char b[320];
 	size_t k = 0;
 	b[0] = '\0';
-	for (unsigned i = 0; i < t->n && k < sizeof b - 32; i++) {
+	for (unsigned i = 0; i < t->n && k < sizeof b - 40; i++) {
 		const struct spdu *s = &t->s[i];
-		enum ses_type ty = s->type;
-		if (ty == SES_MAA && (o->a.spm[1 - dir].major_is_ae || o->a.act_learned ||
-				      o->a.spm[1 - dir].vact == 1))
-			ty = SES_MAA; /* the trace reports the octets' reading; AEA is a machine verdict */
-		int w = snprintf(b + k, sizeof b - k, "%s%s", i ? "," : "", ses_type_name(ty));
+		int w = snprintf(b + k, sizeof b - k, "%s%s/%u", i ? "," : "", ses_type_name(s->type), s->si);
 		if (w > 0)
 			k += (size_t)w;
 		if (s->serial.st == SES_SN_OK)
 			w = snprintf(b + k, sizeof b - k, ":%u", s->serial.v);
-		else if (s->link_serial.st == SES_SN_OK)
+		else if (s->link_serial.st == SES_SN_OK) /* AR: the Linking Information's serial */
 			w = snprintf(b + k, sizeof b - k, ":%u", s->link_serial.v);
+		else if (s->serial.st != SES_SN_ABSENT) /* present but not a valid serial (S5) */
+			w = snprintf(b + k, sizeof b - k, ":?");
 		else
 			w = 0;
 		if (w > 0)
 			k += (size_t)w;
 	}
-	if (t->st == SES_TSDU_OVERRUN)
-		snprintf(b + k, sizeof b - k, "%s!overrun", t->n ? "," : "");
+	/* markers for TSDUs the parser judged invalid (S1, S2, S3) */
+	const char *mark = t->st == SES_TSDU_OVERRUN ? "!overrun"
+			   : t->st == SES_TSDU_BAD_CONCAT || t->st == SES_TSDU_TOO_MANY ? "!concat"
+			   : t->token_misuse ? "!misuse" : NULL;
+	if (mark && k < sizeof b - 12)
+		snprintf(b + k, sizeof b - k, "%s%s", t->n ? "," : "", mark);
 	cfg->osi_trace(cfg->osi_trace_user, conn_cur_frame(o->c), dir ? MTA_S2C : MTA_C2S, b);
 }
 
@@ -266,7 +268,7 @@ static size_t osi_data(struct osi *o, int dir, const uint8_t *p, size_t n)
 			/* search for the next plausible header; bounded by the octets at hand */
 			if (n - off < TPKT_HDR_LEN + 2)
 				break;
-			if (!(p[off] == 3 && p[off + 1] == 0)) {
+			if (!tpkt_looks_like_header(p + off, n - off)) {
 				off += tpkt_resync(p + off, n - off);
 				continue;
 			}

@@ -52,7 +52,7 @@ struct smtp_txn {
 	uint64_t mail_frame;
 	int mail_code;
 	struct smtp_rcpt *rcpt;
-	unsigned n_rcpt, rcpt_omitted;
+	unsigned n_rcpt, cap_rcpt, rcpt_omitted;
 	uint64_t body_octets;
 	bool data_sent;        /* DATA or the first BDAT was sent (and not refused) */
 	bool data_cmd_pending; /* DATA sent, no reply yet */
@@ -90,6 +90,7 @@ struct smtp_side {
 
 struct smtp_reply_acc {
 	bool active;
+	uint64_t first_frame;
 	bool code_mismatch;
 	int code;
 	unsigned lines;
@@ -102,6 +103,17 @@ struct smtp_reply_acc {
 
 struct smtp_lat {
 	uint64_t n, min, max, sum;
+};
+
+/* One unit of the dialogue for the summary: a command (verb only, never its arguments) or a
+ * complete reply (code), with the frame that completed it. */
+#define SMTP_MAX_DIALOGUE 512
+struct smtp_unit {
+	uint64_t frame;
+	uint64_t first_frame; /* replies: the frame of the first line */
+	uint16_t code;        /* 0 for a command */
+	uint8_t verb;         /* enum smtp_verb */
+	char word[13];        /* an unknown verb as sent (letters only), else "" */
 };
 
 struct smtp {
@@ -160,14 +172,46 @@ struct smtp {
 	bool chunk_last;
 	bool body_gap;      /* a capture gap fell inside the current body */
 
-	struct smtp_txn *txns;
+	struct smtp_txn *txns[SMTP_MAX_TXN];
 	unsigned n_txn;
 	uint64_t txn_total;
 	struct smtp_txn spill; /* transactions beyond SMTP_MAX_TXN: tracked, not kept */
 	struct smtp_txn *cur;
+	struct smtp_txn *body_txn; /* the transaction whose body/chunk octets are flowing */
 
 	struct smtp_lat lat[SV_COUNT];
+
+	struct smtp_unit *dlg;
+	unsigned n_dlg, cap_dlg;
+	uint64_t dlg_omitted;
 };
+
+static void smtp_dialogue(struct smtp *st, uint64_t frame, uint64_t first, int code,
+			  enum smtp_verb verb, const char *word)
+{
+	if (st->n_dlg == st->cap_dlg) {
+		unsigned cap = st->cap_dlg ? st->cap_dlg * 2 : 32;
+		if (st->cap_dlg >= SMTP_MAX_DIALOGUE || cap > SMTP_MAX_DIALOGUE) {
+			st->dlg_omitted++;
+			return;
+		}
+		struct smtp_unit *n = realloc(st->dlg, cap * sizeof(*n));
+		if (!n) {
+			st->dlg_omitted++;
+			return;
+		}
+		st->dlg = n;
+		st->cap_dlg = cap;
+	}
+	struct smtp_unit *u = &st->dlg[st->n_dlg++];
+	memset(u, 0, sizeof(*u));
+	u->frame = frame;
+	u->first_frame = first;
+	u->code = (uint16_t)code;
+	u->verb = (uint8_t)verb;
+	if (word)
+		snprintf(u->word, sizeof(u->word), "%s", word);
+}
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -181,11 +225,16 @@ static const char *smtp_Who(enum mta_dir d)
 	return d == MTA_C2S ? "The client" : "The server";
 }
 
+/* Microseconds from a to b, 0 when b is not later; saturating (timestamps of a damaged capture
+ * can be anything, and signed overflow is undefined). */
 static uint64_t smtp_usec(struct mta_time a, struct mta_time b)
 {
-	int64_t s = b.sec - a.sec;
-	int64_t u = (int64_t)b.usec - (int64_t)a.usec;
-	int64_t t = s * 1000000 + u;
+	if (b.sec < a.sec)
+		return 0;
+	uint64_t s = (uint64_t)b.sec - (uint64_t)a.sec; /* no overflow: b.sec >= a.sec */
+	if (s > 1000000000000ull)
+		s = 1000000000000ull; /* ~31 700 years is forever enough */
+	int64_t t = (int64_t)s * 1000000 + ((int64_t)b.usec - (int64_t)a.usec);
 	return t > 0 ? (uint64_t)t : 0;
 }
 
@@ -257,19 +306,16 @@ static struct smtp_txn *smtp_txn_new(struct smtp *st)
 {
 	struct smtp_txn *t;
 	st->txn_total++;
-	if (st->n_txn < SMTP_MAX_TXN) {
-		if (!st->txns) {
-			st->txns = calloc(SMTP_MAX_TXN, sizeof(*st->txns));
-			if (!st->txns)
-				goto spill;
-		}
-		t = &st->txns[st->n_txn++];
+	/* one allocation per transaction: st->cur and st->body_txn point into them */
+	if (st->n_txn < SMTP_MAX_TXN && (t = calloc(1, sizeof(*t))) != NULL) {
+		st->txns[st->n_txn++] = t;
 	} else {
-	spill:
 		t = &st->spill;
+		if (st->body_txn == t)
+			st->body_txn = NULL;
 		free(t->rcpt);
+		memset(t, 0, sizeof(*t));
 	}
-	memset(t, 0, sizeof(*t));
 	t->outcome = "open";
 	return t;
 }
@@ -587,6 +633,7 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 		 * the body is over, so this is the final reply */
 		st->side[MTA_C2S].mode = SM_LINE;
 		st->body_gap = false;
+		st->body_txn = NULL;
 		if (st->cur)
 			st->cur->body_done = true;
 		if (code >= 400)
@@ -601,6 +648,15 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 			smtp_pop(st);
 	}
 	struct smtp_pend *h = smtp_head(st);
+	if (!h && st->side[MTA_C2S].mode == SM_BODY && smtp_txn_open(st)) {
+		/* the server answers while the body is still coming (e.g. 552 too big): that is
+		 * its verdict on the message; the rest of the body gets no further reply */
+		if (code >= 400)
+			smtp_reply_error(st, code, "the message while its body was still being sent",
+					 0, "END_OF_DATA");
+		smtp_final_reply(st, code);
+		return;
+	}
 	if (!h) {
 		if (code == 421)
 			smtp_reply_error(st, code, "no command (an unsolicited 421: the server is "
@@ -658,6 +714,7 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 		if (code == 354) {
 			if (t && !t->body_started) {
 				t->body_started = true;
+				st->body_txn = t;
 				memset(&st->body, 0, sizeof(st->body));
 				st->body_gap = false;
 				if (st->side[MTA_C2S].mode != SM_TLS)
@@ -666,6 +723,7 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 				/* DATA outside a known transaction (mid-stream capture) */
 				st->cur = smtp_txn_new(st);
 				st->cur->data_sent = st->cur->body_started = true;
+				st->body_txn = st->cur;
 				memset(&st->body, 0, sizeof(st->body));
 				st->side[MTA_C2S].mode = SM_BODY;
 			} else {
@@ -752,6 +810,7 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 	if (!a->active) {
 		memset(a, 0, sizeof(*a));
 		a->active = true;
+		a->first_frame = conn_cur_frame(st->c);
 		a->code = r.code;
 		smtp_copy(a->text, sizeof(a->text), r.text, r.text_len);
 		snprintf(a->enh, sizeof(a->enh), "%s", r.enh);
@@ -783,6 +842,7 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 	snprintf(what, sizeof(what), "the last line of a %d reply", a->code);
 	bool nopsh = smtp_check_psh(st, MTA_S2C, ev, at_end, what);
 	a->active = false;
+	smtp_dialogue(st, conn_cur_frame(st->c), a->first_frame, a->code, SV_UNKNOWN, NULL);
 	smtp_reply_done(st, nopsh);
 	return SL_DONE;
 }
@@ -854,6 +914,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 			smtp_violation(st, MTA_C2S, NULL,
 				       "The client sent a %zu-octet AUTH response line (limit %u)",
 				       n + term, SMTP_AUTH_LINE_MAX);
+		smtp_dialogue(st, frame, frame, 0, SV_AUTH_CONT, NULL);
 		struct smtp_pend *p = smtp_push(st);
 		p->verb = SV_AUTH_CONT;
 		p->frame = frame;
@@ -872,6 +933,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 				       "waiting for the server's 354 reply to DATA");
 		}
 		t->body_started = true;
+		st->body_txn = t;
 		memset(&st->body, 0, sizeof(st->body));
 		st->body_gap = false;
 		sd->mode = SM_BODY;
@@ -943,15 +1005,23 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		break;
 	case SV_RCPT:
 		if (t && smtp_parse_path(cmd.arg, cmd.arg_len, "TO:", &addr, &alen)) {
-			if (t->n_rcpt < SMTP_MAX_RCPT) {
-				if (!t->rcpt)
-					t->rcpt = calloc(SMTP_MAX_RCPT, sizeof(*t->rcpt));
-				if (t->rcpt) {
-					struct smtp_rcpt *r = &t->rcpt[t->n_rcpt];
-					smtp_copy(r->to, sizeof(r->to), addr, alen);
-					r->frame = frame;
-					p->rcpt = (int)t->n_rcpt++;
+			if (t->n_rcpt == t->cap_rcpt && t->cap_rcpt < SMTP_MAX_RCPT) {
+				/* grow 4, 8, ... up to the cap: most messages have one recipient */
+				unsigned cap = t->cap_rcpt ? t->cap_rcpt * 2 : 4;
+				if (cap > SMTP_MAX_RCPT)
+					cap = SMTP_MAX_RCPT;
+				struct smtp_rcpt *nr = realloc(t->rcpt, cap * sizeof(*nr));
+				if (nr) {
+					t->rcpt = nr;
+					t->cap_rcpt = cap;
 				}
+			}
+			if (t->n_rcpt < t->cap_rcpt) {
+				struct smtp_rcpt *r = &t->rcpt[t->n_rcpt];
+				smtp_copy(r->to, sizeof(r->to), addr, alen);
+				r->code = 0;
+				r->frame = frame;
+				p->rcpt = (int)t->n_rcpt++;
 			} else {
 				t->rcpt_omitted++;
 			}
@@ -982,6 +1052,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		if (last)
 			t->body_done = true;
 		if (size) {
+			st->body_txn = t;
 			st->chunk_left = size;
 			st->chunk_last = last;
 			sd->mode = SM_CHUNK;
@@ -1012,6 +1083,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	default:
 		break;
 	}
+	smtp_dialogue(st, frame, frame, 0, cmd.verb, p->word);
 	if (check_psh) {
 		char what[48];
 		snprintf(what, sizeof(what), "the %s command line", smtp_verb_name(cmd.verb));
@@ -1023,12 +1095,14 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 /* The end-of-data marker (or the last BDAT chunk) was sent. */
 static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *ev, bool bdat)
 {
-	struct smtp_txn *t = st->cur;
+	struct smtp_txn *t = st->body_txn;
 	st->side[MTA_C2S].mode = SM_LINE;
+	st->body_txn = NULL;
 	if (t)
 		t->body_done = true;
-	if (bdat)
-		return;
+	if (bdat || !t || t != st->cur || t->closed)
+		return; /* BDAT: the BDAT command gets the reply; else answered early */
+	smtp_dialogue(st, conn_cur_frame(st->c), conn_cur_frame(st->c), 0, SV_END_OF_DATA, NULL);
 	struct smtp_pend *p = smtp_push(st);
 	p->verb = SV_END_OF_DATA;
 	p->frame = conn_cur_frame(st->c);
@@ -1038,7 +1112,7 @@ static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *e
 
 static void smtp_body_checks(struct smtp *st, const struct smtp_body_scan *before)
 {
-	struct smtp_txn *t = st->cur;
+	struct smtp_txn *t = st->body_txn;
 	if (!t)
 		return;
 	if (st->body.long_lines > before->long_lines && !t->flag_long) {
@@ -1084,13 +1158,13 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 			struct smtp_body_scan before = st->body;
 			size_t used = smtp_body_feed(&st->body, p, n, &done);
 			off += used;
-			if (st->cur)
-				st->cur->body_octets += used;
+			if (st->body_txn)
+				st->body_txn->body_octets += used;
 			smtp_body_checks(st, &before);
 			if (done) {
-				if (st->cur)
-					st->cur->body_octets = st->cur->body_octets >= 3
-								       ? st->cur->body_octets - 3
+				if (st->body_txn)
+					st->body_txn->body_octets = st->body_txn->body_octets >= 3
+								       ? st->body_txn->body_octets - 3
 								       : 0;
 				smtp_body_end(st, off == len, ev, false);
 			}
@@ -1102,8 +1176,8 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 				take = (size_t)st->chunk_left;
 			st->chunk_left -= take;
 			off += take;
-			if (st->cur)
-				st->cur->body_octets += take;
+			if (st->body_txn)
+				st->body_txn->body_octets += take;
 			if (!st->chunk_left) {
 				sd->mode = SM_LINE;
 				if (st->chunk_last) {
@@ -1216,8 +1290,8 @@ static void smtp_message_lost(struct smtp *st, enum mta_dir dir, const char *how
 	jw_obj_end(&w);
 	conn_emit_now(st->c, MTA_F_SMTP_MESSAGE_LOST, -1, dir, 0, b.oom ? NULL : sb_str(&b),
 		      "The message from <%s> to %u recipient%s (%llu body octets%s) was not "
-		      "delivered on this connection: the %s %s before the server's final reply "
-		      "to it",
+		      "delivered on this connection: the %s %s and no final reply to the message "
+		      "was seen",
 		      t->from, t->n_rcpt, t->n_rcpt == 1 ? "" : "s",
 		      (unsigned long long)t->body_octets, t->body_done ? ", complete" : " sent so far",
 		      smtp_who(dir), how);
@@ -1277,10 +1351,12 @@ static void smtp_destroy(void *vst)
 	struct smtp *st = vst;
 	if (!st)
 		return;
-	for (unsigned i = 0; i < st->n_txn; i++)
-		free(st->txns[i].rcpt);
-	free(st->txns);
+	for (unsigned i = 0; i < st->n_txn; i++) {
+		free(st->txns[i]->rcpt);
+		free(st->txns[i]);
+	}
 	free(st->spill.rcpt);
+	free(st->dlg);
 	free(st);
 }
 
@@ -1508,7 +1584,7 @@ static void smtp_summary(struct smtp *st)
 	}
 	jw_arr(&w, "transactions");
 	for (unsigned i = 0; i < st->n_txn; i++) {
-		const struct smtp_txn *t = &st->txns[i];
+		const struct smtp_txn *t = st->txns[i];
 		jw_obj(&w, NULL);
 		jw_str(&w, "mail_from", t->from);
 		jw_u64(&w, "mail_frame", t->mail_frame);
@@ -1587,6 +1663,25 @@ static void smtp_summary(struct smtp *st)
 		jw_obj_end(&w);
 	}
 	jw_obj_end(&w);
+	/* the dialogue: [frame, "VERB"] for commands, [frame, code] or [frame, code, first
+	 * frame] for replies (arguments are never listed) */
+	jw_arr(&w, "dialogue");
+	for (unsigned i = 0; i < st->n_dlg; i++) {
+		const struct smtp_unit *u = &st->dlg[i];
+		jw_arr(&w, NULL);
+		jw_u64(&w, NULL, u->frame);
+		if (u->code) {
+			jw_u64(&w, NULL, u->code);
+			if (u->first_frame != u->frame)
+				jw_u64(&w, NULL, u->first_frame);
+		} else {
+			jw_str(&w, NULL, u->word[0] ? u->word : smtp_verb_name((enum smtp_verb)u->verb));
+		}
+		jw_arr_end(&w);
+	}
+	jw_arr_end(&w);
+	if (st->dlg_omitted)
+		jw_u64(&w, "dialogue_omitted", st->dlg_omitted);
 	jw_obj_end(&w);
 
 	/* the human block */
@@ -1612,7 +1707,7 @@ static void smtp_summary(struct smtp *st)
 	if (st->tls)
 		sb_puts(&tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
 	for (unsigned i = 0; i < st->n_txn; i++) {
-		const struct smtp_txn *t = &st->txns[i];
+		const struct smtp_txn *t = st->txns[i];
 		char code[16];
 		smtp_code_str(code, sizeof(code), t->mail_code);
 		sb_printf(&tb, "  transaction %u: MAIL FROM:<%s> %s", i + 1, t->from, code);
@@ -1649,8 +1744,10 @@ static void smtp_summary(struct smtp *st)
 		unsigned k = conn_finding_count(st->c, smtp_codes[i]);
 		if (!k)
 			continue;
-		sb_printf(&tb, "%s %s %u", any ? "," : "  findings:", mta_finding_code_str(smtp_codes[i]),
-			  k);
+		/* short names: the finding lines carry the full codes (and -q leaves them out) */
+		const char *name = mta_finding_code_str(smtp_codes[i]);
+		const char *dot = strchr(name, '.');
+		sb_printf(&tb, "%s %s %u", any ? "," : "  findings:", dot ? dot + 1 : name, k);
 		any = true;
 	}
 	if (any)
@@ -1723,7 +1820,9 @@ static void smtp_on_end(void *vst, enum conn_end_reason why)
 	if (smtp_txn_open(st)) {
 		struct smtp_txn *t = st->cur;
 		if (!t->lost)
-			t->outcome = why == CONN_END_CAPTURE && !st->end_how ? "open" : "abandoned";
+			t->outcome = why == CONN_END_CAPTURE && !st->end_how ? "open"
+				     : t->body_done				 ? "unacknowledged"
+										 : "abandoned";
 		st->cur = NULL;
 		t->closed = true;
 	}

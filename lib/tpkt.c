@@ -51,6 +51,15 @@ size_t tpkt_resync(const uint8_t *p, size_t n)
 	return i;
 }
 
+int tpkt_looks_like_header(const uint8_t *p, size_t n)
+{
+	if (n < 6 || p[0] != 3 || p[1] != 0)
+		return 0;
+	if ((((size_t)p[2] << 8) | p[3]) < TPKT_MIN_LEN)
+		return 0;
+	return tpkt_code_plausible(p[5]);
+}
+
 const char *tpkt_status_str(enum tpkt_status s)
 {
 	switch (s) {

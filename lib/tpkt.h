@@ -31,6 +31,10 @@ enum tpkt_status tpkt_parse(const uint8_t *p, size_t n, struct tpkt_hdr *h);
  * discarded).  Work is linear in n. */
 size_t tpkt_resync(const uint8_t *p, size_t n);
 
+/* p[0..n) starts with something that looks like a TPKT header (03 00, length >= 7, a known
+ * class 0 TPDU code); needs n >= 6, false otherwise. */
+int tpkt_looks_like_header(const uint8_t *p, size_t n);
+
 const char *tpkt_status_str(enum tpkt_status s);
 
 #endif

@@ -10,6 +10,7 @@
 # for the generated capture with a RST.
 set -u
 : "${MTADIAG:?set MTADIAG to the mtadiag binary}" "${MTA_SRC:?set MTA_SRC to the repository root}"
+[ -x "$MTADIAG" ] || { echo "FAIL - $MTADIAG is not an executable"; exit 1; }
 PY=/usr/bin/python3
 TOOLS=$MTA_SRC/tests/tools
 T=$(mktemp -d)
@@ -112,15 +113,20 @@ else
 	run -r "$T/rst.pcap"
 	[ "$rc" = 0 ] && ok "no --fail-on: exit 0 despite findings" || fail "no --fail-on: exit $rc"
 
-	# Text report: a line per finding; -q drops them but keeps the statistics.
+	# Text report: a line per finding; -q drops exactly those lines and keeps the summaries
+	# and statistics.
 	run -r "$T/rst.pcap"
 	cp "$T/out" "$T/rst.txt"
 	run -r "$T/rst.pcap" -q
-	if grep -q 'smtpdiag\.rst' "$T/rst.txt" && ! grep -q 'smtpdiag\.rst' "$T/out" &&
+	nf=$($PY "$TOOLS/jsonl.py" count-at-least chat "$T/rst.json")
+	diff "$T/rst.txt" "$T/out" | grep '^< ' >"$T/dropped"
+	if [ "$nf" -gt 0 ] && [ "$(nlines "$T/dropped")" = "$nf" ] &&
+		[ "$(grep -c 'smtpdiag\.rst' "$T/dropped")" -ge 1 ] &&
+		! diff "$T/rst.txt" "$T/out" | grep -q '^> ' &&
 		grep -q '^statistics: 11 frames' "$T/out"; then
-		ok "text report lists findings; -q does not"
+		ok "text report: one line per finding ($nf); -q drops exactly those"
 	else
-		fail "text report / -q"
+		fail "text report / -q ($nf findings, $(nlines "$T/dropped") lines dropped by -q)"
 	fi
 
 	# Standard input gives the same JSON as the file.
@@ -291,12 +297,17 @@ for f in "${caps[@]}"; do
 		fail "deterministic JSON: $f (rc=$ra $(head -c 200 "$T/a.err"))"
 		nd=$((nd + 1))
 	fi
+	# Contract conformance of the JSON (keys, types, catalogue codes, frames, stats counts).
+	if ! $PY "$TOOLS/jsonl.py" validate "$MTA_SRC/include/mtadiag/findings.def" "$T/a.json" >"$T/v.out"; then
+		fail "JSON contract: $f: $(head -5 "$T/v.out" | tr '\n' ';')"
+		nd=$((nd + 1))
+	fi
 	# The text report must be stable too.
 	"$MTADIAG" -r "$f" >"$T/a.txt" 2>/dev/null
 	"$MTADIAG" -r "$f" >"$T/b.txt" 2>/dev/null
 	cmp -s "$T/a.txt" "$T/b.txt" || { fail "deterministic text: $f"; nd=$((nd + 1)); }
 done
-[ "$nd" = 0 ] && ok "byte-identical JSON and text on two runs of ${#caps[@]} captures"
+[ "$nd" = 0 ] && ok "byte-identical JSON and text on two runs of ${#caps[@]} captures; JSON keeps the contract"
 
 if [ "${#caps[@]}" -ge 2 ]; then
 	fwd=()

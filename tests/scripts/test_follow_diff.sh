@@ -11,6 +11,7 @@
 # env: MTADIAG, MTA_SRC.  Skips (77) when tshark or scapy is missing.
 set -u
 : "${MTADIAG:?set MTADIAG to the mtadiag binary}" "${MTA_SRC:?set MTA_SRC to the repository root}"
+[ -x "$MTADIAG" ] || { echo "FAIL - $MTADIAG is not an executable"; exit 1; }
 PY=/usr/bin/python3
 TOOLS=$MTA_SRC/tests/tools
 

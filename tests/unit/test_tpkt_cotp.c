@@ -32,6 +32,9 @@ static void test_tpkt(void **state)
 	for (size_t k = 1; k <= sizeof junk; k++)
 		assert_true(tpkt_resync(g, k) <= k);
 	tu_guarded_free(g, sizeof junk);
+	assert_true(tpkt_looks_like_header(junk + 5, sizeof junk - 5));
+	assert_false(tpkt_looks_like_header(junk, sizeof junk));
+	assert_false(tpkt_looks_like_header(junk + 5, 5));
 }
 
 static void test_cotp_cr_dt_dr_er(void **state)
