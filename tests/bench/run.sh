@@ -69,6 +69,7 @@ capture() {
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# shellcheck disable=SC2046  # pkg-config output is meant to be split
 cc -O2 -o "$T/floor" "$SRC/tests/bench/floor.c" $(pkg-config --cflags --libs libpcap) \
 	|| die "cannot build floor.c"
 

@@ -87,7 +87,9 @@ for n in $OPEN; do
 	read -r pk conns ev <<< "$(stat_of "$f")"
 	read -r _ m <<< "$(run_rss "$f" --json)"
 	per="-"
-	if [ "$prev_n" -gt 0 ]; then
+	if [ "$ev" -gt 0 ]; then
+		per="cap reached: LRU eviction"
+	elif [ "$prev_n" -gt 0 ]; then
 		per=$(( (m - prev_m) * 1024 / (n - prev_n) ))
 	fi
 	awk -v n="$n" -v pk="$pk" -v tr="$((conns - ev))" -v ev="$ev" -v m="$m" -v per="$per" \
