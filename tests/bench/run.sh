@@ -14,6 +14,7 @@
 #   BENCH_DIR=$BUILD/bench  cached captures                        RUNS=3
 #   TSHARK_PLUGINS=auto|no  include "tshark + our plugins" when the build made them
 #   RESULTS=FILE          also write the raw per-run figures (TSV) to FILE
+#   MTADIAG2=PATH         also time a second mtadiag binary (e.g. a candidate change)
 #
 # tshark is run as "stock" in a user namespace with an empty HOME (unshare -U: tshark sees
 # uid 65534, so it loads the global plugins of the installation and the personal plugin dir of
@@ -129,6 +130,9 @@ for r in $(seq 1 "$RUNS"); do
 		echo "run $r/$RUNS: $c" >&2
 		measure "$c" mtadiag "$MTADIAG" -r "$f" --json
 		measure "$c" mtadiag@25% "$MTADIAG" -r "$f" --json -c $((PKTS[$c] / 4))
+		if [ -n "${MTADIAG2:-}" ]; then
+			measure "$c" mtadiag2 "$MTADIAG2" -r "$f" --json
+		fi
 		measure "$c" floor "$T/floor" "$f"
 		measure "$c" tcpdump tcpdump -r "$f" -w /dev/null
 		measure "$c" tshark "${TS_STOCK[@]}" -r "$f" -q -z expert
@@ -142,7 +146,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
-echo "tools:   mtadiag $("$MTADIAG" --version 2>/dev/null | head -1) ($(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?')),"\
+echo "tools:   $("$MTADIAG" --version 2>/dev/null | head -1) ($(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?')),"\
 	"$(tshark --version 2>/dev/null | head -1), $(tcpdump --version 2>&1 | grep -m1 libpcap)"
 echo "tshark:  $TS_MODE; plugins row: $HAVE_PLUG"
 echo "runs:    $RUNS per cell, medians; load average before $LOAD0, after $LOAD1"
@@ -165,8 +169,8 @@ for line in open(raw):
 def med(cap, tool, i):
     v = cells.get((cap, tool))
     return statistics.median(x[i] for x in v) if v else None
-tools = ["mtadiag", "mtadiag@25%", "tshark", "tshark+plugins", "floor", "tcpdump"]
-label = {"mtadiag": "mtadiag -r F --json", "mtadiag@25%": "mtadiag ... -c N/4 (first quarter)", "tshark": "tshark -q -z expert (stock)",
+tools = ["mtadiag", "mtadiag@25%", "mtadiag2", "tshark", "tshark+plugins", "floor", "tcpdump"]
+label = {"mtadiag": "mtadiag -r F --json", "mtadiag2": "MTADIAG2 -r F --json", "mtadiag@25%": "mtadiag ... -c N/4 (first quarter)", "tshark": "tshark -q -z expert (stock)",
          "tshark+plugins": "tshark -q -z expert + our plugins", "floor": "libpcap floor (floor.c)",
          "tcpdump": "tcpdump -r F -w /dev/null"}
 print("| capture | command | wall s | CPU s | peak RSS MB | packets/s | MiB/s |")
@@ -185,8 +189,9 @@ for cap in info:
             cap, label[t], e, c, m / 1024, "%.2f M" % (rate / 1e6) if rate >= 1e6 else "%.0f k" % (rate / 1e3),
             by / 1048576 / e if e > 0 else 0))
 print()
-print("| capture | packets | MB | mtadiag speed-up vs tshark (wall / CPU) | mtadiag / floor (wall / CPU) | plugins / stock tshark (wall) | mtadiag RSS KB per 1k packets | tshark RSS KB per 1k packets |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| capture | packets | MB | mtadiag speed-up vs tshark (wall / CPU) | mtadiag / floor (wall / CPU) | plugins / stock tshark (wall) | mtadiag RSS KB per 1k packets | tshark RSS KB per 1k packets |%s" % (
+    " MTADIAG2 vs tshark / floor (CPU) |" if any(k[1] == "mtadiag2" for k in cells) else ""))
+print("|---|---:|---:|---:|---:|---:|---:|---:|%s" % ("---:|" if any(k[1] == "mtadiag2" for k in cells) else ""))
 verdict = []
 def r(a, b):
     return a / b if a and b else float("nan")
@@ -196,9 +201,11 @@ for cap in info:
     te, tc, tm = (med(cap, "tshark", i) for i in range(3))
     fe, fc = med(cap, "floor", 0), med(cap, "floor", 1)
     pe = med(cap, "tshark+plugins", 0)
-    print("| %s | %d | %.0f | %.1f× / %.1f× | %.1f× / %.1f× | %s | %.1f | %.0f |" % (
+    c2 = med(cap, "mtadiag2", 1)
+    print("| %s | %d | %.0f | %.1f× / %.1f× | %.1f× / %.1f× | %s | %.1f | %.0f |%s" % (
         cap, pk, by / 1e6, r(te, me), r(tc, mc), r(me, fe), r(mc, max(fc, 0.01)),
-        "%.2f×" % r(pe, te) if pe else "n/a", mm / pk * 1000, tm / pk * 1000))
+        "%.2f×" % r(pe, te) if pe else "n/a", mm / pk * 1000, tm / pk * 1000,
+        " %.1f× / %.1f× |" % (r(tc, c2), r(c2, max(fc, 0.01))) if c2 else ""))
     verdict.append(("%s: mtadiag >= 10x faster than tshark -q -z expert (CPU %.1fx, wall %.1fx)"
                     % (cap, r(tc, mc), r(te, me)), r(tc, mc) >= 10))
     verdict.append(("%s: mtadiag within 5x of the libpcap floor (CPU %.1fx, wall %.1fx)"
