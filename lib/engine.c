@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "analyser.h"
 #include "decode.h"
@@ -47,7 +49,7 @@ void mta_config_defaults(struct mta_config *cfg)
 	cfg->max_conns = MTA_DEFAULT_MAX_CONNS;
 	cfg->max_buf_per_dir = MTA_DEFAULT_MAX_BUF_PER_DIR;
 	cfg->max_line = MTA_DEFAULT_MAX_LINE;
-	cfg->hash_seed = MTA_DEFAULT_HASH_SEED;
+	cfg->hash_seed = 0;
 }
 
 int mta_parse_port_list(const char *s, uint16_t *ports, size_t *n)
@@ -136,7 +138,15 @@ struct mta_engine *mta_engine_new(const struct mta_config *cfg, const struct mta
 	port_set(e->smtp_ports, e->cfg.smtp_ports, e->cfg.n_smtp_ports);
 	port_set(e->osi_ports, e->cfg.osi_ports, e->cfg.n_osi_ports);
 	sb_init(&e->msg);
-	if (flow_init(&e->ft, e->cfg.max_conns, e->cfg.hash_seed) != 0) {
+	uint32_t seed = e->cfg.hash_seed;
+	while (seed == 0) {
+		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			seed = (uint32_t)ts.tv_nsec ^ (uint32_t)(uintptr_t)e ^ 0x6d746164u;
+		}
+	}
+	if (flow_init(&e->ft, e->cfg.max_conns, seed) != 0) {
 		free(e);
 		return NULL;
 	}

@@ -28,7 +28,6 @@ extern "C" {
 #define MTA_DEFAULT_STALL_USEC        30000000ull  /* 30 s */
 #define MTA_DEFAULT_IDLE_TIMEOUT_USEC 3600000000ull /* 1 h without a packet */
 #define MTA_DEFAULT_CLOSE_LINGER_USEC 120000000ull /* state kept 2 min after FIN/FIN or RST */
-#define MTA_DEFAULT_HASH_SEED         0x6d746164u
 
 struct mta_config {
 	uint16_t smtp_ports[MTA_MAX_PORTS];
@@ -41,7 +40,9 @@ struct mta_config {
 	size_t max_conns;
 	size_t max_buf_per_dir;
 	size_t max_line;
-	uint32_t hash_seed;
+	uint32_t hash_seed;           /* 0 (the default): a random seed per engine, so a sender
+					 cannot aim connections at one hash bucket; output never
+					 depends on it.  Tests may fix it. */
 	/* Testing aid: reassemble every TCP connection (not only SMTP/OSI ones) and report the
 	 * delivered bytes through mta_hooks.on_follow. */
 	bool follow_all;
