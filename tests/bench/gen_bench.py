@@ -6,20 +6,21 @@ them and tshark validates them only when asked to (off by default).  The same ar
 give the same file (seeded PRNG, fixed start time).
 
 Kinds:
-  smtp  OUT [--sessions N] [--mean-body B] [--concurrency K] [--rate R] [--seed S] [--client-acks]
-        SMTP sessions, K of them interleaved at any time, R new sessions per second of capture
-        time.  Full dialogue (greeting, EHLO, MAIL, 1-4 RCPT, DATA, body, QUIT); the client writes
+  smtp  OUT [--sessions N] [--mean-body B] [--rate R] [--gap-ms G] [--seed S] [--client-acks]
+        SMTP sessions; R new sessions per second of capture time, packets of a session G ms
+        apart on average (so about R x packets-per-session x G/1000 sessions are open at once).  Full dialogue (greeting, EHLO, MAIL, 1-4 RCPT, DATA, body, QUIT); the client writes
         the body in bursts of 8-64 KiB and only the last segment of a burst carries PSH; the
         server acknowledges every second segment.  Some RCPTs get 550/452, some greetings 554;
         every 97th session ends with a RST (half of them in the middle of DATA).
-  osi   OUT [--sessions N] [--mean-body B] [--concurrency K] [--rate R] [--seed S]
+  osi   OUT [--sessions N] [--mean-body B] [--rate R] [--gap-ms G] [--seed S]
         X.400-style RTS transfers over TPKT / COTP class 0 (TPDU size 2048) / ISO 8327 session
         v2: CR/CC, CN/AC with RTS checkpointSize 4 (KiB) and windowSize 3, 1-7 activities per
         association (AS, data TSDUs of one checkpoint each, MIP after each, MIA one checkpoint
         later, so never more than 2 unconfirmed), AE/AEA, FN/DN release, FIN.
   open  OUT [--sessions N] [--seed S]
-        N SMTP connections that all stay open to the end of the capture: each got as far as
-        DATA and one body segment, so the engine holds N live connections mid-transaction.
+        N SMTP connections (1000 new per second) that all stay open to the end of the capture:
+        each got as far as DATA and one body segment, so the engine holds N live connections
+        mid-transaction.
 
 Typical use (tests/bench/run.sh):
   gen_bench.py smtp big.pcap --sessions 9000 --mean-body 20000        # ~0.5 M packets, ~220 MB
@@ -27,6 +28,7 @@ Typical use (tests/bench/run.sh):
   gen_bench.py osi osi.pcap --sessions 5500                           # ~0.5 M packets
 """
 import argparse
+import heapq
 import random
 import struct
 import sys
@@ -366,38 +368,41 @@ def osi_session(rng, i, mean_body):
 
 # ---- scheduling --------------------------------------------------------------------------------
 
-def run(w, make, n, concurrency, rate, rng):
-    """Interleave sessions: at most `concurrency` running; a new one starts on average every
-    1/rate seconds of capture time; packets of running sessions alternate at random."""
-    usec = T0 * 1000000
-    next_start = usec
-    gap = int(1000000 / rate)
-    active = []
-    started = 0
-    while started < n or active:
-        while started < n and len(active) < concurrency and usec >= next_start:
-            g = make(started)
-            active.append(g)
-            started += 1
-            next_start += max(1, int(rng.expovariate(1.0) * gap))
-        if not active:
-            usec = next_start
-            continue
-        k = rng.randrange(len(active))
-        g = active[k]
-        try:
-            s2c, flags, seq, ack, payload, tcp = next(g)
-        except StopIteration:
-            active[k] = active[-1]
-            active.pop()
-            continue
-        usec += 50 + rng.randrange(400)
-        if s2c:
-            w.frame(usec, True, tcp.srv, tcp.cli, tcp.sport, tcp.cport, seq, ack, flags,
-                    65535, payload)
-        else:
-            w.frame(usec, False, tcp.cli, tcp.srv, tcp.cport, tcp.sport, seq, ack, flags,
-                    64240, payload)
+def run(w, make, n, rate, gap_ms, rng):
+    """Sessions start at random (exponential) intervals, `rate` per second of capture time on
+    average; within a session packets follow each other at random intervals of mean `gap_ms`
+    milliseconds (round trips and peers' processing).  Packets of all open sessions are merged
+    in time order, so sessions overlap as they would on a gateway's link."""
+    heap = []  # (time in usec, tie-breaker, generator)
+    tie = 0
+    t = T0 * 1000000
+    for i in range(n):
+        t += max(1, int(rng.expovariate(rate) * 1e6))
+        heapq.heappush(heap, (t, tie, make(i)))
+        tie += 1
+        # keep the heap small: emit everything due before the next session starts
+        while heap and heap[0][0] <= t:
+            emit(w, heap, rng, gap_ms, tie)
+            tie += 1
+    while heap:
+        emit(w, heap, rng, gap_ms, tie)
+        tie += 1
+
+
+def emit(w, heap, rng, gap_ms, tie):
+    """Write the earliest session's next packet and reschedule the session."""
+    usec, _, g = heapq.heappop(heap)
+    try:
+        s2c, flags, seq, ack, payload, tcp = next(g)
+    except StopIteration:
+        return
+    if s2c:
+        w.frame(usec, True, tcp.srv, tcp.cli, tcp.sport, tcp.cport, seq, ack, flags, 65535,
+                payload)
+    else:
+        w.frame(usec, False, tcp.cli, tcp.srv, tcp.cport, tcp.sport, seq, ack, flags, 64240,
+                payload)
+    heapq.heappush(heap, (usec + 1 + int(rng.expovariate(1.0) * gap_ms * 1000), tie, g))
 
 
 def main():
@@ -406,8 +411,9 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--sessions", type=int, default=9000)
     ap.add_argument("--mean-body", type=int, default=None)
-    ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--rate", type=float, default=5.0, help="new sessions per capture second")
+    ap.add_argument("--gap-ms", type=float, default=100.0,
+                    help="mean time between two packets of one session (ms)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--client-acks", action="store_true",
                     help="smtp: the client acknowledges every reply in a segment of its own")
@@ -418,15 +424,15 @@ def main():
         if a.kind == "smtp":
             mb = a.mean_body or 20000
             make = lambda i: smtp_session(rng, i, mb, a.client_acks)
-            run(w, make, a.sessions, a.concurrency, a.rate, rng)
+            run(w, make, a.sessions, a.rate, a.gap_ms, rng)
         elif a.kind == "osi":
             mb = a.mean_body or 12000
             make = lambda i: osi_session(rng, i, mb)
-            run(w, make, a.sessions, a.concurrency, a.rate, rng)
+            run(w, make, a.sessions, a.rate, a.gap_ms, rng)
         else:
             make = lambda i: open_session(rng, i)
-            # all connections open one after the other and none ends
-            run(w, make, a.sessions, a.sessions, 1000.0, rng)
+            # connections open 1000 per second and none ends
+            run(w, make, a.sessions, 1000.0, a.gap_ms, rng)
         w.flush()
     print("%s: %d packets, %d bytes" % (a.out, w.packets, w.bytes), file=sys.stderr)
 

@@ -46,9 +46,9 @@ CAPS=("$@")
 # tshark figures); conns: ~2 M packets, 60 000 short sessions; osi: ~0.5 M packets of RTS.
 gen_args() {
 	case $1 in
-	smtp)  echo "smtp --sessions 13000 --mean-body 15000 --concurrency 32 --rate 5 --seed 7" ;;
-	conns) echo "smtp --sessions 60000 --mean-body 2000 --client-acks --concurrency 64 --rate 50 --seed 11" ;;
-	osi)   echo "osi --sessions 5500 --mean-body 12000 --concurrency 16 --rate 2 --seed 3" ;;
+	smtp)  echo "smtp --sessions 13000 --mean-body 15000 --rate 5 --gap-ms 100 --seed 7" ;;
+	conns) echo "smtp --sessions 60000 --mean-body 2000 --client-acks --rate 50 --gap-ms 50 --seed 11" ;;
+	osi)   echo "osi --sessions 5500 --mean-body 12000 --rate 2 --gap-ms 50 --seed 3" ;;
 	*) die "unknown capture '$1' (smtp, conns, osi)" ;;
 	esac
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # scale.sh — mtadiag's memory against the number of sessions and of open connections.
 #
-# 1. Sessions in sequence: BASE x 1, 10, 100, 1000 SMTP sessions (small bodies, 8 at a time,
+# 1. Sessions in sequence: BASE x 1, 10, 100, 1000 SMTP sessions (small bodies, 2-3 open at a time,
 #    5 new per capture second) that all end.  Finished connections are released, so peak RSS
 #    must stay flat however long the capture is.  (The engine keeps a closed connection for
 #    close_linger = 120 s of capture time; at 5 sessions/s that is ~600 connections, reached
@@ -68,7 +68,7 @@ echo "| sessions | packets | MB | --json wall s | --json peak RSS MB | text repo
 echo "|---:|---:|---:|---:|---:|---:|"
 for k in 1 10 100 1000; do
 	n=$((BASE * k))
-	f=$(make_cap "seq_$n" smtp --sessions "$n" --mean-body 2000 --concurrency 8 --rate 5 --seed 5)
+	f=$(make_cap "seq_$n" smtp --sessions "$n" --mean-body 2000 --rate 5 --gap-ms 20 --seed 5)
 	read -r pk _ _ <<< "$(stat_of "$f")"
 	read -r wj mj <<< "$(run_rss "$f" --json)"
 	read -r _ mt <<< "$(run_rss "$f")"
