@@ -173,23 +173,24 @@ tools = ["mtadiag", "mtadiag@25%", "mtadiag2", "tshark", "tshark+plugins", "floo
 label = {"mtadiag": "mtadiag -r F --json", "mtadiag2": "MTADIAG2 -r F --json", "mtadiag@25%": "mtadiag ... -c N/4 (first quarter)", "tshark": "tshark -q -z expert (stock)",
          "tshark+plugins": "tshark -q -z expert + our plugins", "floor": "libpcap floor (floor.c)",
          "tcpdump": "tcpdump -r F -w /dev/null"}
-print("| capture | command | wall s | CPU s | peak RSS MB | packets/s | MiB/s |")
-print("|---|---|---:|---:|---:|---:|---:|")
+print("| capture | command | wall s | CPU s | peak RSS MB | packets/s (wall) | packets/s (CPU) | MiB/s (wall) |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 for cap in info:
     pk, by = info[cap]
     for t in tools:
         e = med(cap, t, 0)
         if e is None:
             if t == "tshark+plugins":
-                print("| %s | %s | n/a | n/a | n/a | n/a | n/a |" % (cap, label[t]))
+                print("| %s | %s | n/a | n/a | n/a | n/a | n/a | n/a |" % (cap, label[t]))
             continue
         c, m = med(cap, t, 1), med(cap, t, 2)
-        rate = pk / e if e > 0 else float("inf")
-        print("| %s | %s | %.2f | %.2f | %.0f | %s | %.0f |" % (
-            cap, label[t], e, c, m / 1024, "%.2f M" % (rate / 1e6) if rate >= 1e6 else "%.0f k" % (rate / 1e3),
-            by / 1048576 / e if e > 0 else 0))
+        def fmt_rate(x):
+            return "%.2f M" % (x / 1e6) if x >= 1e6 else "%.0f k" % (x / 1e3)
+        print("| %s | %s | %.2f | %.2f | %.0f | %s | %s | %.0f |" % (
+            cap, label[t], e, c, m / 1024, fmt_rate(pk / max(e, 0.01)), fmt_rate(pk / max(c, 0.01)),
+            by / 1048576 / max(e, 0.01)))
 print()
-print("| capture | packets | MB | mtadiag speed-up vs tshark (wall / CPU) | mtadiag / floor (wall / CPU) | plugins / stock tshark (wall) | mtadiag RSS KB per 1k packets | tshark RSS KB per 1k packets |%s" % (
+print("| capture | packets | MB | mtadiag speed-up vs tshark (wall / CPU) | mtadiag / floor (wall / CPU) | plugins / stock tshark (wall / CPU) | mtadiag RSS KB per 1k packets | tshark RSS KB per 1k packets |%s" % (
     " MTADIAG2 vs tshark / floor (CPU) |" if any(k[1] == "mtadiag2" for k in cells) else ""))
 print("|---|---:|---:|---:|---:|---:|---:|---:|%s" % ("---:|" if any(k[1] == "mtadiag2" for k in cells) else ""))
 verdict = []
@@ -200,11 +201,11 @@ for cap in info:
     me, mc, mm = (med(cap, "mtadiag", i) for i in range(3))
     te, tc, tm = (med(cap, "tshark", i) for i in range(3))
     fe, fc = med(cap, "floor", 0), med(cap, "floor", 1)
-    pe = med(cap, "tshark+plugins", 0)
+    pe, pc = med(cap, "tshark+plugins", 0), med(cap, "tshark+plugins", 1)
     c2 = med(cap, "mtadiag2", 1)
     print("| %s | %d | %.0f | %.1f× / %.1f× | %.1f× / %.1f× | %s | %.1f | %.0f |%s" % (
         cap, pk, by / 1e6, r(te, me), r(tc, mc), r(me, fe), r(mc, max(fc, 0.01)),
-        "%.2f×" % r(pe, te) if pe else "n/a", mm / pk * 1000, tm / pk * 1000,
+        "%.2f× / %.2f×" % (r(pe, te), r(pc, tc)) if pe else "n/a", mm / pk * 1000, tm / pk * 1000,
         " %.1f× / %.1f× |" % (r(tc, c2), r(c2, max(fc, 0.01))) if c2 else ""))
     verdict.append(("%s: mtadiag >= 10x faster than tshark -q -z expert (CPU %.1fx, wall %.1fx)"
                     % (cap, r(tc, mc), r(te, me)), r(tc, mc) >= 10))
