@@ -11,20 +11,20 @@
 enum ber_class { BER_UNIV = 0, BER_APPL = 1, BER_CTX = 2, BER_PRIV = 3 };
 
 struct ber_tlv {
-	uint8_t cls;          /* enum ber_class */
-	bool cons;            /* constructed */
+	uint8_t cls; /* enum ber_class */
+	bool cons;   /* constructed */
 	uint32_t tag;
-	bool indef;           /* indefinite length (constructed only); len excludes the 00 00 */
-	const uint8_t *v;     /* contents */
+	bool indef;       /* indefinite length (constructed only); len excludes the 00 00 */
+	const uint8_t *v; /* contents */
 	size_t len;
-	size_t total;         /* identifier + length octets + contents (+ end-of-contents) */
+	size_t total; /* identifier + length octets + contents (+ end-of-contents) */
 };
 
 enum ber_status {
 	BER_OK = 0,
-	BER_END,       /* no octet left (or an end-of-contents 00 00 where one may stand) */
-	BER_SHORT,     /* a length reaches past the buffer */
-	BER_BAD,       /* invalid encoding (length form, tag too large, nesting too deep) */
+	BER_END,   /* no octet left (or an end-of-contents 00 00 where one may stand) */
+	BER_SHORT, /* a length reaches past the buffer */
+	BER_BAD,   /* invalid encoding (length form, tag too large, nesting too deep) */
 };
 
 /* Read the TLV at p[0..n).  Indefinite lengths are followed through nested TLVs up to

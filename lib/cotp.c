@@ -104,40 +104,62 @@ enum cotp_status cotp_parse(const uint8_t *p, size_t n, struct cotp_tpdu *t)
 const char *cotp_code_name(uint8_t code)
 {
 	switch (code & 0xF0) {
-	case COTP_CR: return "CR";
-	case COTP_CC: return "CC";
-	case COTP_DR: return "DR";
-	case COTP_DC: return "DC";
-	case COTP_DT: return "DT";
-	case COTP_ED: return "ED";
-	case COTP_AK: return "AK";
-	case COTP_EA: return "EA";
-	case COTP_RJ: return "RJ";
-	case COTP_ER: return "ER";
-	default: return "unknown";
+	case COTP_CR:
+		return "CR";
+	case COTP_CC:
+		return "CC";
+	case COTP_DR:
+		return "DR";
+	case COTP_DC:
+		return "DC";
+	case COTP_DT:
+		return "DT";
+	case COTP_ED:
+		return "ED";
+	case COTP_AK:
+		return "AK";
+	case COTP_EA:
+		return "EA";
+	case COTP_RJ:
+		return "RJ";
+	case COTP_ER:
+		return "ER";
+	default:
+		return "unknown";
 	}
 }
 
 const char *cotp_dr_reason_str(uint8_t r)
 {
 	switch (r) {
-	case 0: return "reason not specified";
-	case 1: return "congestion at the TSAP";
-	case 2: return "session entity not attached to the TSAP";
-	case 3: return "address unknown";
-	case 128: return "normal disconnect";
-	default: return "other reason";
+	case 0:
+		return "reason not specified";
+	case 1:
+		return "congestion at the TSAP";
+	case 2:
+		return "session entity not attached to the TSAP";
+	case 3:
+		return "address unknown";
+	case 128:
+		return "normal disconnect";
+	default:
+		return "other reason";
 	}
 }
 
 const char *cotp_er_cause_str(uint8_t c)
 {
 	switch (c) {
-	case 0: return "reason not specified";
-	case 1: return "invalid parameter code";
-	case 2: return "invalid TPDU type";
-	case 3: return "invalid parameter value";
-	default: return "other cause";
+	case 0:
+		return "reason not specified";
+	case 1:
+		return "invalid parameter code";
+	case 2:
+		return "invalid TPDU type";
+	case 3:
+		return "invalid parameter value";
+	default:
+		return "other cause";
 	}
 }
 

@@ -3,6 +3,7 @@
 #include "mtadiag/engine.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,15 +95,19 @@ static void port_set(uint8_t *set, const uint16_t *ports, size_t n)
 
 /* ---- time ---- */
 
+/* Microseconds since the epoch, saturating: capture timestamps are input, and a damaged record
+ * may carry any value. */
 static int64_t time_usec(struct mta_time t)
 {
-	return t.sec * 1000000 + (int64_t)t.usec;
+	const int64_t lim = INT64_MAX / 1000000 - 1;
+	int64_t s = t.sec > lim ? lim : t.sec < -lim ? -lim : t.sec;
+	return s * 1000000 + (int64_t)(t.usec % 1000000u);
 }
 
 uint64_t mta_time_diff_usec(struct mta_time a, struct mta_time b)
 {
-	int64_t d = time_usec(b) - time_usec(a);
-	return d > 0 ? (uint64_t)d : 0;
+	int64_t x = time_usec(a), y = time_usec(b);
+	return y > x ? (uint64_t)y - (uint64_t)x : 0;
 }
 
 static bool time_after(struct mta_time a, struct mta_time b)
@@ -243,6 +248,12 @@ void conn_emit_now(struct conn *c, enum mta_finding_code code, int sev, enum mta
 void conn_summary(struct conn *c, const char *json, const char *text)
 {
 	struct mta_engine *e = c->eng;
+	/* counted here: an analyser summarises only what really was a session or association
+	 * (port-102 traffic that is not ISO session gets no summary) */
+	if (c->ops && c->ops->proto == MTA_PROTO_SMTP)
+		e->stats.smtp_sessions++;
+	else if (c->ops && c->ops->proto == MTA_PROTO_OSI)
+		e->stats.osi_associations++;
 	if (!e->hooks.on_summary)
 		return;
 	struct mta_summary s = {
@@ -339,7 +350,7 @@ static bool is_service_port(const struct mta_engine *e, uint16_t port)
 	return port_in(e->smtp_ports, port) || port_in(e->osi_ports, port);
 }
 
-static void conn_attach(struct mta_engine *e, struct conn *c, const struct analyser_ops *ops)
+static void conn_attach(struct conn *c, const struct analyser_ops *ops)
 {
 	if (!ops || !ops->create) {
 		c->detect = DETECT_IGNORED;
@@ -352,10 +363,6 @@ static void conn_attach(struct mta_engine *e, struct conn *c, const struct analy
 	}
 	c->ops = ops;
 	c->detect = DETECT_ATTACHED;
-	if (ops->proto == MTA_PROTO_SMTP)
-		e->stats.smtp_sessions++;
-	else if (ops->proto == MTA_PROTO_OSI)
-		e->stats.osi_associations++;
 }
 
 static const struct analyser_ops *smtp_ops(void)
@@ -369,19 +376,18 @@ static const struct analyser_ops *osi_ops(void)
 }
 
 /* Detection by the server's port (contract §1.1, §1.2). */
-static void conn_detect_by_port(struct mta_engine *e, struct conn *c)
+static void conn_detect_by_port(const struct mta_engine *e, struct conn *c)
 {
 	if (port_in(e->smtp_ports, c->srv_port))
-		conn_attach(e, c, smtp_ops());
+		conn_attach(c, smtp_ops());
 	else if (port_in(e->osi_ports, c->srv_port))
-		conn_attach(e, c, osi_ops());
+		conn_attach(c, osi_ops());
 }
 
 /* Heuristics on the first payload of a connection on no known port: a server greeting
  * "220 "/"220-" makes it SMTP (its sender is the server); a TPKT holding a COTP CR or CC makes
  * it OSI (the CR's sender is the initiator). */
-static void conn_detect_by_payload(struct mta_engine *e, struct conn *c, enum mta_dir dir,
-				   const uint8_t *p, size_t n)
+static void conn_detect_by_payload(struct conn *c, enum mta_dir dir, const uint8_t *p, size_t n)
 {
 	if (n >= 4 && p[0] == '2' && p[1] == '2' && p[2] == '0' && (p[3] == ' ' || p[3] == '-')) {
 		if (dir == MTA_C2S) {
@@ -391,7 +397,7 @@ static void conn_detect_by_payload(struct mta_engine *e, struct conn *c, enum mt
 			}
 			conn_swap_roles(c);
 		}
-		conn_attach(e, c, smtp_ops());
+		conn_attach(c, smtp_ops());
 		return;
 	}
 	if (n >= 6 && p[0] == 3 && p[1] == 0 && p[4] >= 2) {
@@ -405,7 +411,7 @@ static void conn_detect_by_payload(struct mta_engine *e, struct conn *c, enum mt
 			conn_swap_roles(c);
 		}
 		if (cr || cc) {
-			conn_attach(e, c, osi_ops());
+			conn_attach(c, osi_ops());
 			return;
 		}
 	}
@@ -536,7 +542,7 @@ static void process_segment(struct mta_engine *e, struct conn *c, const struct p
 	if (p->flags & TCPF_SYN)
 		c->syn_seen = true;
 	if (c->detect == DETECT_PENDING && p->payload_len > 0)
-		conn_detect_by_payload(e, c, dir, p->payload, p->payload_len);
+		conn_detect_by_payload(c, dir, p->payload, p->payload_len);
 	if (c->detect != DETECT_ATTACHED && !e->cfg.follow_all)
 		return;
 	dir = pkt_dir(c, p); /* roles may have been swapped by detection */
@@ -694,8 +700,13 @@ void mta_engine_finish(struct mta_engine *e)
 	for (struct conn *c = e->ft.lru_head; c && k < n; c = c->next)
 		all[k++] = c;
 	qsort(all, k, sizeof(*all), cmp_conn_first);
-	for (size_t i = 0; i < k; i++)
-		conn_end(e, all[i], CONN_END_CAPTURE);
+	for (size_t i = 0; i < k; i++) {
+		struct conn *c = all[i];
+		/* time has run to the end of the capture: timers (stalls) decide first */
+		if (c->detect == DETECT_ATTACHED && c->ops->on_tick)
+			c->ops->on_tick(c->st, e->now);
+		conn_end(e, c, CONN_END_CAPTURE);
+	}
 	free(all);
 }
 

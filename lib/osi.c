@@ -19,12 +19,17 @@
 #include "ses_sm.h"
 #include "tpkt.h"
 
-/* Largest TSDU gathered from DT TPDUs; a longer one is dropped (osidiag.memcap). */
-#define OSI_MAX_TSDU (4u << 20)
+/* Largest TSDU gathered from DT TPDUs: the configured per-direction buffer cap
+ * (mta_config.max_buf_per_dir, default 1 MiB); a longer one is dropped (osidiag.memcap). */
+static size_t osi_tsdu_cap(const struct conn *c)
+{
+	const struct mta_config *cfg = conn_cfg(c);
+	return cfg && cfg->max_buf_per_dir ? cfg->max_buf_per_dir : MTA_DEFAULT_MAX_BUF_PER_DIR;
+}
 
 struct osi_dir {
-	size_t left;            /* octets left unconsumed at the last delivery (partial TPKT) */
-	bool resync;            /* framing lost: looking for the next TPKT header */
+	size_t left; /* octets left unconsumed at the last delivery (partial TPKT) */
+	bool resync; /* framing lost: looking for the next TPKT header */
 	bool reserved_warned;
 	struct cotp_tsdu_buf tsdu;
 	uint64_t tpkts, tsdus;
@@ -33,9 +38,9 @@ struct osi_dir {
 
 struct osi {
 	struct conn *c;
-	bool session;           /* a TSDU decoded as ISO 8327 session */
+	bool session; /* a TSDU decoded as ISO 8327 session */
 	bool cr_seen, cc_seen;
-	bool exp_cr, exp_cc;    /* expedited data asked / agreed (RFC 1006 class 0 extension) */
+	bool exp_cr, exp_cc; /* expedited data asked / agreed (RFC 1006 class 0 extension) */
 	uint8_t tpdu_size_cr, tpdu_size_cc;
 	uint16_t cr_src_ref, cc_src_ref;
 	struct osi_dir d[2];
@@ -58,16 +63,19 @@ static void osi_flush(struct osi *o, struct ses_out *out)
 	if (o->session)
 		for (unsigned i = 0; i < out->n; i++) {
 			const struct ses_find *f = &out->f[i];
-			conn_emit_now(o->c, f->code, (int)f->sev, f->side ? MTA_S2C : MTA_C2S, f->related,
-				      f->detail[0] ? f->detail : NULL, "%s", f->msg);
+			conn_emit_now(o->c, f->code, (int)f->sev, f->side ? MTA_S2C : MTA_C2S,
+			              f->related, f->detail[0] ? f->detail : NULL, "%s", f->msg);
 		}
 	out->n = 0;
 	out->lost = 0;
 }
 
-static void osi_set_frame(struct osi *o) { o->a.frame = conn_cur_frame(o->c); }
+static void osi_set_frame(struct osi *o)
+{
+	o->a.frame = conn_cur_frame(o->c);
+}
 
-static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t)
+static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t, bool expedited)
 {
 	const struct mta_config *cfg = conn_cfg(o->c);
 	if (!cfg || !cfg->osi_trace)
@@ -77,7 +85,8 @@ static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t)
 	b[0] = '\0';
 	for (unsigned i = 0; i < t->n && k < sizeof b - 40; i++) {
 		const struct spdu *s = &t->s[i];
-		int w = snprintf(b + k, sizeof b - k, "%s%s/%u", i ? "," : "", ses_type_name(s->type), s->si);
+		int w = snprintf(b + k, sizeof b - k, "%s%s/%u", i ? "," : "",
+		                 ses_type_name(s->type), s->si);
 		if (w > 0)
 			k += (size_t)w;
 		if (s->serial.st == SES_SN_OK)
@@ -91,10 +100,12 @@ static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t)
 		if (w > 0)
 			k += (size_t)w;
 	}
-	/* markers for TSDUs the parser judged invalid (S1, S2, S3) */
-	const char *mark = t->st == SES_TSDU_OVERRUN ? "!overrun"
-			   : t->st == SES_TSDU_BAD_CONCAT || t->st == SES_TSDU_TOO_MANY ? "!concat"
-			   : t->token_misuse ? "!misuse" : NULL;
+	/* markers: TSDUs the parser judged invalid (S1, S2, S3), TSDUs of the expedited flow */
+	const char *mark = t->st == SES_TSDU_OVERRUN                                    ? "!overrun"
+	                   : t->st == SES_TSDU_BAD_CONCAT || t->st == SES_TSDU_TOO_MANY ? "!concat"
+	                   : t->token_misuse                                            ? "!misuse"
+	                   : expedited ? "!expedited"
+	                               : NULL;
 	if (mark && k < sizeof b - 12)
 		snprintf(b + k, sizeof b - k, "%s%s", t->n ? "," : "", mark);
 	cfg->osi_trace(cfg->osi_trace_user, conn_cur_frame(o->c), dir ? MTA_S2C : MTA_C2S, b);
@@ -102,7 +113,7 @@ static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t)
 
 /* ---- TSDUs ---------------------------------------------------------------------------------- */
 
-static void osi_tsdu(struct osi *o, int dir, const uint8_t *p, size_t n)
+static void osi_tsdu(struct osi *o, int dir, const uint8_t *p, size_t n, bool expedited)
 {
 	struct ses_tsdu t;
 	struct ses_out out;
@@ -114,7 +125,7 @@ static void osi_tsdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 		o->session = true;
 	}
 	o->d[dir].tsdus++;
-	osi_trace(o, dir, &t);
+	osi_trace(o, dir, &t, expedited);
 	ses_sm_tsdu(&o->a, dir, &t, conn_cur_frame(o->c), &out);
 	for (unsigned i = 0; i < t.n; i++)
 		if (t.s[i].type == SES_AB && !o->end_how) {
@@ -143,12 +154,15 @@ static void osi_truncated(struct osi *o, int dir, const char *what, struct ses_o
 	d->truncated_reported = true;
 	if (cotp_tsdu_partial(&d->tsdu))
 		ses_emit(&o->a, out, MTA_F_OSI_TSDU_TRUNCATED, -1, dir, d->tsdu.first_frame, NULL,
-			 "%s while the %s's transport message (TSDU) was incomplete: %zu octets in %u DATA TPDUs without end-of-TSDU; the receiver logs a transport receive failure (\"tp_receive() failed\").",
-			 what, ses_side_name(dir), d->tsdu.len, d->tsdu.frags);
+		         "%s while the %s's transport message (TSDU) was incomplete: %zu octets in "
+		         "%u DATA TPDUs without end-of-TSDU; the receiver logs a transport receive "
+		         "failure (\"tp_receive() failed\").",
+		         what, ses_side_name(dir), d->tsdu.len, d->tsdu.frags);
 	else
 		ses_emit(&o->a, out, MTA_F_OSI_TSDU_TRUNCATED, -1, dir, 0, NULL,
-			 "%s in the middle of a TPKT from the %s (%zu octets of it received); the receiver logs a transport receive failure.",
-			 what, ses_side_name(dir), d->left);
+		         "%s in the middle of a TPKT from the %s (%zu octets of it received); the "
+		         "receiver logs a transport receive failure.",
+		         what, ses_side_name(dir), d->left);
 }
 
 /* ---- TPDUs ---------------------------------------------------------------------------------- */
@@ -162,8 +176,9 @@ static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 	if (cotp_parse(p, n, &t) != COTP_OK) {
 		if (o->session)
 			ses_emit(&o->a, &out, MTA_F_OSI_COTP_UNEXPECTED_TPDU, -1, dir, 0, NULL,
-				 "A malformed transport TPDU from the %s (length indicator %u in a TPKT of %zu octets).",
-				 ses_side_name(dir), n ? p[0] : 0, n + TPKT_HDR_LEN);
+			         "A malformed transport TPDU from the %s (length indicator %u in a "
+			         "TPKT of %zu octets).",
+			         ses_side_name(dir), n ? p[0] : 0, n + TPKT_HDR_LEN);
 		osi_flush(o, &out);
 		return;
 	}
@@ -183,18 +198,21 @@ static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 	case COTP_DT: {
 		if (o->session && (t.li != 2 || t.nr != 0))
 			ses_emit(&o->a, &out, MTA_F_OSI_COTP_UNEXPECTED_TPDU, -1, dir, 0, NULL,
-				 "A DATA TPDU from the %s does not have the class 0 form (length indicator %u, TPDU-NR %u; class 0 uses 2 and 0).",
-				 ses_side_name(dir), t.li, t.nr);
+			         "A DATA TPDU from the %s does not have the class 0 form (length "
+			         "indicator %u, TPDU-NR %u; class 0 uses 2 and 0).",
+			         ses_side_name(dir), t.li, t.nr);
 		osi_flush(o, &out);
 		struct osi_dir *d = &o->d[dir];
 		int r = cotp_tsdu_add(&d->tsdu, t.ud, t.ud_len, t.eot, conn_cur_frame(o->c));
 		if (r == 1) {
-			osi_tsdu(o, dir, d->tsdu.p, d->tsdu.len);
+			osi_tsdu(o, dir, d->tsdu.p, d->tsdu.len, false);
 			d->tsdu.len = 0;
 		} else if (r < 0 && o->session) {
-			ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, dir, 0, NULL,
-				 "A transport message (TSDU) from the %s is larger than %u octets; it was not analysed.",
-				 ses_side_name(dir), OSI_MAX_TSDU);
+			ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, dir, d->tsdu.first_frame, NULL,
+			         "A transport message (TSDU) from the %s is larger than the buffer "
+			         "cap of %zu octets; it was not analysed, and serial checks start "
+			         "again after it.",
+			         ses_side_name(dir), d->tsdu.max);
 			ses_sm_gap(&o->a);
 		}
 		break;
@@ -202,13 +220,15 @@ static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 	case COTP_ED:
 		if (!(o->exp_cr && o->exp_cc) && (o->cr_seen || o->cc_seen)) {
 			if (o->session)
-				ses_emit(&o->a, &out, MTA_F_OSI_COTP_UNEXPECTED_TPDU, -1, dir, 0, NULL,
-					 "An EXPEDITED DATA TPDU from the %s although expedited data was not agreed in CR/CC.",
-					 ses_side_name(dir));
+				ses_emit(&o->a, &out, MTA_F_OSI_COTP_UNEXPECTED_TPDU, -1, dir, 0,
+				         NULL,
+				         "An EXPEDITED DATA TPDU from the %s although expedited "
+				         "data was not agreed in CR/CC.",
+				         ses_side_name(dir));
 		}
 		osi_flush(o, &out);
 		/* the expedited flow carries EX, PR and short AB SPDUs (X.225 §6.3.3) */
-		osi_tsdu(o, dir, t.ud, t.ud_len);
+		osi_tsdu(o, dir, t.ud, t.ud_len, true);
 		break;
 	case COTP_DR:
 	case COTP_ER: {
@@ -217,16 +237,23 @@ static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 		if (dr) {
 			o->dr_seen = true;
 			o->dr_reason = t.reason;
-			snprintf(how, sizeof how, "transport DISCONNECT REQUEST (reason %u, %s)", t.reason,
-				 cotp_dr_reason_str(t.reason));
+			snprintf(how, sizeof how, "transport DISCONNECT REQUEST (reason %u, %s)",
+			         t.reason, cotp_dr_reason_str(t.reason));
 		} else {
 			snprintf(how, sizeof how, "transport ERROR TPDU (cause %u, %s)", t.reason,
-				 cotp_er_cause_str(t.reason));
+			         cotp_er_cause_str(t.reason));
 		}
 		ses_emit(&o->a, &out, MTA_F_OSI_COTP_DISCONNECT, -1, dir, 0, NULL,
-			 "The %s sent a %s: the transport connection ends here.", ses_side_name(dir), how);
-		osi_truncated(o, 0, dr ? "The transport connection was disconnected" : "A transport error ended the connection", &out);
-		osi_truncated(o, 1, dr ? "The transport connection was disconnected" : "A transport error ended the connection", &out);
+		         "The %s sent a %s: the transport connection ends here.",
+		         ses_side_name(dir), how);
+		osi_truncated(o, 0,
+		              dr ? "The transport connection was disconnected"
+		                 : "A transport error ended the connection",
+		              &out);
+		osi_truncated(o, 1,
+		              dr ? "The transport connection was disconnected"
+		                 : "A transport error ended the connection",
+		              &out);
 		if (ses_sm_abort(&o->a, dir, how, &out) && !o->end_how) {
 			o->end_how = dr ? "cotp_dr" : "cotp_er";
 			o->end_side = dir;
@@ -246,8 +273,9 @@ static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 	default:
 		if (o->session)
 			ses_emit(&o->a, &out, MTA_F_OSI_COTP_UNEXPECTED_TPDU, -1, dir, 0, NULL,
-				 "A %s TPDU (code 0x%02x) from the %s; class 0 over RFC 1006 has no such TPDU.",
-				 cotp_code_name(t.code), t.code, ses_side_name(dir));
+			         "A %s TPDU (code 0x%02x) from the %s; class 0 over RFC 1006 has "
+			         "no such TPDU.",
+			         cotp_code_name(t.code), t.code, ses_side_name(dir));
 		osi_flush(o, &out);
 		break;
 	}
@@ -263,6 +291,7 @@ static size_t osi_data(struct osi *o, int dir, const uint8_t *p, size_t n)
 	struct ses_out out;
 	out.n = out.lost = 0;
 	osi_set_frame(o);
+	d->left = 0; /* the octets held back last time are part of p now */
 	while (off < n) {
 		if (d->resync) {
 			/* search for the next plausible header; bounded by the octets at hand */
@@ -280,9 +309,11 @@ static size_t osi_data(struct osi *o, int dir, const uint8_t *p, size_t n)
 		if (st == TPKT_BAD_VERSION || st == TPKT_BAD_LENGTH) {
 			if (!d->resync && o->session)
 				ses_emit(&o->a, &out, MTA_F_OSI_TPKT_BAD_HEADER, -1, dir, 0, NULL,
-					 "A TPKT header from the %s is invalid (%s: %02x %02x %02x %02x); RFC 1006 peers drop the connection, and the byte stream cannot be framed until the next valid header.",
-					 ses_side_name(dir), tpkt_status_str(st), p[off], p[off + 1], p[off + 2],
-					 p[off + 3]);
+				         "A TPKT header from the %s is invalid (%s: %02x %02x %02x "
+				         "%02x); RFC 1006 peers drop the connection, and the byte "
+				         "stream cannot be framed until the next valid header.",
+				         ses_side_name(dir), tpkt_status_str(st), p[off],
+				         p[off + 1], p[off + 2], p[off + 3]);
 			osi_flush(o, &out);
 			d->resync = true;
 			cotp_tsdu_reset(&d->tsdu);
@@ -291,9 +322,12 @@ static size_t osi_data(struct osi *o, int dir, const uint8_t *p, size_t n)
 		}
 		if (st == TPKT_BAD_RESERVED && !d->reserved_warned && o->session) {
 			d->reserved_warned = true;
-			ses_emit(&o->a, &out, MTA_F_OSI_TPKT_BAD_HEADER, MTA_SEV_WARNING, dir, 0, NULL,
-				 "A TPKT header from the %s has reserved octet 0x%02x instead of 0; some RFC 1006 stacks refuse such connections (known from Exchange 4.0).",
-				 ses_side_name(dir), h.reserved);
+			ses_emit(&o->a, &out, MTA_F_OSI_TPKT_BAD_HEADER, MTA_SEV_WARNING, dir, 0,
+			         NULL,
+			         "A TPKT header from the %s has reserved octet 0x%02x instead of "
+			         "0; some RFC 1006 stacks refuse such connections (known from "
+			         "Exchange 4.0).",
+			         ses_side_name(dir), h.reserved);
 			osi_flush(o, &out);
 		}
 		if (n - off < h.length)
@@ -327,8 +361,9 @@ static size_t osi_on_stream(void *st, enum mta_dir dir, const struct rs_event *e
 		if (ev->cause == RS_GAP_MEMCAP && o->session && !o->memcap_reported) {
 			o->memcap_reported = true;
 			ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, s, 0, NULL,
-				 "The reassembly buffer cap was reached on the %s's stream: %llu octets were dropped; the analysis continues with a known gap.",
-				 ses_side_name(s), (unsigned long long)(ev->dropped + ev->gap_len));
+			         "The reassembly buffer cap was reached on the %s's stream: %llu "
+			         "octets were dropped; the analysis continues with a known gap.",
+			         ses_side_name(s), (unsigned long long)(ev->dropped + ev->gap_len));
 		}
 		break;
 	case RS_FIN:
@@ -359,9 +394,10 @@ static void osi_on_segment(void *st, const struct seg_info *si)
 	osi_set_frame(o);
 	o->rst_seen = true;
 	ses_emit(&o->a, &out, MTA_F_OSI_TCP_RST, -1, s, 0, NULL,
-		 "The %s reset the TCP connection%s.", ses_side_name(s),
-		 o->a.released ? " after the session was released" :
-		 o->a.aborted ? " after the association was aborted" : "");
+	         "The %s reset the TCP connection%s.", ses_side_name(s),
+	         o->a.released  ? " after the session was released"
+	         : o->a.aborted ? " after the association was aborted"
+	                        : "");
 	char how[96];
 	snprintf(how, sizeof how, "TCP reset from the %s", ses_side_name(s));
 	if (ses_sm_abort(&o->a, s, how, &out) && !o->end_how) {
@@ -384,9 +420,10 @@ static void osi_on_segment(void *st, const struct seg_info *si)
 
 static void fu_list(struct jw *w, const char *k, uint16_t fu)
 {
-	static const char *const n[13] = { "half_duplex", "duplex", "expedited", "minor_sync", "major_sync",
-					   "resync", "activity", "negotiated_release", "capability_data",
-					   "exceptions", "typed_data", "symmetric_sync", "data_separation" };
+	static const char *const n[13] = {
+	    "half_duplex", "duplex",         "expedited",          "minor_sync",      "major_sync",
+	    "resync",      "activity",       "negotiated_release", "capability_data", "exceptions",
+	    "typed_data",  "symmetric_sync", "data_separation"};
 	jw_arr(w, k);
 	for (int i = 0; i < 13; i++)
 		if (fu & (1u << i))
@@ -457,10 +494,14 @@ static void osi_summary(struct osi *o, enum conn_end_reason why)
 	}
 	if (a->rts) {
 		jw_obj(&w, "rts");
-		jw_str(&w, "mode", a->rts_rq.mode == RTS_MODE_NORMAL || a->rts_ac.mode == RTS_MODE_NORMAL ? "x228" : "x410");
+		jw_str(&w, "mode",
+		       a->rts_rq.mode == RTS_MODE_NORMAL || a->rts_ac.mode == RTS_MODE_NORMAL
+		           ? "x228"
+		           : "x410");
 		jw_i64(&w, "checkpointSize", a->ckpt);
 		jw_i64(&w, "windowSize", a->window);
-		jw_str(&w, "dialogueMode", a->rts_rq.has_dialogue && a->rts_rq.dialogue == 1 ? "twa" : "monologue");
+		jw_str(&w, "dialogueMode",
+		       a->rts_rq.has_dialogue && a->rts_rq.dialogue == 1 ? "twa" : "monologue");
 		jw_bool(&w, "recover", a->recover);
 		jw_obj_end(&w);
 	}
@@ -529,25 +570,30 @@ static void osi_summary(struct osi *o, enum conn_end_reason why)
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 
-	sb_printf(&t, "OSI association %s -> %s, frames %" PRIu64 "-%" PRIu64 "%s\n", id->client, id->server,
-		  conn_first_frame(o->c), conn_last_frame(o->c), a->learning ? " (capture began mid-association)" : "");
+	sb_printf(&t, "OSI association %s -> %s, frames %" PRIu64 "-%" PRIu64 "%s\n", id->client,
+	          id->server, conn_first_frame(o->c), conn_last_frame(o->c),
+	          a->learning ? " (capture began mid-association)" : "");
 	if (a->ac_seen)
-		sb_printf(&t, "  functional units selected 0x%04x (CN 0x%04x, AC 0x%04x)\n", a->fu, a->fu_cn, a->fu_ac);
+		sb_printf(&t, "  functional units selected 0x%04x (CN 0x%04x, AC 0x%04x)\n", a->fu,
+		          a->fu_cn, a->fu_ac);
 	if (a->rts)
-		sb_printf(&t, "  RTS: checkpoint size %lld x 1024 octets, window %lld\n", (long long)a->ckpt,
-			  (long long)a->window);
+		sb_printf(&t, "  RTS: checkpoint size %lld x 1024 octets, window %lld\n",
+		          (long long)a->ckpt, (long long)a->window);
 	for (unsigned i = 0; i < a->n_act; i++) {
 		const struct ses_activity *x = &a->act[i];
-		sb_printf(&t, "  activity %u by the %s, frames %" PRIu64 "-%" PRIu64 ": %u sync points (%u confirmed), %" PRIu64 " octets, %s\n",
-			  i + 1, ses_side_name(x->side), x->first_frame, x->last_frame, x->mips, x->mips_confirmed,
-			  x->octets, x->end ? x->end : "open");
+		sb_printf(&t,
+		          "  activity %u by the %s, frames %" PRIu64 "-%" PRIu64
+		          ": %u sync points (%u confirmed), %" PRIu64 " octets, %s\n",
+		          i + 1, ses_side_name(x->side), x->first_frame, x->last_frame, x->mips,
+		          x->mips_confirmed, x->octets, x->end ? x->end : "open");
 	}
 	sb_printf(&t, "  ended: %s", how);
 	if (o->end_how)
-		sb_printf(&t, " by the %s at frame %" PRIu64, ses_side_name(o->end_side), o->end_frame);
+		sb_printf(&t, " by the %s at frame %" PRIu64, ses_side_name(o->end_side),
+		          o->end_frame);
 	if (a->aborted && a->last_error_frame)
-		sb_printf(&t, "; root cause: %s at frame %" PRIu64, mta_finding_code_str(a->last_error_code),
-			  a->last_error_frame);
+		sb_printf(&t, "; root cause: %s at frame %" PRIu64,
+		          mta_finding_code_str(a->last_error_code), a->last_error_frame);
 	sb_puts(&t, "\n");
 	conn_summary(o->c, sb_str(&b), sb_str(&t));
 	sb_free(&b);
@@ -564,7 +610,7 @@ static void *osi_create(struct conn *c)
 	o->c = c;
 	ses_sm_init(&o->a);
 	for (int i = 0; i < 2; i++)
-		cotp_tsdu_init(&o->d[i].tsdu, OSI_MAX_TSDU);
+		cotp_tsdu_init(&o->d[i].tsdu, osi_tsdu_cap(c));
 	return o;
 }
 
@@ -589,19 +635,20 @@ static void osi_on_end(void *st, enum conn_end_reason why)
 	if (why == CONN_END_EVICTED && !o->memcap_reported) {
 		o->memcap_reported = true;
 		ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, 0, 0, NULL,
-			 "The connection table was full: this association's state was dropped; anything after this frame is not analysed.");
+		         "The connection table was full: this association's state was dropped; "
+		         "anything after this frame is not analysed.");
 	}
 	osi_flush(o, &out);
 	osi_summary(o, why);
 }
 
 const struct analyser_ops osi_analyser = {
-	.proto = MTA_PROTO_OSI,
-	.name = "osi",
-	.create = osi_create,
-	.destroy = osi_destroy,
-	.on_segment = osi_on_segment,
-	.on_stream = osi_on_stream,
-	.on_tick = NULL,
-	.on_end = osi_on_end,
+    .proto = MTA_PROTO_OSI,
+    .name = "osi",
+    .create = osi_create,
+    .destroy = osi_destroy,
+    .on_segment = osi_on_segment,
+    .on_stream = osi_on_stream,
+    .on_tick = NULL,
+    .on_end = osi_on_end,
 };

@@ -52,8 +52,8 @@ static bool rts_x410_set(const struct ber_tlv *t, bool is_accept, struct rts_par
 			struct ber_tlv m;
 			int64_t v;
 			ber_it_init(&mi, &c);
-			if (ber_next(&mi, &m) == BER_OK && m.cls == BER_CTX && m.tag == 0 && !m.cons &&
-			    ber_int(m.v, m.len, &v) && v == 0)
+			if (ber_next(&mi, &m) == BER_OK && m.cls == BER_CTX && m.tag == 0 &&
+			    !m.cons && ber_int(m.v, m.len, &v) && v == 0)
 				x410 = true;
 		} else if (c.cls == BER_CTX && c.cons && c.tag == 1) {
 			params = c;
@@ -120,13 +120,13 @@ static bool rts_abort_walk(const uint8_t *p, size_t n, int64_t *reason, int dept
 			return false;
 		off += t.total;
 		bool cand = (t.cls == BER_CTX && t.cons && t.tag == 22) ||
-			    (depth == 0 && t.cls == BER_UNIV && t.cons && t.tag == 17);
+		            (depth == 0 && t.cls == BER_UNIV && t.cons && t.tag == 17);
 		if (cand) {
 			struct ber_it it;
 			struct ber_tlv c;
 			ber_it_init(&it, &t);
-			if (ber_next(&it, &c) == BER_OK && c.cls == BER_CTX && c.tag == 0 && !c.cons &&
-			    ber_int(c.v, c.len, reason))
+			if (ber_next(&it, &c) == BER_OK && c.cls == BER_CTX && c.tag == 0 &&
+			    !c.cons && ber_int(c.v, c.len, reason))
 				return true;
 		}
 		if (t.cons && rts_abort_walk(t.v, t.len, reason, depth + 1))
@@ -143,14 +143,23 @@ bool rts_parse_abort(const uint8_t *ud, size_t n, int64_t *reason)
 const char *rts_abort_reason_str(int64_t r)
 {
 	switch (r) {
-	case 0: return "localSystemProblem";
-	case 1: return "invalidParameter";
-	case 2: return "unrecognizedActivity";
-	case 3: return "temporaryProblem";
-	case 4: return "protocolError";
-	case 5: return "permanentProblem";
-	case 6: return "userError";
-	case 7: return "transferCompleted";
-	default: return "unknown reason";
+	case 0:
+		return "localSystemProblem";
+	case 1:
+		return "invalidParameter";
+	case 2:
+		return "unrecognizedActivity";
+	case 3:
+		return "temporaryProblem";
+	case 4:
+		return "protocolError";
+	case 5:
+		return "permanentProblem";
+	case 6:
+		return "userError";
+	case 7:
+		return "transferCompleted";
+	default:
+		return "unknown reason";
 	}
 }

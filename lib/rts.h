@@ -7,17 +7,20 @@
 #include <stdint.h>
 
 #define RTS_DEFAULT_CHECKPOINT 0 /* units of 1024 octets; 0 = no checkpointing */
-#define RTS_DEFAULT_WINDOW 3
+#define RTS_DEFAULT_WINDOW     3
 
 enum rts_mode { RTS_MODE_NONE = 0, RTS_MODE_X410, RTS_MODE_NORMAL };
 
 struct rts_params {
-	enum rts_mode mode;     /* NONE: no RTS connection PDU found */
-	bool is_accept;         /* PAccept / RTOACapdu */
-	bool has_checkpoint; int64_t checkpoint;
-	bool has_window;     int64_t window;
-	bool has_dialogue;   int64_t dialogue;  /* 0 monologue, 1 two-way alternate */
-	bool recover;           /* connectionData = recover [1] */
+	enum rts_mode mode; /* NONE: no RTS connection PDU found */
+	bool is_accept;     /* PAccept / RTOACapdu */
+	bool has_checkpoint;
+	int64_t checkpoint;
+	bool has_window;
+	int64_t window;
+	bool has_dialogue;
+	int64_t dialogue; /* 0 monologue, 1 two-way alternate */
+	bool recover;     /* connectionData = recover [1] */
 };
 
 /* Find the RTS connection parameters in the user data of a CN (is_accept false) or AC. */

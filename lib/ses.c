@@ -19,22 +19,22 @@ static bool ses_si_lookup(uint8_t si, struct si_info *o)
 		uint8_t si;
 		struct si_info i;
 	} tab[] = {
-		{ 0, { SES_ER, SES_ER, 2, 2 } },     { 1, { SES_GT, SES_DT, 0, 2 } },
-		{ 2, { SES_PT, SES_PT, 0, 0 } },     { 5, { SES_EX, SES_EX, 1, 1 } },
-		{ 7, { SES_PR, SES_PR, 1, 1 } },     { 8, { SES_NF, SES_NF, 1, 1 } },
-		{ 9, { SES_FN, SES_FN, 1, 1 } },     { 10, { SES_DN, SES_DN, 1, 1 } },
-		{ 12, { SES_RF, SES_RF, 1, 1 } },    { 13, { SES_CN, SES_CN, 1, 1 } },
-		{ 14, { SES_AC, SES_AC, 1, 1 } },    { 15, { SES_CDO, SES_CDO, 1, 1 } },
-		{ 16, { SES_OA, SES_OA, 1, 1 } },    { 21, { SES_GTC, SES_GTC, 1, 1 } },
-		{ 22, { SES_GTA, SES_GTA, 1, 1 } },  { 25, { SES_AB, SES_AI, 1, 2 } },
-		{ 26, { SES_AA, SES_AIA, 1, 2 } },   { 29, { SES_AR, SES_AR, 2, 2 } },
-		{ 33, { SES_TD, SES_TD, 1, 1 } },    { 34, { SES_RA, SES_RA, 2, 2 } },
-		{ 41, { SES_MAP, SES_MAP, 2, 2 } },  { 42, { SES_MAA, SES_MAA, 2, 2 } },
-		{ 45, { SES_AS, SES_AS, 2, 2 } },    { 48, { SES_ED, SES_ED, 2, 2 } },
-		{ 49, { SES_MIP, SES_MIP, 2, 2 } },  { 50, { SES_MIA, SES_MIA, 2, 2 } },
-		{ 53, { SES_RS, SES_RS, 2, 2 } },    { 57, { SES_AD, SES_AD, 2, 2 } },
-		{ 58, { SES_ADA, SES_ADA, 2, 2 } },  { 61, { SES_CD, SES_CD, 2, 2 } },
-		{ 62, { SES_CDA, SES_CDA, 2, 2 } },
+	    {0, {SES_ER, SES_ER, 2, 2}},    {1, {SES_GT, SES_DT, 0, 2}},
+	    {2, {SES_PT, SES_PT, 0, 0}},    {5, {SES_EX, SES_EX, 1, 1}},
+	    {7, {SES_PR, SES_PR, 1, 1}},    {8, {SES_NF, SES_NF, 1, 1}},
+	    {9, {SES_FN, SES_FN, 1, 1}},    {10, {SES_DN, SES_DN, 1, 1}},
+	    {12, {SES_RF, SES_RF, 1, 1}},   {13, {SES_CN, SES_CN, 1, 1}},
+	    {14, {SES_AC, SES_AC, 1, 1}},   {15, {SES_CDO, SES_CDO, 1, 1}},
+	    {16, {SES_OA, SES_OA, 1, 1}},   {21, {SES_GTC, SES_GTC, 1, 1}},
+	    {22, {SES_GTA, SES_GTA, 1, 1}}, {25, {SES_AB, SES_AI, 1, 2}},
+	    {26, {SES_AA, SES_AIA, 1, 2}},  {29, {SES_AR, SES_AR, 2, 2}},
+	    {33, {SES_TD, SES_TD, 1, 1}},   {34, {SES_RA, SES_RA, 2, 2}},
+	    {41, {SES_MAP, SES_MAP, 2, 2}}, {42, {SES_MAA, SES_MAA, 2, 2}},
+	    {45, {SES_AS, SES_AS, 2, 2}},   {48, {SES_ED, SES_ED, 2, 2}},
+	    {49, {SES_MIP, SES_MIP, 2, 2}}, {50, {SES_MIA, SES_MIA, 2, 2}},
+	    {53, {SES_RS, SES_RS, 2, 2}},   {57, {SES_AD, SES_AD, 2, 2}},
+	    {58, {SES_ADA, SES_ADA, 2, 2}}, {61, {SES_CD, SES_CD, 2, 2}},
+	    {62, {SES_CDA, SES_CDA, 2, 2}},
 	};
 	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
 		if (tab[i].si == si) {
@@ -62,7 +62,7 @@ bool ses_read_li(struct rd *r, size_t *li)
 
 struct ses_serial ses_parse_serial(const uint8_t *p, size_t n)
 {
-	struct ses_serial s = { SES_SN_OK, 0, (uint8_t)(n > 255 ? 255 : n) };
+	struct ses_serial s = {SES_SN_OK, 0, (uint8_t)(n > 255 ? 255 : n)};
 	if (n == 0) {
 		s.st = SES_SN_EMPTY;
 		return s;
@@ -88,15 +88,25 @@ struct ses_serial ses_parse_serial(const uint8_t *p, size_t n)
 
 /* PGIs whose value is a sequence of PIs (§8.3.1 Table 11, §8.3.30): Connection Identifier,
  * Connect/Accept Item, Linking Information. */
-static bool ses_pgi_nested(uint8_t code) { return code == 1 || code == 5 || code == 33; }
+static bool ses_pgi_nested(uint8_t code)
+{
+	return code == 1 || code == 5 || code == 33;
+}
 
-static uint8_t ses_first_octet(const uint8_t *v, size_t n) { return n ? v[0] : 0; }
+static uint8_t ses_first_octet(const uint8_t *v, size_t n)
+{
+	return n ? v[0] : 0;
+}
 
 static void ses_take_pi(struct spdu *s, uint8_t pgi, uint8_t code, const uint8_t *v, size_t n)
 {
 	if (pgi == 33) { /* Linking Information of AR */
 		if (code == 42)
 			s->link_serial = ses_parse_serial(v, n);
+		if (code == 41) {
+			s->old_act_id = v;
+			s->old_act_id_len = n;
+		}
 		return;
 	}
 	switch (code) {
@@ -219,15 +229,26 @@ static bool ses_units(struct rd *w, struct spdu *s, uint8_t pgi, int depth)
 	return !w->err;
 }
 
-static bool ses_has_uinfo(enum ses_type t) { return t == SES_DT || t == SES_TD || t == SES_EX; }
+static bool ses_has_uinfo(enum ses_type t)
+{
+	return t == SES_DT || t == SES_TD || t == SES_EX;
+}
 
 /* Basic concatenation (Table 7): the category 2 SPDU allowed after GT or PT. */
 static bool ses_pair_ok(enum ses_type c0, enum ses_type c2)
 {
 	if (c0 == SES_GT)
 		switch (c2) {
-		case SES_DT: case SES_MIP: case SES_MAP: case SES_AE: case SES_RS: case SES_AS:
-		case SES_AR: case SES_AD: case SES_AI: case SES_CD:
+		case SES_DT:
+		case SES_MIP:
+		case SES_MAP:
+		case SES_AE:
+		case SES_RS:
+		case SES_AS:
+		case SES_AR:
+		case SES_AD:
+		case SES_AI:
+		case SES_CD:
 			return true;
 		default:
 			return false;
@@ -235,8 +256,16 @@ static bool ses_pair_ok(enum ses_type c0, enum ses_type c2)
 	if (c0 == SES_PT)
 		switch (c2) {
 		/* AR after PT: the 1995 text's reading of Table 7, accepted alongside GT+AR */
-		case SES_MIA: case SES_MAA: case SES_AEA: case SES_RA: case SES_ADA: case SES_AIA:
-		case SES_CDA: case SES_ER: case SES_ED: case SES_AR:
+		case SES_MIA:
+		case SES_MAA:
+		case SES_AEA:
+		case SES_RA:
+		case SES_ADA:
+		case SES_AIA:
+		case SES_CDA:
+		case SES_ER:
+		case SES_ED:
+		case SES_AR:
 			return true;
 		default:
 			return false;
@@ -248,10 +277,10 @@ static bool ses_pair_ok(enum ses_type c0, enum ses_type c2)
 static bool ses_ext_ok(const struct ses_tsdu *t)
 {
 	static const enum ses_type seqs[][4] = {
-		{ SES_GT, SES_AS, SES_MIP, SES_NONE },  { SES_GT, SES_AR, SES_MIP, SES_NONE },
-		{ SES_GT, SES_MIP, SES_DT, SES_NONE },  { SES_PT, SES_MIA, SES_DT, SES_NONE },
-		{ SES_GT, SES_AS, SES_MIP, SES_DT },    { SES_GT, SES_AR, SES_MIP, SES_DT },
-		{ SES_GT, SES_AS, SES_DT, SES_NONE },   { SES_GT, SES_AR, SES_DT, SES_NONE },
+	    {SES_GT, SES_AS, SES_MIP, SES_NONE}, {SES_GT, SES_AR, SES_MIP, SES_NONE},
+	    {SES_GT, SES_MIP, SES_DT, SES_NONE}, {SES_PT, SES_MIA, SES_DT, SES_NONE},
+	    {SES_GT, SES_AS, SES_MIP, SES_DT},   {SES_GT, SES_AR, SES_MIP, SES_DT},
+	    {SES_GT, SES_AS, SES_DT, SES_NONE},  {SES_GT, SES_AR, SES_DT, SES_NONE},
 	};
 	for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
 		unsigned len = seqs[i][3] == SES_NONE ? 3 : 4;
@@ -279,42 +308,45 @@ static void ses_check_concat(struct ses_tsdu *t)
 	const struct spdu *a = &t->s[0];
 	if (t->n == 1) {
 		if (a->cat == 2) {
-			snprintf(m, sizeof m, "%s stands alone in its TSDU without the GIVE/PLEASE TOKENS it needs",
-				 ses_type_name(a->type));
+			snprintf(
+			    m, sizeof m,
+			    "%s stands alone in its TSDU without the GIVE/PLEASE TOKENS it needs",
+			    ses_type_name(a->type));
 			ses_fail(t, SES_TSDU_BAD_CONCAT, m);
 		}
 		return;
 	}
 	if (a->cat == 1) {
 		snprintf(m, sizeof m, "%s must fill its TSDU alone but is followed by %s",
-			 ses_type_name(a->type), ses_type_name(t->s[1].type));
+		         ses_type_name(a->type), ses_type_name(t->s[1].type));
 		ses_fail(t, SES_TSDU_BAD_CONCAT, m);
 		return;
 	}
 	if (a->cat == 2) {
 		snprintf(m, sizeof m, "%s opens the TSDU without a GIVE/PLEASE TOKENS before it",
-			 ses_type_name(a->type));
+		         ses_type_name(a->type));
 		ses_fail(t, SES_TSDU_BAD_CONCAT, m);
 		return;
 	}
 	for (unsigned i = 1; i < t->n; i++)
 		if (t->s[i].cat != 2) {
-			snprintf(m, sizeof m, "%s may not follow %s in one TSDU", ses_type_name(t->s[i].type),
-				 ses_type_name(t->s[i - 1].type));
+			snprintf(m, sizeof m, "%s may not follow %s in one TSDU",
+			         ses_type_name(t->s[i].type), ses_type_name(t->s[i - 1].type));
 			ses_fail(t, SES_TSDU_BAD_CONCAT, m);
 			return;
 		}
 	if (!ses_pair_ok(a->type, t->s[1].type)) {
-		snprintf(m, sizeof m, "%s may not be concatenated after %s", ses_type_name(t->s[1].type),
-			 ses_type_name(a->type));
+		snprintf(m, sizeof m, "%s may not be concatenated after %s",
+		         ses_type_name(t->s[1].type), ses_type_name(a->type));
 		ses_fail(t, SES_TSDU_BAD_CONCAT, m);
 		return;
 	}
 	if (t->n > 2) {
 		t->extended = true;
 		if (!ses_ext_ok(t)) {
-			snprintf(m, sizeof m, "octets follow the %s, outside any allowed concatenation",
-				 ses_type_name(t->s[1].type));
+			snprintf(m, sizeof m,
+			         "octets follow the %s, outside any allowed concatenation",
+			         ses_type_name(t->s[1].type));
 			ses_fail(t, SES_TSDU_BAD_CONCAT, m);
 			return;
 		}
@@ -323,14 +355,15 @@ static void ses_check_concat(struct ses_tsdu *t)
 	 * Item before RS, AD, AI or CD, nor before a segment that does not end its SSDU. */
 	const struct spdu *b = &t->s[1];
 	if (a->has_udata) {
-		snprintf(m, sizeof m, "the %s heralding %s carries user data", ses_type_name(a->type),
-			 ses_type_name(b->type));
+		snprintf(m, sizeof m, "the %s heralding %s carries user data",
+		         ses_type_name(a->type), ses_type_name(b->type));
 		snprintf(t->why, sizeof t->why, "%s", m);
 		t->token_misuse = true;
 	} else if (a->type == SES_GT && a->has_token_item &&
-		   (b->type == SES_RS || b->type == SES_AD || b->type == SES_AI || b->type == SES_CD ||
-		    (b->has_enclosure && !(b->enclosure & 0x02)))) {
-		snprintf(m, sizeof m, "the GT heralding %s carries a Token Item", ses_type_name(b->type));
+	           (b->type == SES_RS || b->type == SES_AD || b->type == SES_AI ||
+	            b->type == SES_CD || (b->has_enclosure && !(b->enclosure & 0x02)))) {
+		snprintf(m, sizeof m, "the GT heralding %s carries a Token Item",
+		         ses_type_name(b->type));
 		snprintf(t->why, sizeof t->why, "%s", m);
 		t->token_misuse = true;
 	}
@@ -344,7 +377,8 @@ enum ses_tsdu_status ses_parse_tsdu(const uint8_t *p, size_t n, struct ses_tsdu 
 	struct rd r = rd_make(p, n);
 	while (rd_left(&r) > 0) {
 		if (t->n == SES_MAX_SPDUS)
-			return ses_fail(t, SES_TSDU_TOO_MANY, "more SPDUs in one TSDU than any concatenation allows");
+			return ses_fail(t, SES_TSDU_TOO_MANY,
+			                "more SPDUs in one TSDU than any concatenation allows");
 		size_t off = r.off;
 		uint8_t si = rd_u8(&r);
 		size_t li;
@@ -352,8 +386,9 @@ enum ses_tsdu_status ses_parse_tsdu(const uint8_t *p, size_t n, struct ses_tsdu 
 		if (!ses_read_li(&r, &li) || rd_left(&r) < li) {
 			t->overrun_si = si;
 			t->overrun_off = off;
-			snprintf(m, sizeof m, "SPDU with SI %u at offset %zu declares %s octets, %zu remain",
-				 si, off, r.err ? "more" : "more parameter", n - off);
+			snprintf(m, sizeof m,
+			         "SPDU with SI %u at offset %zu declares %s octets, %zu remain", si,
+			         off, r.err ? "more" : "more parameter", n - off);
 			return ses_fail(t, SES_TSDU_OVERRUN, m);
 		}
 		struct spdu *s = &t->s[t->n];
@@ -379,12 +414,14 @@ enum ses_tsdu_status ses_parse_tsdu(const uint8_t *p, size_t n, struct ses_tsdu 
 		if (!ses_units(&w, s, 0, 0)) {
 			t->overrun_si = si;
 			t->overrun_off = off;
-			snprintf(m, sizeof m, "a parameter of the %s SPDU reaches past the SPDU's own length",
-				 ses_type_name(s->type));
+			snprintf(m, sizeof m,
+			         "a parameter of the %s SPDU reaches past the SPDU's own length",
+			         ses_type_name(s->type));
 			return ses_fail(t, SES_TSDU_OVERRUN, m);
 		}
 		if (s->type == SES_MAP && !(s->has_sync_type && (s->sync_type & 0x01)))
-			s->type = SES_AE; /* SI 41 without "not end of activity": ACTIVITY END (ISODE) */
+			s->type =
+			    SES_AE; /* SI 41 without "not end of activity": ACTIVITY END (ISODE) */
 		if (s->type == SES_AE && s->has_sync_type && (s->sync_type & 0x01))
 			s->type = SES_MAP;
 		if (ses_has_uinfo(s->type)) {
@@ -407,10 +444,21 @@ bool ses_tsdu_plausible(const struct ses_tsdu *t, const uint8_t *p, size_t n)
 		return false;
 	const struct spdu *a = &t->s[0];
 	switch (a->type) {
-	case SES_CN: case SES_AC: case SES_RF: case SES_FN: case SES_DN: case SES_NF:
-	case SES_AB: case SES_AA: case SES_GTC: case SES_GTA: case SES_CDO: case SES_OA:
+	case SES_CN:
+	case SES_AC:
+	case SES_RF:
+	case SES_FN:
+	case SES_DN:
+	case SES_NF:
+	case SES_AB:
+	case SES_AA:
+	case SES_GTC:
+	case SES_GTA:
+	case SES_CDO:
+	case SES_OA:
 		return t->n == 1;
-	case SES_GT: case SES_PT:
+	case SES_GT:
+	case SES_PT:
 		/* a lone GT/PT of two octets is too weak a signature for raw data */
 		return t->n >= 2 || a->has_token_item;
 	default:
@@ -421,16 +469,16 @@ bool ses_tsdu_plausible(const struct ses_tsdu *t, const uint8_t *p, size_t n)
 const char *ses_type_name(enum ses_type t)
 {
 	static const char *const names[SES_TYPE_COUNT] = {
-		[SES_NONE] = "-",   [SES_CN] = "CN",   [SES_AC] = "AC",   [SES_RF] = "RF",
-		[SES_FN] = "FN",    [SES_DN] = "DN",   [SES_NF] = "NF",   [SES_AB] = "AB",
-		[SES_AA] = "AA",    [SES_GT] = "GT",   [SES_PT] = "PT",   [SES_DT] = "DT",
-		[SES_EX] = "EX",    [SES_PR] = "PR",   [SES_TD] = "TD",   [SES_CD] = "CD",
-		[SES_CDA] = "CDA",  [SES_GTC] = "GTC", [SES_GTA] = "GTA", [SES_MIP] = "MIP",
-		[SES_MIA] = "MIA",  [SES_MAP] = "MAP", [SES_MAA] = "MAA", [SES_RS] = "RS",
-		[SES_RA] = "RA",    [SES_ER] = "ER",   [SES_ED] = "ED",   [SES_AS] = "AS",
-		[SES_AR] = "AR",    [SES_AE] = "AE",   [SES_AEA] = "AEA", [SES_AI] = "AI",
-		[SES_AIA] = "AIA",  [SES_AD] = "AD",   [SES_ADA] = "ADA", [SES_CDO] = "CDO",
-		[SES_OA] = "OA",    [SES_UNKNOWN] = "unknown",
+	    [SES_NONE] = "-",  [SES_CN] = "CN",           [SES_AC] = "AC",   [SES_RF] = "RF",
+	    [SES_FN] = "FN",   [SES_DN] = "DN",           [SES_NF] = "NF",   [SES_AB] = "AB",
+	    [SES_AA] = "AA",   [SES_GT] = "GT",           [SES_PT] = "PT",   [SES_DT] = "DT",
+	    [SES_EX] = "EX",   [SES_PR] = "PR",           [SES_TD] = "TD",   [SES_CD] = "CD",
+	    [SES_CDA] = "CDA", [SES_GTC] = "GTC",         [SES_GTA] = "GTA", [SES_MIP] = "MIP",
+	    [SES_MIA] = "MIA", [SES_MAP] = "MAP",         [SES_MAA] = "MAA", [SES_RS] = "RS",
+	    [SES_RA] = "RA",   [SES_ER] = "ER",           [SES_ED] = "ED",   [SES_AS] = "AS",
+	    [SES_AR] = "AR",   [SES_AE] = "AE",           [SES_AEA] = "AEA", [SES_AI] = "AI",
+	    [SES_AIA] = "AIA", [SES_AD] = "AD",           [SES_ADA] = "ADA", [SES_CDO] = "CDO",
+	    [SES_OA] = "OA",   [SES_UNKNOWN] = "unknown",
 	};
 	return (unsigned)t < SES_TYPE_COUNT && names[t] ? names[t] : "?";
 }
@@ -438,22 +486,44 @@ const char *ses_type_name(enum ses_type t)
 const char *ses_type_long(enum ses_type t)
 {
 	static const char *const names[SES_TYPE_COUNT] = {
-		[SES_NONE] = "-",
-		[SES_CN] = "CONNECT", [SES_AC] = "ACCEPT", [SES_RF] = "REFUSE", [SES_FN] = "FINISH",
-		[SES_DN] = "DISCONNECT", [SES_NF] = "NOT FINISHED", [SES_AB] = "ABORT",
-		[SES_AA] = "ABORT ACCEPT", [SES_GT] = "GIVE TOKENS", [SES_PT] = "PLEASE TOKENS",
-		[SES_DT] = "DATA TRANSFER", [SES_EX] = "EXPEDITED", [SES_PR] = "PREPARE",
-		[SES_TD] = "TYPED DATA", [SES_CD] = "CAPABILITY DATA", [SES_CDA] = "CAPABILITY DATA ACK",
-		[SES_GTC] = "GIVE TOKENS CONFIRM", [SES_GTA] = "GIVE TOKENS ACK",
-		[SES_MIP] = "MINOR SYNC POINT", [SES_MIA] = "MINOR SYNC ACK",
-		[SES_MAP] = "MAJOR SYNC POINT", [SES_MAA] = "MAJOR SYNC ACK",
-		[SES_RS] = "RESYNCHRONIZE", [SES_RA] = "RESYNCHRONIZE ACK",
-		[SES_ER] = "EXCEPTION REPORT", [SES_ED] = "EXCEPTION DATA",
-		[SES_AS] = "ACTIVITY START", [SES_AR] = "ACTIVITY RESUME", [SES_AE] = "ACTIVITY END",
-		[SES_AEA] = "ACTIVITY END ACK", [SES_AI] = "ACTIVITY INTERRUPT",
-		[SES_AIA] = "ACTIVITY INTERRUPT ACK", [SES_AD] = "ACTIVITY DISCARD",
-		[SES_ADA] = "ACTIVITY DISCARD ACK", [SES_CDO] = "CONNECT DATA OVERFLOW",
-		[SES_OA] = "OVERFLOW ACCEPT", [SES_UNKNOWN] = "unknown SPDU",
+	    [SES_NONE] = "-",
+	    [SES_CN] = "CONNECT",
+	    [SES_AC] = "ACCEPT",
+	    [SES_RF] = "REFUSE",
+	    [SES_FN] = "FINISH",
+	    [SES_DN] = "DISCONNECT",
+	    [SES_NF] = "NOT FINISHED",
+	    [SES_AB] = "ABORT",
+	    [SES_AA] = "ABORT ACCEPT",
+	    [SES_GT] = "GIVE TOKENS",
+	    [SES_PT] = "PLEASE TOKENS",
+	    [SES_DT] = "DATA TRANSFER",
+	    [SES_EX] = "EXPEDITED",
+	    [SES_PR] = "PREPARE",
+	    [SES_TD] = "TYPED DATA",
+	    [SES_CD] = "CAPABILITY DATA",
+	    [SES_CDA] = "CAPABILITY DATA ACK",
+	    [SES_GTC] = "GIVE TOKENS CONFIRM",
+	    [SES_GTA] = "GIVE TOKENS ACK",
+	    [SES_MIP] = "MINOR SYNC POINT",
+	    [SES_MIA] = "MINOR SYNC ACK",
+	    [SES_MAP] = "MAJOR SYNC POINT",
+	    [SES_MAA] = "MAJOR SYNC ACK",
+	    [SES_RS] = "RESYNCHRONIZE",
+	    [SES_RA] = "RESYNCHRONIZE ACK",
+	    [SES_ER] = "EXCEPTION REPORT",
+	    [SES_ED] = "EXCEPTION DATA",
+	    [SES_AS] = "ACTIVITY START",
+	    [SES_AR] = "ACTIVITY RESUME",
+	    [SES_AE] = "ACTIVITY END",
+	    [SES_AEA] = "ACTIVITY END ACK",
+	    [SES_AI] = "ACTIVITY INTERRUPT",
+	    [SES_AIA] = "ACTIVITY INTERRUPT ACK",
+	    [SES_AD] = "ACTIVITY DISCARD",
+	    [SES_ADA] = "ACTIVITY DISCARD ACK",
+	    [SES_CDO] = "CONNECT DATA OVERFLOW",
+	    [SES_OA] = "OVERFLOW ACCEPT",
+	    [SES_UNKNOWN] = "unknown SPDU",
 	};
 	return (unsigned)t < SES_TYPE_COUNT && names[t] ? names[t] : "?";
 }

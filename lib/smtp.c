@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SMTP_MAX_PENDING 64  /* commands awaiting a reply (a pipelined group is far smaller) */
-#define SMTP_MAX_TXN     32  /* transactions kept for the summary */
-#define SMTP_MAX_RCPT    100 /* recipients kept per transaction */
-#define SMTP_MAX_EXT     32  /* EHLO keywords kept */
-#define SMTP_EXT_LEN     64
-#define SMTP_ADDR_MAX    256
-#define SMTP_TEXT_MAX    200
+#define SMTP_MAX_PENDING   64  /* commands awaiting a reply (a pipelined group is far smaller) */
+#define SMTP_MAX_TXN       32  /* transactions kept for the summary */
+#define SMTP_MAX_RCPT      100 /* recipients kept per transaction */
+#define SMTP_MAX_EXT       32  /* EHLO keywords kept */
+#define SMTP_EXT_LEN       64
+#define SMTP_ADDR_MAX      256
+#define SMTP_TEXT_MAX      200
 #define SMTP_MAX_AFTER_FIN 4
 
 enum smtp_mode {
@@ -32,13 +32,13 @@ enum smtp_mode {
 
 struct smtp_pend {
 	enum smtp_verb verb;
-	bool last;       /* BDAT ... LAST */
+	bool last; /* BDAT ... LAST */
 	bool stall_done;
-	bool nopsh;      /* the segment that completed it had neither PSH nor FIN */
+	bool nopsh; /* the segment that completed it had neither PSH nor FIN */
 	uint64_t frame;
 	struct mta_time ts;
-	int rcpt;        /* index into the current transaction's recipients, or -1 */
-	char word[16];   /* the verb as sent, for unknown verbs */
+	int rcpt;      /* index into the current transaction's recipients, or -1 */
+	char word[16]; /* the verb as sent, for unknown verbs */
 };
 
 struct smtp_rcpt {
@@ -57,7 +57,7 @@ struct smtp_txn {
 	bool data_sent;        /* DATA or the first BDAT was sent (and not refused) */
 	bool data_cmd_pending; /* DATA sent, no reply yet */
 	bool body_started;
-	bool body_done;        /* end-of-data marker or the last BDAT chunk sent */
+	bool body_done; /* end-of-data marker or the last BDAT chunk sent */
 	bool bdat;
 	int final_code;
 	char final_text[SMTP_TEXT_MAX];
@@ -72,7 +72,7 @@ struct smtp_txn {
 
 struct smtp_side {
 	enum smtp_mode mode;
-	bool resync;      /* after a gap / mid-stream start: skip lines until one looks right */
+	bool resync; /* after a gap / mid-stream start: skip lines until one looks right */
 	uint64_t segs, segs_nopsh, retrans;
 	bool fin;         /* FIN segment seen (on_segment) */
 	uint32_t fin_seq; /* sequence number the FIN occupies */
@@ -143,7 +143,7 @@ struct smtp {
 
 	struct smtp_reply_acc acc;
 
-	bool auth_cont;     /* a 334 challenge awaits the client's line */
+	bool auth_cont; /* a 334 challenge awaits the client's line */
 	char auth_mech[24];
 	int auth_code;
 
@@ -170,7 +170,7 @@ struct smtp {
 	struct smtp_body_scan body;
 	uint64_t chunk_left;
 	bool chunk_last;
-	bool body_gap;      /* a capture gap fell inside the current body */
+	bool body_gap; /* a capture gap fell inside the current body */
 
 	struct smtp_txn *txns[SMTP_MAX_TXN];
 	unsigned n_txn;
@@ -187,7 +187,7 @@ struct smtp {
 };
 
 static void smtp_dialogue(struct smtp *st, uint64_t frame, uint64_t first, int code,
-			  enum smtp_verb verb, const char *word)
+                          enum smtp_verb verb, const char *word)
 {
 	if (st->n_dlg == st->cap_dlg) {
 		unsigned cap = st->cap_dlg ? st->cap_dlg * 2 : 32;
@@ -344,23 +344,24 @@ static void smtp_state(const struct smtp *st, char *buf, size_t cap)
 		snprintf(buf, cap, "after QUIT, before the server's 221");
 	else if (t && st->side[MTA_C2S].mode == SM_BODY)
 		snprintf(buf, cap, "during DATA after %llu body octets",
-			 (unsigned long long)t->body_octets);
+		         (unsigned long long)t->body_octets);
 	else if (t && st->side[MTA_C2S].mode == SM_CHUNK)
 		snprintf(buf, cap, "during BDAT after %llu message octets",
-			 (unsigned long long)t->body_octets);
+		         (unsigned long long)t->body_octets);
 	else if (t && t->body_done && !t->final_code)
-		snprintf(buf, cap,
-			 "after the end of the message (%llu body octets), waiting for the server's "
-			 "final reply",
-			 (unsigned long long)t->body_octets);
+		snprintf(
+		    buf, cap,
+		    "after the end of the message (%llu body octets), waiting for the server's "
+		    "final reply",
+		    (unsigned long long)t->body_octets);
 	else if (t && t->data_cmd_pending)
 		snprintf(buf, cap, "waiting for the server's reply to DATA");
 	else if (t && t->data_sent)
 		snprintf(buf, cap, "during BDAT after %llu message octets",
-			 (unsigned long long)t->body_octets);
+		         (unsigned long long)t->body_octets);
 	else if (t && t->n_rcpt)
 		snprintf(buf, cap, "in a mail transaction after RCPT TO (%u recipient%s)",
-			 t->n_rcpt, t->n_rcpt == 1 ? "" : "s");
+		         t->n_rcpt, t->n_rcpt == 1 ? "" : "s");
 	else if (t)
 		snprintf(buf, cap, "in a mail transaction after MAIL FROM");
 	else if (!st->greeted && !st->midstream)
@@ -419,9 +420,9 @@ static void smtp_unit_name(const struct smtp *st, const struct smtp_pend *p, cha
 }
 
 static void smtp_violation(struct smtp *st, enum mta_dir dir, const char *detail_json,
-			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void smtp_violation(struct smtp *st, enum mta_dir dir, const char *detail_json,
-			   const char *fmt, ...)
+                           const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -434,37 +435,38 @@ static void smtp_violation(struct smtp *st, enum mta_dir dir, const char *detail
 /* missing_psh (contract §1.3): the unit ends exactly at the end of the delivered data, i.e. at
  * the end of the segment that completed it, and that segment had neither PSH nor FIN. */
 static bool smtp_check_psh(struct smtp *st, enum mta_dir dir, const struct rs_event *ev,
-			   bool at_end, const char *what)
+                           bool at_end, const char *what)
 {
 	if (!at_end || ev->psh || ev->fin || st->tls)
 		return false;
 	uint64_t related = ev->seg_frame && ev->seg_frame != ev->frame ? ev->seg_frame : 0;
 	conn_emit_now(st->c, MTA_F_SMTP_MISSING_PSH, -1, dir, related, NULL,
-		      "%s sent %s in a segment without the TCP PUSH flag and then waits for the "
-		      "%s; a receiver that holds data until PUSH never passes it on",
-		      smtp_Who(dir), what, smtp_who(!dir));
+	              "%s sent %s in a segment without the TCP PUSH flag and then waits for the "
+	              "%s; a receiver that holds data until PUSH never passes it on",
+	              smtp_Who(dir), what, smtp_who(!dir));
 	return true;
 }
 
 /* ---- stall ---------------------------------------------------------------------------------- */
 
 static void smtp_emit_stall(struct smtp *st, enum mta_dir dir, uint64_t frame, bool nopsh,
-			    const char *unit, uint64_t waited, bool at_end)
+                            const char *unit, uint64_t waited, bool at_end)
 {
 	char why[200] = "";
 	if (nopsh)
 		snprintf(why, sizeof(why),
-			 "; the segment that completed it (frame %llu) was sent without the TCP "
-			 "PUSH flag, so the %s may still be holding it in its receive buffer",
-			 (unsigned long long)frame, smtp_who(!dir));
+		         "; the segment that completed it (frame %llu) was sent without the TCP "
+		         "PUSH flag, so the %s may still be holding it in its receive buffer",
+		         (unsigned long long)frame, smtp_who(!dir));
 	char detail[160];
-	snprintf(detail, sizeof(detail), "{\"waited_usec\":%llu,\"threshold_usec\":%llu,\"missing_psh\":%s}",
-		 (unsigned long long)waited, (unsigned long long)smtp_stall_usec(st),
-		 nopsh ? "true" : "false");
+	snprintf(detail, sizeof(detail),
+	         "{\"waited_usec\":%llu,\"threshold_usec\":%llu,\"missing_psh\":%s}",
+	         (unsigned long long)waited, (unsigned long long)smtp_stall_usec(st),
+	         nopsh ? "true" : "false");
 	conn_emit_now(st->c, MTA_F_SMTP_STALL, -1, dir, frame, detail,
-		      "%s %s got no answer from the %s %s %.1f s%s", smtp_Who(dir), unit,
-		      smtp_who(!dir), at_end ? "before the connection ended, after" : "for",
-		      (double)waited / 1e6, why);
+	              "%s %s got no answer from the %s %s %.1f s%s", smtp_Who(dir), unit,
+	              smtp_who(!dir), at_end ? "before the connection ended, after" : "for",
+	              (double)waited / 1e6, why);
 }
 
 /* A unit is waited for only while its answerer may still answer. */
@@ -484,8 +486,8 @@ static void smtp_check_stall(struct smtp *st, struct mta_time now)
 			h->stall_done = true;
 			char name[SMTP_ADDR_MAX + 32];
 			smtp_unit_name(st, h, name, sizeof(name));
-			snprintf(unit, sizeof(unit), "sent %s (frame %llu), which",
-				 name, (unsigned long long)h->frame);
+			snprintf(unit, sizeof(unit), "sent %s (frame %llu), which", name,
+			         (unsigned long long)h->frame);
 			smtp_emit_stall(st, MTA_C2S, h->frame, h->nopsh, unit, w, false);
 		}
 	}
@@ -494,8 +496,9 @@ static void smtp_check_stall(struct smtp *st, struct mta_time now)
 		if (w > thr) {
 			st->await_stall_done = true;
 			snprintf(unit, sizeof(unit), "sent the %d reply (frame %llu), which",
-				 st->await_code, (unsigned long long)st->await_frame);
-			smtp_emit_stall(st, MTA_S2C, st->await_frame, st->await_nopsh, unit, w, false);
+			         st->await_code, (unsigned long long)st->await_frame);
+			smtp_emit_stall(st, MTA_S2C, st->await_frame, st->await_nopsh, unit, w,
+			                false);
 		}
 	}
 }
@@ -514,7 +517,7 @@ static void smtp_lat_add(struct smtp *st, enum smtp_verb v, uint64_t us)
 }
 
 static void smtp_reply_error(struct smtp *st, int code, const char *answered, uint64_t related,
-			     const char *verb)
+                             const char *verb)
 {
 	const struct smtp_reply_acc *a = &st->acc;
 	struct sbuf b;
@@ -532,10 +535,10 @@ static void smtp_reply_error(struct smtp *st, int code, const char *answered, ui
 	jw_str(&w, "text", a->text);
 	jw_obj_end(&w);
 	int sev = code >= 500 ? MTA_SEV_WARNING : MTA_SEV_NOTE;
-	conn_emit_now(st->c, MTA_F_SMTP_REPLY_ERROR, sev, MTA_S2C, related, b.oom ? NULL : sb_str(&b),
-		      "The server answered %s with %d%s%s (%s failure): \"%s\"", answered, code,
-		      a->enh[0] ? " " : "", a->enh, code >= 500 ? "permanent" : "temporary",
-		      a->text);
+	conn_emit_now(
+	    st->c, MTA_F_SMTP_REPLY_ERROR, sev, MTA_S2C, related, b.oom ? NULL : sb_str(&b),
+	    "The server answered %s with %d%s%s (%s failure): \"%s\"", answered, code,
+	    a->enh[0] ? " " : "", a->enh, code >= 500 ? "permanent" : "temporary", a->text);
 	sb_free(&b);
 }
 
@@ -583,7 +586,9 @@ static void smtp_final_reply(struct smtp *st, int code)
 	if (code / 100 == 2 &&
 	    smtp_reply_queue_id((const uint8_t *)t->final_text, strlen(t->final_text), &id, &idn))
 		smtp_copy(t->queue_id, sizeof(t->queue_id), id, idn);
-	smtp_txn_close(st, code / 100 == 2 ? "accepted" : code / 100 == 4 ? "deferred" : "rejected");
+	smtp_txn_close(st, code / 100 == 2   ? "accepted"
+	                   : code / 100 == 4 ? "deferred"
+	                                     : "rejected");
 }
 
 static void smtp_starttls(struct smtp *st)
@@ -595,8 +600,8 @@ static void smtp_starttls(struct smtp *st)
 	st->q_len = 0;
 	st->await_client = false;
 	conn_emit_now(st->c, MTA_F_SMTP_STARTTLS, -1, MTA_S2C, st->starttls_frame, NULL,
-		      "The server accepted STARTTLS (220); the rest of the connection is encrypted "
-		      "and is not analysed as SMTP (only TCP-level findings follow)");
+	              "The server accepted STARTTLS (220); the rest of the connection is encrypted "
+	              "and is not analysed as SMTP (only TCP-level findings follow)");
 }
 
 /* A complete reply (its last line was just parsed). */
@@ -611,7 +616,7 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 
 	if (!st->greeted) {
 		bool greeting = !st->midstream ||
-				(!st->client_spoke && (code == 220 || code == 421 || code == 554));
+		                (!st->client_spoke && (code == 220 || code == 421 || code == 554));
 		st->greeted = true;
 		if (greeting) {
 			st->midstream = false;
@@ -621,7 +626,8 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 			st->greeting_frame = conn_cur_frame(st->c);
 			snprintf(st->greeting, sizeof(st->greeting), "%s", a->text);
 			if (code >= 400)
-				smtp_reply_error(st, code, "the connection in its greeting", 0, NULL);
+				smtp_reply_error(st, code, "the connection in its greeting", 0,
+				                 NULL);
 			if (code == 220 || code == 554)
 				smtp_set_await(st, code, nopsh);
 			return;
@@ -637,8 +643,9 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 		if (st->cur)
 			st->cur->body_done = true;
 		if (code >= 400)
-			smtp_reply_error(st, code, "the end of the message (hidden by a capture gap)",
-					 0, "END_OF_DATA");
+			smtp_reply_error(st, code,
+			                 "the end of the message (hidden by a capture gap)", 0,
+			                 "END_OF_DATA");
 		smtp_final_reply(st, code);
 		return;
 	}
@@ -652,23 +659,27 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 		/* the server answers while the body is still coming (e.g. 552 too big): that is
 		 * its verdict on the message; the rest of the body gets no further reply */
 		if (code >= 400)
-			smtp_reply_error(st, code, "the message while its body was still being sent",
-					 0, "END_OF_DATA");
+			smtp_reply_error(st, code,
+			                 "the message while its body was still being sent", 0,
+			                 "END_OF_DATA");
 		smtp_final_reply(st, code);
 		return;
 	}
 	if (!h) {
 		if (code == 421)
-			smtp_reply_error(st, code, "no command (an unsolicited 421: the server is "
-					 "closing the connection)", 0, NULL);
+			smtp_reply_error(st, code,
+			                 "no command (an unsolicited 421: the server is "
+			                 "closing the connection)",
+			                 0, NULL);
 		else {
 			if (!st->queue_unknown)
 				smtp_violation(st, MTA_S2C, NULL,
-					       "The server sent a %d reply while no command was "
-					       "waiting for one", code);
+				               "The server sent a %d reply while no command was "
+				               "waiting for one",
+				               code);
 			if (code >= 400)
 				smtp_reply_error(st, code, "a command not seen in the capture", 0,
-						 NULL);
+				                 NULL);
 		}
 		return;
 	}
@@ -750,7 +761,8 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 		if (code == 221) {
 			st->quit_221 = true;
 			/* a client FIN right after QUIT (before the 221) still ends by QUIT */
-			if (!st->end_how || (strcmp(st->end_how, "fin") == 0 && st->end_by == MTA_C2S)) {
+			if (!st->end_how ||
+			    (strcmp(st->end_how, "fin") == 0 && st->end_by == MTA_C2S)) {
 				st->end_how = "quit";
 				st->end_by = MTA_C2S;
 				st->end_frame = conn_cur_frame(st->c);
@@ -783,7 +795,7 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 enum smtp_line_res { SL_DONE, SL_RESCAN };
 
 static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, size_t n, size_t term,
-					   bool bare, bool at_end, const struct rs_event *ev)
+                                           bool bare, bool at_end, const struct rs_event *ev)
 {
 	struct smtp_side *sd = &st->side[MTA_S2C];
 	struct smtp_reply_acc *a = &st->acc;
@@ -795,18 +807,20 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 	}
 	if (bare)
 		smtp_violation(st, MTA_S2C, NULL,
-			       "The server ended a reply line with a bare LF instead of CRLF");
+		               "The server ended a reply line with a bare LF instead of CRLF");
 	struct smtp_reply_line r;
 	if (!smtp_parse_reply(l, n, &r)) {
 		smtp_violation(st, MTA_S2C, NULL,
-			       "The server sent a line without a 3-digit reply code (%zu octets)%s", n,
-			       a->active ? " inside a multi-line reply" : "");
+		               "The server sent a line without a 3-digit reply code (%zu octets)%s",
+		               n, a->active ? " inside a multi-line reply" : "");
 		return SL_DONE;
 	}
 	if (n + term > SMTP_REPLY_LINE_MAX)
-		smtp_violation(st, MTA_S2C, NULL,
-			       "The server sent a %zu-octet reply line; RFC 5321 allows %u including "
-			       "CRLF", n + term, SMTP_REPLY_LINE_MAX);
+		smtp_violation(
+		    st, MTA_S2C, NULL,
+		    "The server sent a %zu-octet reply line; RFC 5321 allows %u including "
+		    "CRLF",
+		    n + term, SMTP_REPLY_LINE_MAX);
 	if (!a->active) {
 		memset(a, 0, sizeof(*a));
 		a->active = true;
@@ -816,9 +830,10 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 		snprintf(a->enh, sizeof(a->enh), "%s", r.enh);
 	} else if (r.code != a->code && !a->code_mismatch) {
 		a->code_mismatch = true;
-		smtp_violation(st, MTA_S2C, NULL,
-			       "A multi-line reply changes its code from %d to %d (RFC 5321 §4.2.1)",
-			       a->code, r.code);
+		smtp_violation(
+		    st, MTA_S2C, NULL,
+		    "A multi-line reply changes its code from %d to %d (RFC 5321 §4.2.1)", a->code,
+		    r.code);
 	}
 	a->lines++;
 	if (a->lines > 1) {
@@ -877,7 +892,7 @@ static void smtp_first_token(char *dst, size_t cap, const uint8_t *p, size_t n)
 }
 
 static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, size_t n, size_t term,
-					   bool bare, bool at_end, const struct rs_event *ev)
+                                           bool bare, bool at_end, const struct rs_event *ev)
 {
 	struct smtp_side *sd = &st->side[MTA_C2S];
 	uint64_t frame = conn_cur_frame(st->c);
@@ -895,9 +910,9 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		if (!st->flag_after_starttls) {
 			st->flag_after_starttls = true;
 			smtp_violation(st, MTA_C2S, NULL,
-				       "The client sent more data after STARTTLS (frame %llu) "
-				       "before the server's reply; it is not parsed",
-				       (unsigned long long)st->starttls_frame);
+			               "The client sent more data after STARTTLS (frame %llu) "
+			               "before the server's reply; it is not parsed",
+			               (unsigned long long)st->starttls_frame);
 		}
 		sd->mode = SM_TLS;
 		return SL_RESCAN;
@@ -908,12 +923,12 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		st->auth_cont = false;
 		if (bare)
 			smtp_violation(st, MTA_C2S, NULL,
-				       "The client ended an AUTH response line with a bare LF "
-				       "instead of CRLF");
+			               "The client ended an AUTH response line with a bare LF "
+			               "instead of CRLF");
 		if (n + term > SMTP_AUTH_LINE_MAX)
 			smtp_violation(st, MTA_C2S, NULL,
-				       "The client sent a %zu-octet AUTH response line (limit %u)",
-				       n + term, SMTP_AUTH_LINE_MAX);
+			               "The client sent a %zu-octet AUTH response line (limit %u)",
+			               n + term, SMTP_AUTH_LINE_MAX);
 		smtp_dialogue(st, frame, frame, 0, SV_AUTH_CONT, NULL);
 		struct smtp_pend *p = smtp_push(st);
 		p->verb = SV_AUTH_CONT;
@@ -929,8 +944,8 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		if (!t->flag_no354) {
 			t->flag_no354 = true;
 			smtp_violation(st, MTA_C2S, NULL,
-				       "The client started sending the message body without "
-				       "waiting for the server's 354 reply to DATA");
+			               "The client started sending the message body without "
+			               "waiting for the server's 354 reply to DATA");
 		}
 		t->body_started = true;
 		st->body_txn = t;
@@ -944,18 +959,19 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	smtp_parse_cmd(l, n, &cmd);
 	if (bare)
 		smtp_violation(st, MTA_C2S, NULL,
-			       "The client ended a command line with a bare LF instead of CRLF");
+		               "The client ended a command line with a bare LF instead of CRLF");
 	size_t limit = cmd.verb == SV_AUTH ? SMTP_AUTH_LINE_MAX : SMTP_CMD_LINE_MAX;
 	if (n + term > limit)
 		smtp_violation(st, MTA_C2S, NULL,
-			       "The client sent a %zu-octet %s command line; RFC 5321 allows %zu "
-			       "including CRLF",
-			       n + term, smtp_verb_name(cmd.verb), limit);
+		               "The client sent a %zu-octet %s command line; %s allows %zu "
+		               "including CRLF",
+		               n + term, smtp_verb_name(cmd.verb),
+		               cmd.verb == SV_AUTH ? "RFC 4954" : "RFC 5321", limit);
 	if (!st->greeted && !st->midstream && !st->flag_before_greeting) {
 		st->flag_before_greeting = true;
 		smtp_violation(st, MTA_C2S, NULL,
-			       "The client sent %s before the server's greeting (RFC 5321 §3.1)",
-			       smtp_verb_name(cmd.verb));
+		               "The client sent %s before the server's greeting (RFC 5321 §3.1)",
+		               smtp_verb_name(cmd.verb));
 	}
 
 	/* Pipelining (RFC 2920): a command sent while another still awaits its reply. */
@@ -964,18 +980,18 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		if (!(st->ext_bits & SMTP_EXT_PIPELINING)) {
 			st->group_flagged = true;
 			smtp_violation(st, MTA_C2S, NULL,
-				       "The client sent %s without waiting for the reply to %s "
-				       "(frame %llu), but the server did not advertise PIPELINING",
-				       smtp_verb_name(cmd.verb), smtp_verb_name(prev->verb),
-				       (unsigned long long)prev->frame);
+			               "The client sent %s without waiting for the reply to %s "
+			               "(frame %llu), but the server did not advertise PIPELINING",
+			               smtp_verb_name(cmd.verb), smtp_verb_name(prev->verb),
+			               (unsigned long long)prev->frame);
 		} else if (smtp_group_end(prev->verb)) {
 			st->group_flagged = true;
 			smtp_violation(st, MTA_C2S, NULL,
-				       "The client sent %s without waiting for the reply to %s "
-				       "(frame %llu); %s must be the last command of a pipelined "
-				       "group (RFC 2920 §3.1)",
-				       smtp_verb_name(cmd.verb), smtp_verb_name(prev->verb),
-				       (unsigned long long)prev->frame, smtp_verb_name(prev->verb));
+			               "The client sent %s without waiting for the reply to %s "
+			               "(frame %llu); %s must be the last command of a pipelined "
+			               "group (RFC 2920 §3.1)",
+			               smtp_verb_name(cmd.verb), smtp_verb_name(prev->verb),
+			               (unsigned long long)prev->frame, smtp_verb_name(prev->verb));
 		}
 	}
 
@@ -993,7 +1009,8 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		snprintf(st->helo_verb, sizeof(st->helo_verb), "%s", smtp_verb_name(cmd.verb));
 		smtp_first_token(st->helo_name, sizeof(st->helo_name), cmd.arg, cmd.arg_len);
 		if (t)
-			smtp_txn_close(st, "reset"); /* RFC 5321 §4.1.4: EHLO resets the transaction */
+			smtp_txn_close(st,
+			               "reset"); /* RFC 5321 §4.1.4: EHLO resets the transaction */
 		break;
 	case SV_MAIL:
 		if (t)
@@ -1038,7 +1055,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		bool last;
 		if (!smtp_parse_bdat(cmd.arg, cmd.arg_len, &size, &last)) {
 			smtp_violation(st, MTA_C2S, NULL,
-				       "The client sent BDAT without a valid chunk size");
+			               "The client sent BDAT without a valid chunk size");
 			break;
 		}
 		p->last = last;
@@ -1075,7 +1092,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		bool letters = cmd.verb_len > 0 && cmd.verb_len < sizeof(p->word);
 		for (size_t i = 0; letters && i < cmd.verb_len; i++)
 			letters = (cmd.verb_p[i] >= 'A' && cmd.verb_p[i] <= 'Z') ||
-				  (cmd.verb_p[i] >= 'a' && cmd.verb_p[i] <= 'z');
+			          (cmd.verb_p[i] >= 'a' && cmd.verb_p[i] <= 'z');
 		if (letters && !st->queue_unknown)
 			smtp_copy(p->word, sizeof(p->word), cmd.verb_p, cmd.verb_len);
 		break;
@@ -1118,15 +1135,15 @@ static void smtp_body_checks(struct smtp *st, const struct smtp_body_scan *befor
 	if (st->body.long_lines > before->long_lines && !t->flag_long) {
 		t->flag_long = true;
 		smtp_violation(st, MTA_C2S, NULL,
-			       "The message body has a line of %llu octets; RFC 5321 §4.5.3.1.6 "
-			       "allows %u including CRLF (reported once per message)",
-			       (unsigned long long)st->body.longest, SMTP_TEXT_LINE_MAX);
+		               "The message body has a line of %llu octets; RFC 5321 §4.5.3.1.6 "
+		               "allows %u including CRLF (reported once per message)",
+		               (unsigned long long)st->body.longest, SMTP_TEXT_LINE_MAX);
 	}
 	if (st->body.bare_lf > before->bare_lf && !t->flag_barelf) {
 		t->flag_barelf = true;
 		smtp_violation(st, MTA_C2S, NULL,
-			       "The message body contains a bare LF (RFC 5321 §2.3.8 allows CR and "
-			       "LF only as CRLF; reported once per message)");
+		               "The message body contains a bare LF (RFC 5321 §2.3.8 allows CR and "
+		               "LF only as CRLF; reported once per message)");
 	}
 }
 
@@ -1163,9 +1180,10 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 			smtp_body_checks(st, &before);
 			if (done) {
 				if (st->body_txn)
-					st->body_txn->body_octets = st->body_txn->body_octets >= 3
-								       ? st->body_txn->body_octets - 3
-								       : 0;
+					st->body_txn->body_octets =
+					    st->body_txn->body_octets >= 3
+					        ? st->body_txn->body_octets - 3
+					        : 0;
 				smtp_body_end(st, off == len, ev, false);
 			}
 			continue;
@@ -1180,11 +1198,10 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 				st->body_txn->body_octets += take;
 			if (!st->chunk_left) {
 				sd->mode = SM_LINE;
-				if (st->chunk_last) {
-					smtp_check_psh(st, MTA_C2S, ev, off == len,
-						       "the last octet of the final BDAT chunk");
+				/* contract §1.3: octets of a BDAT chunk never count for
+				 * missing_psh, not even the last one of the LAST chunk */
+				if (st->chunk_last)
 					smtp_body_end(st, off == len, ev, true);
-				}
 			}
 			continue;
 		}
@@ -1192,10 +1209,11 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 		bool bare;
 		if (!smtp_find_line(p, n, &content, &term, &bare)) {
 			if (n >= max_line) {
-				smtp_violation(st, dir, NULL,
-					       "%s sent more than %zu octets without a line end; they are "
-					       "discarded up to the next LF",
-					       smtp_Who(dir), max_line);
+				smtp_violation(
+				    st, dir, NULL,
+				    "%s sent more than %zu octets without a line end; they are "
+				    "discarded up to the next LF",
+				    smtp_Who(dir), max_line);
 				sd->mode = SM_DISCARD;
 				return len;
 			}
@@ -1221,22 +1239,23 @@ static void smtp_gap(struct smtp *st, enum mta_dir dir, const struct rs_event *e
 	smtp_state(st, state, sizeof(state));
 	char detail[160];
 	snprintf(detail, sizeof(detail), "{\"octets\":%llu,\"offset\":%llu,\"dropped\":%zu}",
-		 (unsigned long long)ev->gap_len, (unsigned long long)ev->offset, ev->dropped);
+	         (unsigned long long)ev->gap_len, (unsigned long long)ev->offset, ev->dropped);
 	if (ev->cause == RS_GAP_MEMCAP) {
 		conn_emit_now(st->c, MTA_F_SMTP_MEMCAP, -1, dir, 0, detail,
-			      "The reassembly buffer cap was reached while %llu octets of the %s's "
-			      "stream were missing (%zu buffered octets dropped), %s; analysis "
-			      "continues after the hole",
-			      (unsigned long long)ev->gap_len, smtp_who(dir), ev->dropped, state);
+		              "The reassembly buffer cap was reached while %llu octets of the %s's "
+		              "stream were missing (%zu buffered octets dropped), %s; analysis "
+		              "continues after the hole",
+		              (unsigned long long)ev->gap_len, smtp_who(dir), ev->dropped, state);
 	} else {
 		const char *cause = ev->cause == RS_GAP_TRUNCATED ? " (cut by the snapshot length)"
-				    : ev->cause == RS_GAP_ACKED   ? " (acknowledged by the peer but never "
-								    "captured)"
-								  : "";
+		                    : ev->cause == RS_GAP_ACKED
+		                        ? " (acknowledged by the peer but never "
+		                          "captured)"
+		                        : "";
 		conn_emit_now(st->c, MTA_F_SMTP_TCP_GAP, -1, dir, 0, detail,
-			      "%llu octets of the %s's stream are missing from the capture%s, %s; "
-			      "SMTP parsing resumes after the gap",
-			      (unsigned long long)ev->gap_len, smtp_who(dir), cause, state);
+		              "%llu octets of the %s's stream are missing from the capture%s, %s; "
+		              "SMTP parsing resumes after the gap",
+		              (unsigned long long)ev->gap_len, smtp_who(dir), cause, state);
 	}
 	if (st->tls || sd->mode == SM_TLS)
 		return;
@@ -1289,12 +1308,12 @@ static void smtp_message_lost(struct smtp *st, enum mta_dir dir, const char *how
 	jw_bool(&w, "body_complete", t->body_done);
 	jw_obj_end(&w);
 	conn_emit_now(st->c, MTA_F_SMTP_MESSAGE_LOST, -1, dir, 0, b.oom ? NULL : sb_str(&b),
-		      "The message from <%s> to %u recipient%s (%llu body octets%s) was not "
-		      "delivered on this connection: the %s %s and no final reply to the message "
-		      "was seen",
-		      t->from, t->n_rcpt, t->n_rcpt == 1 ? "" : "s",
-		      (unsigned long long)t->body_octets, t->body_done ? ", complete" : " sent so far",
-		      smtp_who(dir), how);
+	              "The message from <%s> to %u recipient%s (%llu body octets%s) was not "
+	              "delivered on this connection: the %s %s and no final reply to the message "
+	              "was seen",
+	              t->from, t->n_rcpt, t->n_rcpt == 1 ? "" : "s",
+	              (unsigned long long)t->body_octets,
+	              t->body_done ? ", complete" : " sent so far", smtp_who(dir), how);
 	sb_free(&b);
 }
 
@@ -1319,13 +1338,12 @@ static void smtp_fin(struct smtp *st, enum mta_dir dir)
 	/* Orderly: after 221; a server closing after 421 (RFC 5321 §3.8); a client closing
 	 * after it sent QUIT outside DATA (many clients do not wait for the 221). */
 	bool exempt = st->quit_221 || (dir == MTA_S2C && st->saw_421) ||
-		      (dir == MTA_C2S && st->quit_sent && !smtp_in_data(st));
+	              (dir == MTA_C2S && st->quit_sent && !smtp_in_data(st));
 	if (first && !exempt) {
 		conn_emit_now(st->c, MTA_F_SMTP_ABRUPT_CLOSE, in_data ? MTA_SEV_ERROR : -1, dir, 0,
-			      NULL,
-			      "%s closed the connection (FIN) %s, %s", smtp_Who(dir),
-			      st->quit_sent ? "before QUIT was answered by 221" : "without QUIT",
-			      state);
+		              NULL, "%s closed the connection (FIN) %s, %s", smtp_Who(dir),
+		              st->quit_sent ? "before QUIT was answered by 221" : "without QUIT",
+		              state);
 	}
 	if (in_data && !st->cur->lost) {
 		/* a client FIN after the complete message may still get its reply (half close) */
@@ -1334,7 +1352,8 @@ static void smtp_fin(struct smtp *st, enum mta_dir dir)
 	}
 }
 
-/* ---- analyser callbacks ----------------------------------------------------------------------- */
+/* ---- analyser callbacks -----------------------------------------------------------------------
+ */
 
 static void *smtp_create(struct conn *c)
 {
@@ -1383,30 +1402,33 @@ static void smtp_rst(struct smtp *st, const struct seg_info *s)
 	bool open = smtp_txn_open(st) && !st->tls;
 	bool in_data = smtp_in_data(st) && !st->tls;
 	const char *tail = in_data ? "; the message was not acknowledged"
-			   : open  ? "; the mail transaction was not completed"
-				   : "";
+	                   : open  ? "; the mail transaction was not completed"
+	                           : "";
 	char closed[80] = "";
 	if (sd->fin)
-		snprintf(closed, sizeof(closed), " (it had already closed the connection: FIN in "
-			 "frame %llu)", (unsigned long long)sd->fin_frame);
+		snprintf(closed, sizeof(closed),
+		         " (it had already closed the connection: FIN in "
+		         "frame %llu)",
+		         (unsigned long long)sd->fin_frame);
 	conn_emit_now(st->c, MTA_F_SMTP_RST, open ? MTA_SEV_ERROR : -1, dir, 0, NULL,
-		      "%s reset the connection (RST)%s %s%s", smtp_Who(dir), closed, state, tail);
+	              "%s reset the connection (RST)%s %s%s", smtp_Who(dir), closed, state, tail);
 
 	/* the peer's payload sent after this side's FIN, answered by this RST (seed 002) */
 	struct smtp_side *peer = &st->side[!dir];
 	if (!st->tls && !sd->rst) {
 		for (unsigned i = 0; i < peer->n_after_peer_fin; i++)
-			conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, (enum mta_dir)!dir,
-				      peer->after_peer_fin[i], NULL,
-				      "The %s's %u-octet segment (frame %llu) was answered by a RST: "
-				      "the %s had already closed the connection, so the %s's write "
-				      "fails (\"Socket is not connected\")%s",
-				      smtp_who(!dir), peer->after_peer_fin_len[i],
-				      (unsigned long long)peer->after_peer_fin[i], smtp_who(dir),
-				      smtp_who(!dir),
-				      st->quit_221 ? "; harmless here, the session had ended with "
-						     "QUIT/221"
-						   : "");
+			conn_emit_now(
+			    st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, (enum mta_dir) !dir,
+			    peer->after_peer_fin[i], NULL,
+			    "The %s's %u-octet segment (frame %llu) was answered by a RST: "
+			    "the %s had already closed the connection, so the %s's write "
+			    "fails (\"Socket is not connected\")%s",
+			    smtp_who(!dir), peer->after_peer_fin_len[i],
+			    (unsigned long long)peer->after_peer_fin[i], smtp_who(dir),
+			    smtp_who(!dir),
+			    st->quit_221 ? "; harmless here, the session had ended with "
+			                   "QUIT/221"
+			                 : "");
 		peer->n_after_peer_fin = 0;
 	}
 	if (in_data && !st->cur->lost)
@@ -1446,10 +1468,11 @@ static void smtp_on_segment(void *vst, const struct seg_info *s)
 			if (sd->win_nonzero) {
 				char state[160];
 				smtp_state(st, state, sizeof(state));
-				conn_emit_now(st->c, MTA_F_SMTP_ZERO_WINDOW, -1, s->dir, 0, NULL,
-					      "%s advertises a zero receive window (it cannot accept "
-					      "more data from the %s for now), %s",
-					      smtp_Who(s->dir), smtp_who(!s->dir), state);
+				conn_emit_now(
+				    st->c, MTA_F_SMTP_ZERO_WINDOW, -1, s->dir, 0, NULL,
+				    "%s advertises a zero receive window (it cannot accept "
+				    "more data from the %s for now), %s",
+				    smtp_Who(s->dir), smtp_who(!s->dir), state);
 			}
 			sd->win_nonzero = false;
 		} else {
@@ -1460,15 +1483,15 @@ static void smtp_on_segment(void *vst, const struct seg_info *s)
 	if (s->payload_wire > 0 && !st->tls) {
 		if (sd->fin && SEQ_GEQ(s->seq, sd->fin_seq)) {
 			conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, 0, NULL,
-				      "%s sent %u octets after its own FIN", smtp_Who(s->dir),
-				      s->payload_wire);
+			              "%s sent %u octets after its own FIN", smtp_Who(s->dir),
+			              s->payload_wire);
 		} else if (peer->rst) {
-			conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, peer->rst_frame,
-				      NULL,
-				      "%s sent %u octets after the %s reset the connection (RST "
-				      "in frame %llu); the write fails (\"Socket is not connected\")",
-				      smtp_Who(s->dir), s->payload_wire, smtp_who(!s->dir),
-				      (unsigned long long)peer->rst_frame);
+			conn_emit_now(
+			    st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, peer->rst_frame, NULL,
+			    "%s sent %u octets after the %s reset the connection (RST "
+			    "in frame %llu); the write fails (\"Socket is not connected\")",
+			    smtp_Who(s->dir), s->payload_wire, smtp_who(!s->dir),
+			    (unsigned long long)peer->rst_frame);
 		} else if (peer->fin && !s->retrans && sd->n_after_peer_fin < SMTP_MAX_AFTER_FIN) {
 			sd->after_peer_fin[sd->n_after_peer_fin] = s->frame;
 			sd->after_peer_fin_len[sd->n_after_peer_fin++] = s->payload_wire;
@@ -1505,10 +1528,10 @@ static size_t smtp_on_stream(void *vst, enum mta_dir dir, const struct rs_event 
 	case RS_RETRANS:
 		st->side[dir].retrans++;
 		conn_emit_now(st->c, MTA_F_SMTP_RETRANSMISSION, -1, dir, 0, NULL,
-			      "%s re-sent %zu octets already seen (stream offset %llu)%s%s",
-			      smtp_Who(dir), ev->len, (unsigned long long)ev->offset,
-			      ev->conflict ? ", with different content" : "",
-			      ev->partial ? ", together with new data" : "");
+		              "%s re-sent %zu octets already seen (stream offset %llu)%s%s",
+		              smtp_Who(dir), ev->len, (unsigned long long)ev->offset,
+		              ev->conflict ? ", with different content" : "",
+		              ev->partial ? ", together with new data" : "");
 		return 0;
 	}
 	return 0;
@@ -1521,14 +1544,23 @@ static void smtp_on_tick(void *vst, struct mta_time now)
 		smtp_check_stall(st, now);
 }
 
-/* ---- summary ---------------------------------------------------------------------------------- */
+/* ---- summary ----------------------------------------------------------------------------------
+ */
 
 static const enum mta_finding_code smtp_codes[] = {
-	MTA_F_SMTP_RST,         MTA_F_SMTP_MISSING_PSH,  MTA_F_SMTP_STALL,
-	MTA_F_SMTP_ABRUPT_CLOSE, MTA_F_SMTP_DATA_AFTER_CLOSE, MTA_F_SMTP_MESSAGE_LOST,
-	MTA_F_SMTP_REPLY_ERROR, MTA_F_SMTP_PROTOCOL_VIOLATION, MTA_F_SMTP_TCP_GAP,
-	MTA_F_SMTP_RETRANSMISSION, MTA_F_SMTP_ZERO_WINDOW, MTA_F_SMTP_STARTTLS,
-	MTA_F_SMTP_MEMCAP,
+    MTA_F_SMTP_RST,
+    MTA_F_SMTP_MISSING_PSH,
+    MTA_F_SMTP_STALL,
+    MTA_F_SMTP_ABRUPT_CLOSE,
+    MTA_F_SMTP_DATA_AFTER_CLOSE,
+    MTA_F_SMTP_MESSAGE_LOST,
+    MTA_F_SMTP_REPLY_ERROR,
+    MTA_F_SMTP_PROTOCOL_VIOLATION,
+    MTA_F_SMTP_TCP_GAP,
+    MTA_F_SMTP_RETRANSMISSION,
+    MTA_F_SMTP_ZERO_WINDOW,
+    MTA_F_SMTP_STARTTLS,
+    MTA_F_SMTP_MEMCAP,
 };
 
 static void smtp_code_str(char *buf, size_t cap, int code)
@@ -1605,7 +1637,10 @@ static void smtp_summary(struct smtp *st)
 		jw_arr_end(&w);
 		if (t->rcpt_omitted)
 			jw_u64(&w, "rcpt_omitted", t->rcpt_omitted);
-		jw_str(&w, "data", t->bdat ? "BDAT" : t->data_sent || t->body_started ? "DATA" : NULL);
+		jw_str(&w, "data",
+		       t->bdat                           ? "BDAT"
+		       : t->data_sent || t->body_started ? "DATA"
+		                                         : NULL);
 		jw_u64(&w, "body_octets", t->body_octets);
 		if (t->final_code) {
 			jw_obj(&w, "final_reply");
@@ -1675,7 +1710,8 @@ static void smtp_summary(struct smtp *st)
 			if (u->first_frame != u->frame)
 				jw_u64(&w, NULL, u->first_frame);
 		} else {
-			jw_str(&w, NULL, u->word[0] ? u->word : smtp_verb_name((enum smtp_verb)u->verb));
+			jw_str(&w, NULL,
+			       u->word[0] ? u->word : smtp_verb_name((enum smtp_verb)u->verb));
 		}
 		jw_arr_end(&w);
 	}
@@ -1686,13 +1722,13 @@ static void smtp_summary(struct smtp *st)
 
 	/* the human block */
 	sb_printf(&tb, "SMTP session %s -> %s, frames %llu-%llu\n", id->client, id->server,
-		  (unsigned long long)conn_first_frame(st->c),
-		  (unsigned long long)conn_last_frame(st->c));
+	          (unsigned long long)conn_first_frame(st->c),
+	          (unsigned long long)conn_last_frame(st->c));
 	if (st->greeting_code)
 		sb_printf(&tb, "  greeting: %d %s\n", st->greeting_code, st->greeting);
 	else
 		sb_printf(&tb, "  greeting: not seen%s\n",
-			  conn_syn_seen(st->c) ? "" : " (capture started mid-session)");
+		          conn_syn_seen(st->c) ? "" : " (capture started mid-session)");
 	if (st->helo_verb[0]) {
 		sb_printf(&tb, "  %s %s", st->helo_verb, st->helo_name);
 		if (st->n_ext) {
@@ -1717,7 +1753,7 @@ static void smtp_summary(struct smtp *st)
 		}
 		if (t->data_sent || t->body_started)
 			sb_printf(&tb, "; %s %llu octets", t->bdat ? "BDAT" : "DATA",
-				  (unsigned long long)t->body_octets);
+			          (unsigned long long)t->body_octets);
 		if (t->final_code)
 			sb_printf(&tb, "; final %d %s", t->final_code, t->final_text);
 		if (t->queue_id[0])
@@ -1726,19 +1762,20 @@ static void smtp_summary(struct smtp *st)
 	}
 	if (st->txn_total > st->n_txn)
 		sb_printf(&tb, "  (%llu more transactions not listed)\n",
-			  (unsigned long long)(st->txn_total - st->n_txn));
+		          (unsigned long long)(st->txn_total - st->n_txn));
 	if (st->end_how)
 		sb_printf(&tb, "  ended: %s by the %s (frame %llu)\n", st->end_how,
-			  st->end_by < 0 ? "?" : smtp_who((enum mta_dir)st->end_by),
-			  (unsigned long long)st->end_frame);
+		          st->end_by < 0 ? "?" : smtp_who((enum mta_dir)st->end_by),
+		          (unsigned long long)st->end_frame);
 	else
 		sb_puts(&tb, "  ended: capture end (connection still open)\n");
-	sb_printf(&tb,
-		  "  data segments: client %llu (%llu without PSH), server %llu (%llu without PSH); "
-		  "retransmissions: client %llu, server %llu\n",
-		  (unsigned long long)st->side[0].segs, (unsigned long long)st->side[0].segs_nopsh,
-		  (unsigned long long)st->side[1].segs, (unsigned long long)st->side[1].segs_nopsh,
-		  (unsigned long long)st->side[0].retrans, (unsigned long long)st->side[1].retrans);
+	sb_printf(
+	    &tb,
+	    "  data segments: client %llu (%llu without PSH), server %llu (%llu without PSH); "
+	    "retransmissions: client %llu, server %llu\n",
+	    (unsigned long long)st->side[0].segs, (unsigned long long)st->side[0].segs_nopsh,
+	    (unsigned long long)st->side[1].segs, (unsigned long long)st->side[1].segs_nopsh,
+	    (unsigned long long)st->side[0].retrans, (unsigned long long)st->side[1].retrans);
 	bool any = false;
 	for (size_t i = 0; i < sizeof(smtp_codes) / sizeof(smtp_codes[0]); i++) {
 		unsigned k = conn_finding_count(st->c, smtp_codes[i]);
@@ -1757,9 +1794,10 @@ static void smtp_summary(struct smtp *st)
 		const struct smtp_lat *l = &st->lat[v];
 		if (!l->n)
 			continue;
-		sb_printf(&tb, "%s %s %llux avg %.1f ms max %.1f ms", any ? "," : "  reply latency:",
-			  smtp_verb_name((enum smtp_verb)v), (unsigned long long)l->n,
-			  (double)l->sum / (double)l->n / 1000.0, (double)l->max / 1000.0);
+		sb_printf(&tb, "%s %s %llux avg %.1f ms max %.1f ms",
+		          any ? "," : "  reply latency:", smtp_verb_name((enum smtp_verb)v),
+		          (unsigned long long)l->n, (double)l->sum / (double)l->n / 1000.0,
+		          (double)l->max / 1000.0);
 		any = true;
 	}
 	if (any)
@@ -1779,9 +1817,9 @@ static void smtp_on_end(void *vst, enum conn_end_reason why)
 	smtp_init_once(st);
 	if (why == CONN_END_EVICTED)
 		conn_emit_now(st->c, MTA_F_SMTP_MEMCAP, -1, MTA_C2S, 0, NULL,
-			      "The connection table was full: mtadiag dropped this connection's "
-			      "state (the oldest tracked connection); anything after this frame is "
-			      "not analysed");
+		              "The connection table was full: mtadiag dropped this connection's "
+		              "state (the oldest tracked connection); anything after this frame is "
+		              "not analysed");
 
 	/* stall decided at the end (contract §1.3): no later frame past the threshold came */
 	struct mta_time end = conn_last_time(st->c);
@@ -1799,7 +1837,7 @@ static void smtp_on_end(void *vst, enum conn_end_reason why)
 			h->stall_done = true;
 			smtp_unit_name(st, h, name, sizeof(name));
 			snprintf(unit, sizeof(unit), "sent %s (frame %llu), which", name,
-				 (unsigned long long)h->frame);
+			         (unsigned long long)h->frame);
 			smtp_emit_stall(st, MTA_C2S, h->frame, h->nopsh, unit, w, gave_up);
 		}
 	}
@@ -1810,9 +1848,9 @@ static void smtp_on_end(void *vst, enum conn_end_reason why)
 		if (w > thr || gave_up) {
 			st->await_stall_done = true;
 			snprintf(unit, sizeof(unit), "sent the %d reply (frame %llu), which",
-				 st->await_code, (unsigned long long)st->await_frame);
+			         st->await_code, (unsigned long long)st->await_frame);
 			smtp_emit_stall(st, MTA_S2C, st->await_frame, st->await_nopsh, unit, w,
-					gave_up);
+			                gave_up);
 		}
 	}
 	(void)any_rst;
@@ -1821,8 +1859,8 @@ static void smtp_on_end(void *vst, enum conn_end_reason why)
 		struct smtp_txn *t = st->cur;
 		if (!t->lost)
 			t->outcome = why == CONN_END_CAPTURE && !st->end_how ? "open"
-				     : t->body_done				 ? "unacknowledged"
-										 : "abandoned";
+			             : t->body_done                          ? "unacknowledged"
+			                                                     : "abandoned";
 		st->cur = NULL;
 		t->closed = true;
 	}
@@ -1830,12 +1868,12 @@ static void smtp_on_end(void *vst, enum conn_end_reason why)
 }
 
 const struct analyser_ops smtp_analyser = {
-	.proto = MTA_PROTO_SMTP,
-	.name = "smtp",
-	.create = smtp_create,
-	.destroy = smtp_destroy,
-	.on_segment = smtp_on_segment,
-	.on_stream = smtp_on_stream,
-	.on_tick = smtp_on_tick,
-	.on_end = smtp_on_end,
+    .proto = MTA_PROTO_SMTP,
+    .name = "smtp",
+    .create = smtp_create,
+    .destroy = smtp_destroy,
+    .on_segment = smtp_on_segment,
+    .on_stream = smtp_on_stream,
+    .on_tick = smtp_on_tick,
+    .on_end = smtp_on_end,
 };

@@ -4,14 +4,18 @@
 #include <string.h>
 
 static const char *const smtp_verb_names[SV_COUNT] = {
-	[SV_UNKNOWN] = "UNKNOWN",   [SV_HELO] = "HELO",         [SV_EHLO] = "EHLO",
-	[SV_MAIL] = "MAIL",         [SV_RCPT] = "RCPT",         [SV_DATA] = "DATA",
-	[SV_BDAT] = "BDAT",         [SV_RSET] = "RSET",         [SV_VRFY] = "VRFY",
-	[SV_EXPN] = "EXPN",         [SV_HELP] = "HELP",         [SV_NOOP] = "NOOP",
-	[SV_QUIT] = "QUIT",         [SV_STARTTLS] = "STARTTLS", [SV_AUTH] = "AUTH",
-	[SV_TURN] = "TURN",         [SV_ETRN] = "ETRN",         [SV_ATRN] = "ATRN",
-	[SV_SEND] = "SEND",         [SV_SOML] = "SOML",         [SV_SAML] = "SAML",
-	[SV_END_OF_DATA] = "END_OF_DATA", [SV_AUTH_CONT] = "AUTH_CONT",
+    [SV_UNKNOWN] = "UNKNOWN",     [SV_HELO] = "HELO",
+    [SV_EHLO] = "EHLO",           [SV_MAIL] = "MAIL",
+    [SV_RCPT] = "RCPT",           [SV_DATA] = "DATA",
+    [SV_BDAT] = "BDAT",           [SV_RSET] = "RSET",
+    [SV_VRFY] = "VRFY",           [SV_EXPN] = "EXPN",
+    [SV_HELP] = "HELP",           [SV_NOOP] = "NOOP",
+    [SV_QUIT] = "QUIT",           [SV_STARTTLS] = "STARTTLS",
+    [SV_AUTH] = "AUTH",           [SV_TURN] = "TURN",
+    [SV_ETRN] = "ETRN",           [SV_ATRN] = "ATRN",
+    [SV_SEND] = "SEND",           [SV_SOML] = "SOML",
+    [SV_SAML] = "SAML",           [SV_END_OF_DATA] = "END_OF_DATA",
+    [SV_AUTH_CONT] = "AUTH_CONT",
 };
 
 const char *smtp_verb_name(enum smtp_verb v)
@@ -133,16 +137,16 @@ static const struct {
 	const char *kw;
 	uint32_t bit;
 } smtp_ext_table[] = {
-	{ "PIPELINING", SMTP_EXT_PIPELINING },
-	{ "SIZE", SMTP_EXT_SIZE },
-	{ "8BITMIME", SMTP_EXT_8BITMIME },
-	{ "CHUNKING", SMTP_EXT_CHUNKING },
-	{ "STARTTLS", SMTP_EXT_STARTTLS },
-	{ "AUTH", SMTP_EXT_AUTH },
-	{ "DSN", SMTP_EXT_DSN },
-	{ "ENHANCEDSTATUSCODES", SMTP_EXT_ENHANCEDSTATUSCODES },
-	{ "SMTPUTF8", SMTP_EXT_SMTPUTF8 },
-	{ "BINARYMIME", SMTP_EXT_BINARYMIME },
+    {"PIPELINING", SMTP_EXT_PIPELINING},
+    {"SIZE", SMTP_EXT_SIZE},
+    {"8BITMIME", SMTP_EXT_8BITMIME},
+    {"CHUNKING", SMTP_EXT_CHUNKING},
+    {"STARTTLS", SMTP_EXT_STARTTLS},
+    {"AUTH", SMTP_EXT_AUTH},
+    {"DSN", SMTP_EXT_DSN},
+    {"ENHANCEDSTATUSCODES", SMTP_EXT_ENHANCEDSTATUSCODES},
+    {"SMTPUTF8", SMTP_EXT_SMTPUTF8},
+    {"BINARYMIME", SMTP_EXT_BINARYMIME},
 };
 
 uint32_t smtp_ehlo_keyword(const uint8_t *text, size_t n)
@@ -165,7 +169,7 @@ uint32_t smtp_ehlo_keyword(const uint8_t *text, size_t n)
 }
 
 bool smtp_parse_path(const uint8_t *p, size_t n, const char *prefix, const uint8_t **addr,
-		     size_t *addr_len)
+                     size_t *addr_len)
 {
 	*addr = p;
 	*addr_len = 0;
@@ -282,7 +286,8 @@ bool smtp_reply_queue_id(const uint8_t *text, size_t n, const uint8_t **id, size
 		while (s > 0 && text[s - 1] != ' ')
 			s--;
 		/* the token must not be the enhanced status code itself */
-		if (e > s && !(e - s <= 9 && smtp_is_digit(text[s]) && s + 1 < e && text[s + 1] == '.'))
+		if (e > s &&
+		    !(e - s <= 9 && smtp_is_digit(text[s]) && s + 1 < e && text[s + 1] == '.'))
 			return smtp_token_at(text, e, s, id, id_len);
 	}
 	return false;

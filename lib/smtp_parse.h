@@ -1,4 +1,5 @@
-/* smtp_parse.h — pure SMTP line parsers (RFC 5321, RFC 2920, RFC 3030, RFC 3207, RFC 4954, RFC 3463)
+/* smtp_parse.h — pure SMTP line parsers (RFC 5321, RFC 2920, RFC 3030, RFC 3207, RFC 4954, RFC
+ * 3463)
  *
  * Every function takes (p, n) and never reads p[n] or beyond.  Lines are given without their
  * line terminator (CRLF or bare LF).  Nothing here keeps state or allocates.
@@ -15,7 +16,7 @@
 #define SMTP_REPLY_LINE_MAX 512u
 #define SMTP_TEXT_LINE_MAX  1000u
 /* RFC 4954 §4: an AUTH command (with initial response) may be up to 12 288 octets. */
-#define SMTP_AUTH_LINE_MAX  12288u
+#define SMTP_AUTH_LINE_MAX 12288u
 
 enum smtp_verb {
 	SV_UNKNOWN = 0,
@@ -52,7 +53,7 @@ struct smtp_cmd {
 	enum smtp_verb verb;
 	const uint8_t *verb_p; /* the verb as sent */
 	size_t verb_len;
-	const uint8_t *arg;    /* after the separating space(s); may be empty */
+	const uint8_t *arg; /* after the separating space(s); may be empty */
 	size_t arg_len;
 };
 
@@ -62,10 +63,10 @@ struct smtp_cmd {
 bool smtp_parse_cmd(const uint8_t *p, size_t n, struct smtp_cmd *out);
 
 struct smtp_reply_line {
-	int code;          /* 100..999 */
-	bool more;         /* '-' separator: more lines follow */
-	bool has_enh;      /* RFC 3463 enhanced status code at the start of the text */
-	char enh[16];      /* "5.1.1" */
+	int code;            /* 100..999 */
+	bool more;           /* '-' separator: more lines follow */
+	bool has_enh;        /* RFC 3463 enhanced status code at the start of the text */
+	char enh[16];        /* "5.1.1" */
 	const uint8_t *text; /* after "NNN " / "NNN-" (and not past the line) */
 	size_t text_len;
 };
@@ -96,7 +97,7 @@ uint32_t smtp_ehlo_keyword(const uint8_t *text, size_t n);
  * after the colon tolerated).  *addr points into p (between the angle brackets, or the first
  * token when there are none).  Returns false when the prefix is missing. */
 bool smtp_parse_path(const uint8_t *p, size_t n, const char *prefix, const uint8_t **addr,
-		     size_t *addr_len);
+                     size_t *addr_len);
 
 /* "1000 LAST" -> size 1000, last true (RFC 3030 bdat-cmd).  False on a missing or non-decimal
  * size or an unknown trailing token. */
@@ -128,11 +129,11 @@ enum smtp_body_pos {
 };
 struct smtp_body_scan {
 	enum smtp_body_pos pos;
-	uint64_t line_len;      /* octets of the current line so far (without CRLF) */
-	uint64_t long_lines;    /* lines over SMTP_TEXT_LINE_MAX incl. CRLF */
-	uint64_t longest;       /* longest line seen, octets incl. CRLF */
-	uint64_t bare_lf;       /* LF without CR */
-	uint64_t stuffed;       /* dot-stuffed lines */
+	uint64_t line_len;   /* octets of the current line so far (without CRLF) */
+	uint64_t long_lines; /* lines over SMTP_TEXT_LINE_MAX incl. CRLF */
+	uint64_t longest;    /* longest line seen, octets incl. CRLF */
+	uint64_t bare_lf;    /* LF without CR */
+	uint64_t stuffed;    /* dot-stuffed lines */
 	uint64_t lines;
 };
 /* Returns the octets used from p: all of n, or up to and including the LF of the marker, in

@@ -21,7 +21,13 @@ enum tpkt_status tpkt_parse(const uint8_t *p, size_t n, struct tpkt_hdr *h)
 static int tpkt_code_plausible(uint8_t c)
 {
 	switch (c & 0xF0) {
-	case 0xE0: case 0xD0: case 0xF0: case 0x80: case 0x70: case 0x10: case 0xC0:
+	case 0xE0:
+	case 0xD0:
+	case 0xF0:
+	case 0x80:
+	case 0x70:
+	case 0x10:
+	case 0xC0:
 		return 1;
 	default:
 		return 0;
@@ -63,11 +69,16 @@ int tpkt_looks_like_header(const uint8_t *p, size_t n)
 const char *tpkt_status_str(enum tpkt_status s)
 {
 	switch (s) {
-	case TPKT_OK: return "valid";
-	case TPKT_NEED: return "incomplete";
-	case TPKT_BAD_VERSION: return "version is not 3";
-	case TPKT_BAD_RESERVED: return "reserved octet is not 0";
-	case TPKT_BAD_LENGTH: return "length is below 7";
+	case TPKT_OK:
+		return "valid";
+	case TPKT_NEED:
+		return "incomplete";
+	case TPKT_BAD_VERSION:
+		return "version is not 3";
+	case TPKT_BAD_RESERVED:
+		return "reserved octet is not 0";
+	case TPKT_BAD_LENGTH:
+		return "length is below 7";
 	}
 	return "?";
 }

@@ -10,10 +10,10 @@
 
 enum tpkt_status {
 	TPKT_OK = 0,
-	TPKT_NEED,        /* fewer than 4 octets: wait for more */
-	TPKT_BAD_VERSION, /* first octet not 3 */
-	TPKT_BAD_RESERVED,/* second octet not 0 (KB Q157015: some peers refuse it) */
-	TPKT_BAD_LENGTH,  /* length field below 7 */
+	TPKT_NEED,         /* fewer than 4 octets: wait for more */
+	TPKT_BAD_VERSION,  /* first octet not 3 */
+	TPKT_BAD_RESERVED, /* second octet not 0 (KB Q157015: some peers refuse it) */
+	TPKT_BAD_LENGTH,   /* length field below 7 */
 };
 
 struct tpkt_hdr {

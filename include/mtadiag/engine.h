@@ -114,8 +114,9 @@ struct mta_stats {
 	uint64_t non_tcp;
 	uint64_t tcp_segments;
 	uint64_t connections;      /* TCP connections tracked */
-	uint64_t smtp_sessions;
-	uint64_t osi_associations;
+	uint64_t smtp_sessions;    /* summarised so far */
+	uint64_t osi_associations; /* summarised so far (port-102 traffic that is not ISO session
+				      is not one) */
 	uint64_t conns_evicted;    /* by the connection cap */
 	uint64_t conns_idle_closed;
 	uint64_t buf_cap_hits;     /* reassembly buffer cap reached */

@@ -740,6 +740,32 @@ def s_c3(fault):
     return c
 
 
+@scenario("c3_resume_wrong_checkpoint")
+def s_c3b(fault):
+    """An interrupted transfer resumed (AR) at a checkpoint that was never confirmed."""
+    c = Conn()
+    c.setup()
+    c.tsdu(0, gt_as(1))
+    for sn in (1, 2):
+        c.tsdu(0, gt_dt(b"q" * 100))
+        c.tsdu(0, gt_mip(sn))
+        c.tsdu(1, pt_mia(sn))
+    c.tsdu(0, gt_dt(b"q" * 100))
+    c.tsdu(0, gt_mip(3))
+    c.tsdu(0, GT0 + spdu(25))                        # AI: checkpoint 3 never confirmed
+    c.tsdu(1, PT0 + spdu(26))                        # AIA
+    f = c.tsdu(0, gt_ar(1, 3 if fault else 2, 2))
+    if fault:
+        c.exp("osidiag.recovery_failure", f)
+    c.tsdu(0, gt_dt(b"q" * 100))
+    c.tsdu(0, gt_mip(4 if fault else 3))
+    c.tsdu(1, pt_mia(4 if fault else 3))
+    c.tsdu(0, gt_ae(5 if fault else 4))
+    c.tsdu(1, pt_aea(5 if fault else 4))
+    c.release()
+    return c
+
+
 @scenario("tcp_rst_mid_activity")
 def s_rst(fault):
     """A RST inside an activity: tcp_rst, abort and abrupt_end on one frame."""
@@ -812,6 +838,59 @@ def s_mid(fault):
     c.tsdu(1, pt_mia(11 if fault else 10))
     c.tsdu(0, gt_ae(12 if fault else 11))
     c.tsdu(1, pt_aea(12 if fault else 11))
+    c.release()
+    return c
+
+
+@scenario("clean_interrupt_discard_turn")
+def s_clean_idt(fault):
+    """Activity interrupted (AI/AIA) and discarded (AD/ADA), the turn handed over with GTC/GTA,
+    then a transfer by the responder with a checkpoint: all valid."""
+    c = Conn()
+    c.setup()
+    c.tsdu(0, gt_as(1))
+    c.tsdu(0, gt_dt(b"i" * 300))
+    c.tsdu(0, gt_mip(1))
+    c.tsdu(1, pt_mia(1))
+    c.tsdu(0, GT0 + spdu(25, unit(50, b"\x00")))   # AI
+    c.tsdu(1, PT0 + spdu(26))                        # AIA
+    c.tsdu(0, gt_as(2))
+    c.tsdu(0, gt_dt(b"d" * 300))
+    c.tsdu(0, GT0 + spdu(57))                        # AD
+    c.tsdu(1, PT0 + spdu(58))                        # ADA
+    c.tsdu(0, spdu(21))                              # GTC: all tokens to the responder
+    c.tsdu(1, spdu(22))                              # GTA
+    c.tsdu(1, gt_as(3))
+    c.tsdu(1, gt_dt(b"r" * 300))
+    c.tsdu(1, gt_mip(1))
+    c.tsdu(0, pt_mia(1))
+    c.tsdu(1, gt_ae(2))
+    c.tsdu(0, pt_aea(2))
+    c.release()
+    return c
+
+
+@scenario("t1_tpkt_bad_version")
+def s_t1v(fault):
+    c = Conn()
+    c.setup()
+    if fault:
+        f = c.send(1, b"\x04\x00\x00\x0b\x02\xf0\x80\x01\x00\x01\x00")
+        c.exp("osidiag.tpkt_bad_header", f)
+    c.tsdu(1, gt_dt(b"reply"))
+    c.release()
+    return c
+
+
+@scenario("t2_ed_without_expedited")
+def s_t2ed(fault):
+    """An expedited TPDU although CR/CC did not agree expedited data (no 0xC6 option)."""
+    c = Conn()
+    c.setup()
+    if fault:
+        f = c.send(0, tpkt(bytes([2, 0x10, 0x80]) + spdu(5, b"", b"x")))
+        c.exp("osidiag.cotp_unexpected_tpdu", f)
+    c.tsdu(0, gt_dt(b"normal data"))
     c.release()
     return c
 

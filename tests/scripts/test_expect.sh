@@ -7,7 +7,8 @@
 # 2. --expect itself, on a generated capture whose findings are known to exist (an SMTP
 #    connection reset by the client): the findings turned into an expect file pass; an extra
 #    line, a missing line, a wrong frame, a mismatching extra key each give exit 1 and name the
-#    difference; partial keys, reordered keys and comments pass; malformed files give exit 2.
+#    difference; partial keys, reordered keys and comments pass; chat findings count only when
+#    the file lists their code; malformed (or mutated) files give exit 2, never a crash.
 #
 # env: MTADIAG, MTA_SRC.
 set -u
@@ -163,6 +164,39 @@ print("\n".join(lines))' "$T/all.expect" >"$T/partial.expect"
 	# Nothing expected: every finding is unexpected.
 	: >"$T/none.expect"
 	expect_rc "empty expect file: exit 1" 1 "$T/none.expect" "^unexpected: " "0 matched, 0 missing, $n unexpected"
+fi
+
+# ---- chat findings: ignored unless the expect file lists their code -----------------------
+if $PY "$TOOLS/gen_rst_capture.py" "$T/tls.pcap" starttls 2>"$T/gen.err"; then
+	"$MTADIAG" -r "$T/tls.pcap" --json >"$T/tls.json"
+	$PY "$TOOLS/jsonl.py" to-expect note "$T/tls.json" >"$T/tls-note.expect"
+	$PY "$TOOLS/jsonl.py" to-expect chat "$T/tls.json" >"$T/tls-chat.expect"
+	nn=$(wc -l <"$T/tls-note.expect" | tr -d ' ')
+	nc=$(wc -l <"$T/tls-chat.expect" | tr -d ' ')
+	if [ "$nc" -gt "$nn" ] && [ "$nn" -gt 0 ]; then
+		ok "STARTTLS capture: $((nc - nn)) chat and $nn other findings"
+		tlsrun() { "$MTADIAG" -r "$T/tls.pcap" --expect "$1" >"$T/out" 2>"$T/err"; rc=$?; }
+		tlsrun "$T/tls-note.expect"
+		[ "$rc" = 0 ] && ok "chat findings not listed: ignored" || fail "chat not listed: rc=$rc $(cat "$T/out")"
+		tlsrun "$T/tls-chat.expect"
+		[ "$rc" = 0 ] && grep -q "^expect: $nc findings matched" "$T/out" &&
+			ok "chat findings listed: compared and matched" || fail "chat listed: rc=$rc $(cat "$T/out")"
+		# Listing the chat code at a wrong frame: missing there, unexpected where it is.
+		$PY -c 'import json,sys
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    if o["severity"] == "chat": o = {"code": o["code"], "frame": o["frame"] + 500}
+    print(json.dumps(o))' "$T/tls-chat.expect" >"$T/tls-wrong.expect"
+		tlsrun "$T/tls-wrong.expect"
+		[ "$rc" = 1 ] && grep -q '^missing: .*"frame": [0-9]*' "$T/out" &&
+			grep -q '^unexpected: .*"severity":"chat"' "$T/out" &&
+			ok "listed chat code at a wrong frame: exit 1, both sides named" ||
+			fail "chat code at a wrong frame: rc=$rc $(cat "$T/out")"
+	else
+		fail "STARTTLS capture: expected chat and other findings ($nc / $nn)"
+	fi
+else
+	fail "generate the STARTTLS capture: $(cat "$T/gen.err")"
 fi
 
 # ---- malformed expect files: exit 2, one line naming file and line -------------------------

@@ -23,4 +23,9 @@ fi
 for p in "$dir"/*.pcap; do
 	out=$("$MTADIAG" -r "$p" --expect "${p%.pcap}.expect" 2>&1) || { echo "== $(basename "$p")"; echo "$out"; rc=1; }
 done
+# osidiag.memcap: a TSDU larger than the buffer cap (--max-buffer) is dropped, once, on the frame
+# that completes it (clean_split.pcap: 3004-octet TSDU in four DT TPDUs ending in frame 12)
+got=$("$MTADIAG" -r "$dir/clean_split.pcap" --max-buffer 2048 --json | grep '"kind":"finding"' |
+	sed -n 's/.*"code":"\([^"]*\)".*"frame":\([0-9]*\),.*/\1@\2/p' | tr '\n' ' ')
+[ "$got" = "osidiag.memcap@12 " ] || { echo "memcap with --max-buffer 2048: got '$got'"; rc=1; }
 exit $rc

@@ -100,7 +100,10 @@ else:
             fail.append("swaks: final %r outcome %r" % (t["final_reply"], t["outcome"]))
     if s["end"]["how"] != "quit":
         fail.append("swaks: end %r" % s["end"])
-    bad = [f for f in finds if f["conn"]["client"] == s["client"] and f["severity"] != "chat"]
+    # A loaded test machine can make the loopback stack retransmit (an RTO fires before the
+    # ACK is sent); that is true TCP behaviour, not an SMTP fault, so it is tolerated here.
+    bad = [f for f in finds if f["conn"]["client"] == s["client"] and f["severity"] != "chat"
+           and f["code"] != "smtpdiag.retransmission"]
     if bad:
         fail.append("swaks session has findings: %r" % [(f["code"], f["message"]) for f in bad])
     a = abort[0]

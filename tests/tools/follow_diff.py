@@ -8,10 +8,11 @@ For each capture:
   * `mtadiag -r CAPTURE --follow-dump DUMP` writes every delivered byte range
     ("FIRSTFRAME DIR OFFSET HEX"), every hole ("FIRSTFRAME DIR OFFSET gap LEN") and the roles
     of each connection ("FIRSTFRAME conn CLIENT SERVER");
-  * `tshark -T fields -e tcp.stream -e frame.number ...` lists tshark's streams with their first
-    and last frame and the endpoints;
-  * ONE `tshark -q -z follow,tcp,raw,0 -z follow,tcp,raw,1 ...` run gives every stream's
-    bytes (tshark prints the blocks in reverse order of the options; each names its stream);
+  * ONE tshark run, `tshark -T fields -e tcp.stream -e frame.number ... -z follow,tcp,raw,0
+    -z follow,tcp,raw,1 ...`, lists tshark's streams (first and last frame, endpoints) and
+    gives every stream's bytes (the blocks come after the packet lines, in reverse order of
+    the options, each naming its stream); streams are requested up to mtadiag's connection
+    count plus a margin, and a further run follows any stream beyond that;
   * a tshark stream is paired with the mtadiag connection created at the stream's first frame
     (else: same endpoints, created within the stream's frame range); tshark's Node 0 / Node 1
     are mapped to c2s / s2c through the connection's client address;
@@ -28,6 +29,7 @@ stream turns out identical fails the run (stale exceptions must go).  There is n
 Exit status: 0 when every compared direction is identical or excepted, 1 otherwise.
 """
 import ipaddress
+import json
 import os
 import re
 import subprocess
@@ -87,15 +89,14 @@ def norm_endpoint(s):
     return host, int(port) if port.isdigit() else -1
 
 
-def tshark_streams(cap):
-    """stream -> dict(first, last, ends=set of endpoints)."""
-    out = subprocess.run(
-        ["tshark", "-r", cap, "-T", "fields", "-E", "occurrence=f",
-         "-e", "tcp.stream", "-e", "frame.number", "-e", "ip.src", "-e", "ipv6.src",
-         "-e", "tcp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport"],
-        capture_output=True, check=True).stdout.decode()
-    streams = {}
-    for line in out.splitlines():
+FIELDS = ["-T", "fields", "-E", "occurrence=f",
+          "-e", "tcp.stream", "-e", "frame.number", "-e", "ip.src", "-e", "ipv6.src",
+          "-e", "tcp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport"]
+
+
+def parse_fields(lines, streams):
+    """Per-packet field lines -> stream -> dict(first, last, ends=set of endpoints)."""
+    for line in lines:
         f = line.split("\t")
         if len(f) < 8 or not f[0]:
             continue
@@ -105,45 +106,66 @@ def tshark_streams(cap):
         st = streams.setdefault(sid, {"first": frame, "last": frame, "ends": {src, dst}})
         st["last"] = max(st["last"], frame)
         st["first"] = min(st["first"], frame)
-    return streams
 
 
-def tshark_follow(cap, sids):
-    """stream -> {"nodes": [ep0, ep1], "chunks": [[items of node 0], [items of node 1]]}."""
-    res = {}
-    sids = sorted(sids)
-    for i in range(0, len(sids), 400):  # bounded command lines
-        args = ["tshark", "-r", cap, "-q"]
-        for sid in sids[i:i + 400]:
-            args += ["-z", "follow,tcp,raw,%d" % sid]
-        out = subprocess.run(args, capture_output=True, check=True).stdout.decode()
-        cur = None
-        for line in out.splitlines():
-            m = re.match(r"^Filter: tcp\.stream eq (\d+)$", line)
-            if m:
-                cur = {"nodes": [None, None], "chunks": [[], []]}
-                res[int(m.group(1))] = cur
-                continue
-            if cur is None or line.startswith("=") or line.startswith("Follow:"):
-                continue
-            m = re.match(r"^Node ([01]): (.*)$", line)
-            if m:
-                cur["nodes"][int(m.group(1))] = norm_endpoint(m.group(2))
-                continue
-            node = 1 if line.startswith("\t") else 0
-            data = bytes.fromhex(line.strip())
-            g = GAP_RE.match(data)
-            cur["chunks"][node].append(("gap", int(g.group(1))) if g else ("data", data))
-    return res
+def parse_follow(lines, res):
+    """Follow blocks -> stream -> {"nodes": [ep0, ep1], "chunks": [[node 0], [node 1]]}."""
+    cur = None
+    for line in lines:
+        m = re.match(r"^Filter: tcp\.stream eq (\d+)$", line)
+        if m:
+            cur = {"nodes": [None, None], "chunks": [[], []]}
+            res[int(m.group(1))] = cur
+            continue
+        if cur is None or not line or line.startswith("=") or line.startswith("Follow:"):
+            continue
+        m = re.match(r"^Node ([01]): (.*)$", line)
+        if m:
+            cur["nodes"][int(m.group(1))] = norm_endpoint(m.group(2))
+            continue
+        node = 1 if line.startswith("\t") else 0
+        data = bytes.fromhex(line.strip())
+        g = GAP_RE.match(data)
+        cur["chunks"][node].append(("gap", int(g.group(1))) if g else ("data", data))
+
+
+def tshark_run(cap, sids, fields):
+    args = ["tshark", "-r", cap] + (FIELDS if fields else ["-q"])
+    for sid in sids:
+        args += ["-z", "follow,tcp,raw,%d" % sid]
+    out = subprocess.run(args, capture_output=True, check=True).stdout.decode()
+    lines = out.splitlines()
+    # The packet lines (fields) come first, the follow blocks after them.
+    cut = next((i for i, l in enumerate(lines) if l.startswith("====")), len(lines))
+    return lines[:cut], lines[cut:]
+
+
+def tshark_all(cap, guess):
+    """tshark's streams and their follow output.  tshark start-up dominates on small
+    captures, so one run asks for the packet fields and for streams 0..guess-1 at once (a
+    follow request for a stream that does not exist gives an empty block); streams beyond
+    the guess are followed in further runs of at most 400 streams (bounded command lines)."""
+    streams, follow = {}, {}
+    first = list(range(min(guess, 400)))
+    fl, bl = tshark_run(cap, first, True)
+    parse_fields(fl, streams)
+    parse_follow(bl, follow)
+    rest = sorted(set(streams) - set(first))
+    for i in range(0, len(rest), 400):
+        _, bl = tshark_run(cap, rest[i:i + 400], False)
+        parse_follow(bl, follow)
+    return streams, follow
 
 
 def mtadiag_dump(mtadiag, cap, dump):
     """first frame -> {"client", "server", "c2s": items, "s2c": items, "errors": [...]}."""
-    p = subprocess.run([mtadiag, "-r", cap, "--follow-dump", dump, "-q"],
+    p = subprocess.run([mtadiag, "-r", cap, "--follow-dump", dump, "--json"],
                        capture_output=True)
     if p.returncode not in (0, 1) or b"Sanitizer" in p.stderr or b"runtime error" in p.stderr:
         raise RuntimeError("mtadiag exit %d: %s" % (p.returncode, p.stderr.decode()[:300]))
     conns = {}
+    last = p.stdout.decode().splitlines()[-1:] or ["{}"]
+    n_conns = json.loads(last[0]).get("connections", 0)
     with open(dump) as f:
         for n, line in enumerate(f, 1):
             w = line.split()
@@ -163,7 +185,7 @@ def mtadiag_dump(mtadiag, cap, dump):
                 item = ("data", bytes.fromhex(w[3]))
             c[d].append(item)
             c["next"][d] = off + (item[1] if item[0] == "gap" else len(item[1]))
-    return conns
+    return conns, n_conns
 
 
 def canon(items):
@@ -223,9 +245,8 @@ def main(argv):
         base = cap[len(root):] if cap.startswith(root) else os.path.basename(cap)
         dump = os.path.join(tmp, "follow.txt")
         try:
-            conns = mtadiag_dump(mtadiag, cap, dump)
-            streams = tshark_streams(cap)
-            follow = tshark_follow(cap, streams.keys()) if streams else {}
+            conns, n_conns = mtadiag_dump(mtadiag, cap, dump)
+            streams, follow = tshark_all(cap, n_conns + 16)
         except (RuntimeError, subprocess.CalledProcessError, ValueError) as e:
             problems.append("%s: %s" % (base, e))
             continue

@@ -45,7 +45,8 @@ int main(int argc, char **argv)
 	uint64_t n = 0;
 	int lt = pcap_datalink(p);
 	while (pcap_next_ex(p, &h, &d) == 1) {
-		struct mta_frame f = { ++n, { h->ts.tv_sec, (uint32_t)h->ts.tv_usec }, lt, d, h->caplen, h->len };
+		struct mta_frame f = {
+		    ++n, {h->ts.tv_sec, (uint32_t)h->ts.tv_usec}, lt, d, h->caplen, h->len};
 		mta_engine_feed(e, &f);
 	}
 	mta_engine_finish(e);

@@ -40,7 +40,8 @@ static struct ses_out feed(struct ses_assoc *a, int dir, const char *hex)
 static void expect_none(struct ses_out o)
 {
 	for (unsigned i = 0; i < o.n; i++)
-		fprintf(stderr, "unexpected %s: %s\n", mta_finding_code_str(o.f[i].code), o.f[i].msg);
+		fprintf(stderr, "unexpected %s: %s\n", mta_finding_code_str(o.f[i].code),
+		        o.f[i].msg);
 	assert_int_equal(o.n, 0);
 }
 
@@ -48,7 +49,8 @@ static const struct ses_find *expect_one(struct ses_out *o, enum mta_finding_cod
 {
 	for (unsigned i = 0; i < o->n; i++)
 		if (o->f[i].code != c)
-			fprintf(stderr, "other %s: %s\n", mta_finding_code_str(o->f[i].code), o->f[i].msg);
+			fprintf(stderr, "other %s: %s\n", mta_finding_code_str(o->f[i].code),
+			        o->f[i].msg);
 	assert_int_equal(o->n, 1);
 	assert_int_equal(o->f[0].code, c);
 	return &o->f[0];
@@ -66,11 +68,11 @@ static bool has(const struct ses_out *o, enum mta_finding_code c)
  * (0x0249), all tokens with the initiator. */
 #define CN_BAS "0D 0C 05 06 16 01 02 1A 01 00 14 02 02 49"
 #define AC_BAS "0E 0C 05 06 16 01 02 1A 01 00 14 02 02 49"
-#define GT_AS "01 00 2D 03 29 01 01"
-#define GT_DT "01 00 01 00 41 42 43"
+#define GT_AS  "01 00 2D 03 29 01 01"
+#define GT_DT  "01 00 01 00 41 42 43"
 #define MIP(d) "01 00 31 03 2A 01 3" d
 #define MIA(d) "02 00 32 03 2A 01 3" d
-#define AE(d) "01 00 29 03 2A 01 3" d
+#define AE(d)  "01 00 29 03 2A 01 3" d
 #define AEA(d) "02 00 2A 03 2A 01 3" d
 
 static void setup_bas(struct ses_assoc *a)
@@ -448,8 +450,12 @@ static void test_rts_window(void **state)
 	ses_sm_init(&a);
 	g_frame = 0;
 	/* CN with PConnect: SET { [0] { [0] 0 }, [1] { ckpt 1, window 2 } } */
-	expect_none(feed(&a, 0, "0D 20 05 06 16 01 02 1A 01 00 14 02 02 49 C1 12 31 10 A0 03 80 01 00 A1 09 80 01 01 81 01 02 82 01 00"));
-	expect_none(feed(&a, 1, "0E 1D 05 06 16 01 02 1A 01 00 14 02 02 49 C1 0F 31 0D A0 03 80 01 00 A1 06 80 01 01 81 01 02"));
+	expect_none(feed(&a, 0,
+	                 "0D 20 05 06 16 01 02 1A 01 00 14 02 02 49 C1 12 31 10 A0 03 80 01 00 A1 "
+	                 "09 80 01 01 81 01 02 82 01 00"));
+	expect_none(feed(&a, 1,
+	                 "0E 1D 05 06 16 01 02 1A 01 00 14 02 02 49 C1 0F 31 0D A0 03 80 01 00 A1 "
+	                 "06 80 01 01 81 01 02"));
 	assert_true(a.rts);
 	assert_int_equal(a.ckpt, 1);
 	assert_int_equal(a.window, 2);
@@ -467,25 +473,104 @@ static void test_rts_window(void **state)
 	expect_one(&o, MTA_F_OSI_RTS_DATA_OUTSIDE_TURN);
 	/* W4: an accept raising the window */
 	ses_sm_init(&a);
-	expect_none(feed(&a, 0, "0D 20 05 06 16 01 02 1A 01 00 14 02 02 49 C1 12 31 10 A0 03 80 01 00 A1 09 80 01 01 81 01 02 82 01 00"));
-	o = feed(&a, 1, "0E 1D 05 06 16 01 02 1A 01 00 14 02 02 49 C1 0F 31 0D A0 03 80 01 00 A1 06 80 01 01 81 01 05");
+	expect_none(feed(&a, 0,
+	                 "0D 20 05 06 16 01 02 1A 01 00 14 02 02 49 C1 12 31 10 A0 03 80 01 00 A1 "
+	                 "09 80 01 01 81 01 02 82 01 00"));
+	o = feed(&a, 1,
+	         "0E 1D 05 06 16 01 02 1A 01 00 14 02 02 49 C1 0F 31 0D A0 03 80 01 00 A1 06 80 01 "
+	         "01 81 01 05");
 	expect_one(&o, MTA_F_OSI_RTS_NEGOTIATION_RAISED);
 	assert_true(has(&o, MTA_F_OSI_RTS_NEGOTIATION_RAISED));
+}
+
+static void test_resume_wrong_checkpoint(void **state)
+{
+	(void)state;
+	struct ses_assoc a;
+	setup_bas(&a);
+	expect_none(feed(&a, 0, GT_AS));
+	expect_none(feed(&a, 0, MIP("1")));
+	expect_none(feed(&a, 1, MIA("1")));
+	expect_none(feed(&a, 0, MIP("2")));
+	expect_none(feed(&a, 0, "01 00 19 00")); /* AI */
+	expect_none(feed(&a, 1, "02 00 1A 00")); /* AIA */
+	assert_string_equal(a.act[0].end, "interrupted");
+	/* AR naming activity 01 resumed after serial 2, but only 1 was confirmed */
+	struct ses_out o = feed(&a, 0, "01 00 1D 0B 21 06 29 01 01 2A 01 32 29 01 07");
+	const struct ses_find *f = expect_one(&o, MTA_F_OSI_RECOVERY_FAILURE);
+	assert_non_null(strstr(f->detail, "\"expected\":1"));
+	expect_none(feed(&a, 0, MIP("3")));
+}
+
+/* One validity finding per SPDU, the first in the contract's order (§1.3). */
+static void test_one_finding_per_spdu(void **state)
+{
+	(void)state;
+	struct ses_assoc a;
+	setup_bas(&a);
+	/* outside an activity, from the side without tokens, with a wrong serial: M2 only */
+	struct ses_out o = feed(&a, 1, MIP("7"));
+	expect_one(&o, MTA_F_OSI_MIP_OUTSIDE_ACTIVITY);
+	setup_bas(&a);
+	expect_none(feed(&a, 0, GT_AS));
+	/* without tokens and with a wrong serial: M3 only */
+	o = feed(&a, 1, MIP("7"));
+	expect_one(&o, MTA_F_OSI_MIP_WITHOUT_MINOR_TOKEN);
+	/* MIA: not selected beats malformed */
+	ses_sm_init(&a);
+	expect_none(feed(&a, 0, CN_BAS));
+	expect_none(feed(&a, 1, "0E 0C 05 06 16 01 02 1A 01 00 14 02 02 41"));
+	o = feed(&a, 1, "02 00 32 00");
+	expect_one(&o, MTA_F_OSI_FU_NOT_SELECTED);
+}
+
+static void test_rts_without_accept(void **state)
+{
+	(void)state;
+	struct ses_assoc a;
+	ses_sm_init(&a);
+	g_frame = 0;
+	/* only the initiator's direction captured: PConnect seen, PAccept not: the values in
+	 * force are unknown, so no RTS row may be judged */
+	expect_none(feed(&a, 0,
+	                 "0D 20 05 06 16 01 02 1A 01 00 14 02 02 49 C1 12 31 10 A0 03 80 01 00 A1 "
+	                 "09 80 01 00 81 01 02 82 01 00"));
+	assert_true(a.rts);
+	expect_none(feed(&a, 0, GT_AS));
+	for (int i = 0; i < 5; i++)
+		expect_none(feed(&a, 0, GT_DT));
+	expect_none(feed(&a, 0, MIP("1")));
+	expect_none(feed(&a, 0, MIP("2")));
+	expect_none(feed(&a, 0, MIP("3")));
+	expect_none(feed(&a, 0, MIP("4")));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clean_transfer),       cmocka_unit_test(test_mip_gap_then_resync),
-		cmocka_unit_test(test_mip_subkinds),         cmocka_unit_test(test_mip_after_ar),
-		cmocka_unit_test(test_mip_outside_activity), cmocka_unit_test(test_mip_without_tokens),
-		cmocka_unit_test(test_mip_wrong_state),      cmocka_unit_test(test_fu_not_selected),
-		cmocka_unit_test(test_serial_malformed_and_limit), cmocka_unit_test(test_mia_rows),
-		cmocka_unit_test(test_major_rows),           cmocka_unit_test(test_resync),
-		cmocka_unit_test(test_concat_rows),          cmocka_unit_test(test_v1_limit),
-		cmocka_unit_test(test_negotiation),          cmocka_unit_test(test_abort_cause),
-		cmocka_unit_test(test_abrupt_end),           cmocka_unit_test(test_learning),
-		cmocka_unit_test(test_exception_report),     cmocka_unit_test(test_rts_window),
+	    cmocka_unit_test(test_clean_transfer),
+	    cmocka_unit_test(test_mip_gap_then_resync),
+	    cmocka_unit_test(test_mip_subkinds),
+	    cmocka_unit_test(test_mip_after_ar),
+	    cmocka_unit_test(test_mip_outside_activity),
+	    cmocka_unit_test(test_mip_without_tokens),
+	    cmocka_unit_test(test_mip_wrong_state),
+	    cmocka_unit_test(test_fu_not_selected),
+	    cmocka_unit_test(test_serial_malformed_and_limit),
+	    cmocka_unit_test(test_mia_rows),
+	    cmocka_unit_test(test_major_rows),
+	    cmocka_unit_test(test_resync),
+	    cmocka_unit_test(test_concat_rows),
+	    cmocka_unit_test(test_v1_limit),
+	    cmocka_unit_test(test_negotiation),
+	    cmocka_unit_test(test_abort_cause),
+	    cmocka_unit_test(test_abrupt_end),
+	    cmocka_unit_test(test_learning),
+	    cmocka_unit_test(test_exception_report),
+	    cmocka_unit_test(test_rts_window),
+	    cmocka_unit_test(test_rts_without_accept),
+	    cmocka_unit_test(test_one_finding_per_spdu),
+	    cmocka_unit_test(test_resume_wrong_checkpoint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

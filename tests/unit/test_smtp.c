@@ -47,22 +47,50 @@ struct conn {
 	void *st;
 };
 
-const struct mta_conn_id *conn_id(const struct conn *c) { return &c->id; }
-const struct mta_config *conn_cfg(const struct conn *c) { return &c->cfg; }
-uint64_t conn_cur_frame(const struct conn *c) { return c->frame; }
-struct mta_time conn_cur_time(const struct conn *c) { return c->now; }
-uint64_t conn_first_frame(const struct conn *c) { return c->first_frame; }
-uint64_t conn_last_frame(const struct conn *c) { return c->frame; }
-struct mta_time conn_first_time(const struct conn *c) { return c->first_time; }
-struct mta_time conn_last_time(const struct conn *c) { return c->now; }
-bool conn_syn_seen(const struct conn *c) { return c->syn_seen; }
+const struct mta_conn_id *conn_id(const struct conn *c)
+{
+	return &c->id;
+}
+const struct mta_config *conn_cfg(const struct conn *c)
+{
+	return &c->cfg;
+}
+uint64_t conn_cur_frame(const struct conn *c)
+{
+	return c->frame;
+}
+struct mta_time conn_cur_time(const struct conn *c)
+{
+	return c->now;
+}
+uint64_t conn_first_frame(const struct conn *c)
+{
+	return c->first_frame;
+}
+uint64_t conn_last_frame(const struct conn *c)
+{
+	return c->frame;
+}
+struct mta_time conn_first_time(const struct conn *c)
+{
+	return c->first_time;
+}
+struct mta_time conn_last_time(const struct conn *c)
+{
+	return c->now;
+}
+bool conn_syn_seen(const struct conn *c)
+{
+	return c->syn_seen;
+}
 unsigned conn_finding_count(const struct conn *c, enum mta_finding_code code)
 {
 	return c->counts[code];
 }
 
 static void t_vemit(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
-		    uint64_t frame, uint64_t related, const char *detail, const char *fmt, va_list ap)
+                    uint64_t frame, uint64_t related, const char *detail, const char *fmt,
+                    va_list ap)
 {
 	c->counts[code]++;
 	if (c->nf == MAXF)
@@ -78,8 +106,8 @@ static void t_vemit(struct conn *c, enum mta_finding_code code, int sev, enum mt
 }
 
 void conn_emit(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
-	       uint64_t frame, struct mta_time ts, uint64_t related, const char *detail_json,
-	       const char *fmt, ...)
+               uint64_t frame, struct mta_time ts, uint64_t related, const char *detail_json,
+               const char *fmt, ...)
 {
 	(void)ts;
 	va_list ap;
@@ -89,7 +117,7 @@ void conn_emit(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir
 }
 
 void conn_emit_now(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
-		   uint64_t related, const char *detail_json, const char *fmt, ...)
+                   uint64_t related, const char *detail_json, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -143,7 +171,7 @@ static void t_deliver(struct conn *c, enum mta_dir d, size_t new_len, bool psh, 
 {
 	if (!c->pend_len[d])
 		return;
-	struct rs_event ev = { 0 };
+	struct rs_event ev = {0};
 	ev.type = RS_DATA;
 	ev.frame = c->frame;
 	ev.offset = c->off[d];
@@ -163,7 +191,7 @@ static void t_deliver(struct conn *c, enum mta_dir d, size_t new_len, bool psh, 
 
 /* One TCP segment: dt_ms after the previous one.  flags: TCPF_*. */
 static void t_seg(struct conn *c, enum mta_dir d, uint8_t flags, const void *payload, size_t n,
-		  unsigned dt_ms)
+                  unsigned dt_ms)
 {
 	c->frame++;
 	if (!c->first_frame)
@@ -171,7 +199,7 @@ static void t_seg(struct conn *c, enum mta_dir d, uint8_t flags, const void *pay
 	uint64_t us = (uint64_t)c->now.usec + (uint64_t)dt_ms * 1000u;
 	c->now.sec += (int64_t)(us / 1000000u);
 	c->now.usec = (uint32_t)(us % 1000000u);
-	struct seg_info si = { 0 };
+	struct seg_info si = {0};
 	si.frame = c->frame;
 	si.ts = c->now;
 	si.dir = d;
@@ -188,7 +216,7 @@ static void t_seg(struct conn *c, enum mta_dir d, uint8_t flags, const void *pay
 		t_deliver(c, d, n, flags & TCPF_PSH, flags & TCPF_FIN);
 	}
 	if (flags & TCPF_FIN) {
-		struct rs_event ev = { 0 };
+		struct rs_event ev = {0};
 		ev.type = RS_FIN;
 		ev.frame = c->frame;
 		smtp_analyser.on_stream(c->st, d, &ev);
@@ -229,8 +257,8 @@ static void t_dump(const struct conn *c)
 {
 	for (unsigned i = 0; i < c->nf; i++)
 		fprintf(stderr, "  frame %llu %s sev %d rel %llu: %s\n",
-			(unsigned long long)c->f[i].frame, mta_finding_code_str(c->f[i].code),
-			c->f[i].sev, (unsigned long long)c->f[i].related, c->f[i].msg);
+		        (unsigned long long)c->f[i].frame, mta_finding_code_str(c->f[i].code),
+		        c->f[i].sev, (unsigned long long)c->f[i].related, c->f[i].msg);
 }
 
 /* note-or-higher findings */
@@ -243,7 +271,8 @@ static unsigned t_nonchat(const struct conn *c)
 	return n;
 }
 
-/* ---- parsers ---------------------------------------------------------------------------------- */
+/* ---- parsers ----------------------------------------------------------------------------------
+ */
 
 static void test_parse_cmd(void **state)
 {
@@ -412,18 +441,20 @@ static void test_body_marker_splits(void **state)
 	assert_true(done);
 }
 
-/* ---- the machine ------------------------------------------------------------------------------ */
+/* ---- the machine ------------------------------------------------------------------------------
+ */
 
 static const char *EHLO_REPLY = "250-mx.example.net\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
-				"250-8BITMIME\r\n250-CHUNKING\r\n250 STARTTLS\r\n";
-static const char *EHLO_REPLY_NOPIPE = "250-mx.example.net\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n";
+                                "250-8BITMIME\r\n250-CHUNKING\r\n250 STARTTLS\r\n";
+static const char *EHLO_REPLY_NOPIPE =
+    "250-mx.example.net\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n";
 
 static void t_clean_start(struct conn *c, const char *ehlo_reply)
 {
-	t_handshake(c);                                          /* 1-3 */
-	t_line(c, S, "220 mx.example.net ESMTP\r\n");           /* 4 */
-	t_line(c, C, "EHLO client.example.org\r\n");            /* 5 */
-	t_line(c, S, ehlo_reply);                                /* 6 */
+	t_handshake(c);                               /* 1-3 */
+	t_line(c, S, "220 mx.example.net ESMTP\r\n"); /* 4 */
+	t_line(c, C, "EHLO client.example.org\r\n");  /* 5 */
+	t_line(c, S, ehlo_reply);                     /* 6 */
 }
 
 static void test_clean_session(void **state)
@@ -431,21 +462,21 @@ static void test_clean_session(void **state)
 	(void)state;
 	struct conn *c = t_new(true);
 	t_clean_start(c, EHLO_REPLY);
-	t_line(c, C, "MAIL FROM:<alice@example.org>\r\n");      /* 7 */
-	t_line(c, S, "250 2.1.0 Ok\r\n");                       /* 8 */
-	t_line(c, C, "RCPT TO:<bob@example.net>\r\n");          /* 9 */
-	t_line(c, S, "250 2.1.5 Ok\r\n");                       /* 10 */
-	t_line(c, C, "RCPT TO:<carol@example.net>\r\n");        /* 11 */
-	t_line(c, S, "250 2.1.5 Ok\r\n");                       /* 12 */
-	t_line(c, C, "DATA\r\n");                               /* 13 */
+	t_line(c, C, "MAIL FROM:<alice@example.org>\r\n");       /* 7 */
+	t_line(c, S, "250 2.1.0 Ok\r\n");                        /* 8 */
+	t_line(c, C, "RCPT TO:<bob@example.net>\r\n");           /* 9 */
+	t_line(c, S, "250 2.1.5 Ok\r\n");                        /* 10 */
+	t_line(c, C, "RCPT TO:<carol@example.net>\r\n");         /* 11 */
+	t_line(c, S, "250 2.1.5 Ok\r\n");                        /* 12 */
+	t_line(c, C, "DATA\r\n");                                /* 13 */
 	t_line(c, S, "354 End data with <CR><LF>.<CR><LF>\r\n"); /* 14 */
 	/* bulk body: middle segments without PSH are normal */
 	t_seg(c, C, A, "Subject: t\r\n\r\nline one\r\n", 24, 1); /* 15 */
 	t_seg(c, C, A, "..dot line\r\nline three\r\n", 24, 1);   /* 16 */
 	t_seg(c, C, P, ".\r\n", 3, 1);                           /* 17 */
 	t_line(c, S, "250 2.0.0 Ok: queued as 4F3B21C0A1B\r\n"); /* 18 */
-	t_line(c, C, "QUIT\r\n");                               /* 19 */
-	t_line(c, S, "221 2.0.0 Bye\r\n");                      /* 20 */
+	t_line(c, C, "QUIT\r\n");                                /* 19 */
+	t_line(c, S, "221 2.0.0 Bye\r\n");                       /* 20 */
 	t_seg(c, S, TCPF_FIN | A, NULL, 0, 1);                   /* 21 */
 	t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);                   /* 22 */
 	t_end(c, CONN_END_CLOSED);
@@ -480,25 +511,25 @@ static void test_missing_psh(void **state)
 	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 1);
 	assert_int_equal(t_find(c, MTA_F_SMTP_MISSING_PSH)->frame, 7);
 	/* a command split over two segments: only the completing one counts */
-	t_seg(c, C, A, "RCPT TO:<b", 10, 10);           /* 9: incomplete, no PSH: fine */
-	t_seg(c, C, P, "@y>\r\n", 5, 1);                 /* 10 */
+	t_seg(c, C, A, "RCPT TO:<b", 10, 10); /* 9: incomplete, no PSH: fine */
+	t_seg(c, C, P, "@y>\r\n", 5, 1);      /* 10 */
 	t_line(c, S, "250 ok\r\n");
 	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 1);
 	/* a reply whose continuation lines come without PSH and whose last line has PSH */
 	t_line(c, C, "DATA\r\n");
 	t_line(c, S, "354 go\r\n");
 	t_seg(c, C, A, "x\r\n", 3, 1);
-	t_seg(c, C, A, ".\r", 2, 1);                     /* marker incomplete */
-	t_seg(c, C, A, "\n", 1, 1);                      /* 16: completes the marker without PSH */
+	t_seg(c, C, A, ".\r", 2, 1); /* marker incomplete */
+	t_seg(c, C, A, "\n", 1, 1);  /* 16: completes the marker without PSH */
 	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 2);
 	assert_int_equal(c->f[c->nf - 1].frame, 16);
 	t_seg(c, S, A, "250-a\r\n", 7, 1);
-	t_seg(c, S, A, "250 b\r\n", 7, 1);               /* 18: last reply line, no PSH */
+	t_seg(c, S, A, "250 b\r\n", 7, 1); /* 18: last reply line, no PSH */
 	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 3);
 	assert_int_equal(c->f[c->nf - 1].frame, 18);
 	assert_int_equal(c->f[c->nf - 1].dir, S);
 	/* two commands in one segment without PSH: the segment ends with the second */
-	t_seg(c, C, A | TCPF_FIN, "QUIT\r\n", 6, 1);    /* FIN counts as a push */
+	t_seg(c, C, A | TCPF_FIN, "QUIT\r\n", 6, 1); /* FIN counts as a push */
 	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 3);
 	t_free(c);
 }
@@ -522,7 +553,7 @@ static void test_unadvertised_pipelining(void **state)
 	/* the replies pair in order: no reply without command */
 	t_line(c, S, "250 ok\r\n250 ok\r\n221 bye\r\n");
 	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 2);
-	assert_non_null(strstr(c->json ? c->json : "", "") );
+	assert_non_null(strstr(c->json ? c->json : "", ""));
 	t_free(c);
 
 	/* advertised: the same client is fine */
@@ -540,10 +571,11 @@ static void test_unadvertised_pipelining(void **state)
 static void test_split_invariance(void **state)
 {
 	(void)state;
-	const char *cli[] = { "EHLO a\r\n", "MAIL FROM:<a@x>\r\n", "RCPT TO:<b@y>\r\n", "DATA\r\n",
-			      "hello\r\n..x\r\n.\r\n", "QUIT\r\n" };
-	const char *srv[] = { "250-mx\r\n250 SIZE 1\r\n", "250 ok\r\n", "550 5.1.1 no such user\r\n",
-			      "354 go\r\n", "250 ok id=ABC\r\n", "221 bye\r\n" };
+	const char *cli[] = {"EHLO a\r\n", "MAIL FROM:<a@x>\r\n",   "RCPT TO:<b@y>\r\n",
+	                     "DATA\r\n",   "hello\r\n..x\r\n.\r\n", "QUIT\r\n"};
+	const char *srv[] = {"250-mx\r\n250 SIZE 1\r\n",   "250 ok\r\n",
+	                     "550 5.1.1 no such user\r\n", "354 go\r\n",
+	                     "250 ok id=ABC\r\n",          "221 bye\r\n"};
 	char ref[4096] = "";
 	for (int mode = 0; mode < 2; mode++) {
 		struct conn *c = t_new(true);
@@ -563,7 +595,8 @@ static void test_split_invariance(void **state)
 		char got[4096] = "";
 		for (unsigned i = 0; i < c->nf; i++) {
 			size_t l = strlen(got);
-			snprintf(got + l, sizeof(got) - l, "%s;", mta_finding_code_str(c->f[i].code));
+			snprintf(got + l, sizeof(got) - l, "%s;",
+			         mta_finding_code_str(c->f[i].code));
 		}
 		assert_non_null(strstr(c->json, "\"queue_id\":\"ABC\""));
 		assert_non_null(strstr(c->json, "\"body_octets\":12"));
@@ -591,8 +624,8 @@ static void test_rst_during_data(void **state)
 	memset(body, 'x', sizeof(body));
 	body[998] = '\r';
 	body[999] = '\n';
-	t_seg(c, C, A, body, sizeof(body), 1);                 /* 13 */
-	t_seg(c, S, TCPF_RST, NULL, 0, 1);                     /* 14 */
+	t_seg(c, C, A, body, sizeof(body), 1); /* 13 */
+	t_seg(c, S, TCPF_RST, NULL, 0, 1);     /* 14 */
 	t_end(c, CONN_END_CLOSED);
 	assert_int_equal(t_count(c, MTA_F_SMTP_RST), 1);
 	const struct tfind *f = t_find(c, MTA_F_SMTP_RST);
@@ -630,7 +663,7 @@ static void test_auth_privacy(void **state)
 	t_end(c, CONN_END_CLOSED);
 	assert_int_equal(t_count(c, MTA_F_SMTP_REPLY_ERROR), 1);
 	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 0);
-	const char *secrets[] = { "c2VjcmV0dXNlcg", "aHVudGVyMlNFQ1JFVA", "AHNlY3JldHVzZXIA" };
+	const char *secrets[] = {"c2VjcmV0dXNlcg", "aHVudGVyMlNFQ1JFVA", "AHNlY3JldHVzZXIA"};
 	for (unsigned i = 0; i < c->nf; i++)
 		for (int k = 0; k < 3; k++) {
 			assert_null(strstr(c->f[i].msg, secrets[k]));
@@ -657,7 +690,8 @@ static void test_long_lines(void **state)
 	t_seg(c, C, P, line, 600, 1);
 	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 1);
 	t_line(c, S, "250 ok\r\n");
-	/* longer than max_line without LF: one violation, discarded to the next LF, parsing goes on */
+	/* longer than max_line without LF: one violation, discarded to the next LF, parsing goes on
+	 */
 	c->cfg.max_line = 256;
 	char junk[300];
 	memset(junk, 'b', sizeof(junk));
@@ -680,10 +714,10 @@ static void test_stall_without_psh(void **state)
 	(void)state;
 	struct conn *c = t_new(true);
 	t_clean_start(c, EHLO_REPLY);
-	t_seg(c, C, A, "MAIL FROM:<a@x>\r\n", 17, 10);  /* 7: no PSH */
-	t_seg(c, S, A, NULL, 0, 200);                    /* 8: ACK only, within threshold */
+	t_seg(c, C, A, "MAIL FROM:<a@x>\r\n", 17, 10); /* 7: no PSH */
+	t_seg(c, S, A, NULL, 0, 200);                  /* 8: ACK only, within threshold */
 	assert_int_equal(t_count(c, MTA_F_SMTP_STALL), 0);
-	t_seg(c, C, TCPF_FIN | A, NULL, 0, 35000);       /* 9: client gives up after 35 s */
+	t_seg(c, C, TCPF_FIN | A, NULL, 0, 35000); /* 9: client gives up after 35 s */
 	assert_int_equal(t_count(c, MTA_F_SMTP_STALL), 1);
 	const struct tfind *f = t_find(c, MTA_F_SMTP_STALL);
 	assert_int_equal(f->frame, 9);
@@ -712,10 +746,10 @@ static void test_data_after_close(void **state)
 	/* seed 002: the server closed, the client writes, the server answers with RST */
 	struct conn *c = t_new(true);
 	t_clean_start(c, EHLO_REPLY);
-	t_seg(c, S, TCPF_FIN | A, NULL, 0, 1000);        /* 7 */
-	t_seg(c, C, A, NULL, 0, 1);                      /* 8 */
-	t_line(c, C, "MAIL FROM:<a@x>\r\n");            /* 9 */
-	t_seg(c, S, TCPF_RST, NULL, 0, 1);               /* 10 */
+	t_seg(c, S, TCPF_FIN | A, NULL, 0, 1000); /* 7 */
+	t_seg(c, C, A, NULL, 0, 1);               /* 8 */
+	t_line(c, C, "MAIL FROM:<a@x>\r\n");      /* 9 */
+	t_seg(c, S, TCPF_RST, NULL, 0, 1);        /* 10 */
 	t_end(c, CONN_END_CLOSED);
 	const struct tfind *f = t_find(c, MTA_F_SMTP_DATA_AFTER_CLOSE);
 	assert_non_null(f);
@@ -732,10 +766,10 @@ static void test_data_after_close(void **state)
 	/* payload after its sender's own FIN, and after the peer's RST */
 	c = t_new(true);
 	t_clean_start(c, EHLO_REPLY);
-	t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);           /* 7 */
-	t_line(c, C, "QUIT\r\n");                        /* 8: after own FIN */
-	t_seg(c, S, TCPF_RST, NULL, 0, 1);               /* 9 */
-	t_seg(c, C, P, "NOOP\r\n", 6, 1);                /* 10: after the peer's RST */
+	t_seg(c, C, TCPF_FIN | A, NULL, 0, 1); /* 7 */
+	t_line(c, C, "QUIT\r\n");              /* 8: after own FIN */
+	t_seg(c, S, TCPF_RST, NULL, 0, 1);     /* 9 */
+	t_seg(c, C, P, "NOOP\r\n", 6, 1);      /* 10: after the peer's RST */
 	assert_int_equal(t_count(c, MTA_F_SMTP_DATA_AFTER_CLOSE), 2);
 	assert_int_equal(c->f[1].code, MTA_F_SMTP_DATA_AFTER_CLOSE);
 	t_free(c);
@@ -786,14 +820,14 @@ static void test_gap_resync_and_midstream(void **state)
 	t_line(c, C, "MAIL FROM:<a@x>\r\n");
 	t_line(c, S, "250 ok\r\n");
 	c->frame++;
-	struct rs_event ev = { 0 };
+	struct rs_event ev = {0};
 	ev.type = RS_GAP;
 	ev.frame = c->frame;
 	ev.gap_len = 15;
 	ev.cause = RS_GAP_ACKED;
 	smtp_analyser.on_stream(c->st, C, &ev);
 	assert_int_equal(t_count(c, MTA_F_SMTP_TCP_GAP), 1);
-	t_line(c, S, "250 ok\r\n");                      /* answers the hidden RCPT */
+	t_line(c, S, "250 ok\r\n"); /* answers the hidden RCPT */
 	t_line(c, C, "DATA\r\n");
 	t_line(c, S, "354 go\r\n");
 	t_line(c, C, "x\r\n.\r\n");
@@ -822,14 +856,14 @@ static void test_greeting_and_421(void **state)
 	(void)state;
 	struct conn *c = t_new(true);
 	t_handshake(c);
-	t_line(c, C, "EHLO early\r\n");                  /* 4: before the greeting */
+	t_line(c, C, "EHLO early\r\n"); /* 4: before the greeting */
 	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 1);
-	t_line(c, S, "554 5.7.1 go away\r\n");           /* 5 */
+	t_line(c, S, "554 5.7.1 go away\r\n"); /* 5 */
 	const struct tfind *f = t_find(c, MTA_F_SMTP_REPLY_ERROR);
 	assert_non_null(f);
 	assert_int_equal(f->sev, MTA_SEV_WARNING);
-	t_line(c, S, "503 5.5.1 bad sequence\r\n");       /* answers EHLO */
-	t_line(c, S, "421 4.3.2 shutting down\r\n");       /* unsolicited */
+	t_line(c, S, "503 5.5.1 bad sequence\r\n");  /* answers EHLO */
+	t_line(c, S, "421 4.3.2 shutting down\r\n"); /* unsolicited */
 	assert_int_equal(t_count(c, MTA_F_SMTP_REPLY_ERROR), 3);
 	assert_int_equal(c->f[c->nf - 1].sev, MTA_SEV_NOTE);
 	assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 1);
@@ -903,7 +937,7 @@ static void test_zero_window_and_retrans(void **state)
 	(void)state;
 	struct conn *c = t_new(true);
 	t_clean_start(c, EHLO_REPLY);
-	struct seg_info si = { 0 };
+	struct seg_info si = {0};
 	si.frame = ++c->frame;
 	si.ts = c->now;
 	si.dir = S;
@@ -922,7 +956,7 @@ static void test_zero_window_and_retrans(void **state)
 	si.frame = ++c->frame;
 	smtp_analyser.on_segment(c->st, &si); /* a RST with window 0 does not count */
 	assert_int_equal(t_count(c, MTA_F_SMTP_ZERO_WINDOW), 1);
-	struct rs_event ev = { 0 };
+	struct rs_event ev = {0};
 	ev.type = RS_RETRANS;
 	ev.frame = c->frame;
 	ev.len = 10;
@@ -951,6 +985,29 @@ static void test_evicted_and_half_close(void **state)
 	assert_int_equal(t_count(c, MTA_F_SMTP_MEMCAP), 1);
 	assert_int_equal(t_find(c, MTA_F_SMTP_MEMCAP)->frame, c->frame);
 	assert_non_null(strstr(c->json, "\"outcome\":\"unacknowledged\""));
+	t_free(c);
+}
+
+/* Contract §1.3: octets of a BDAT chunk never count for missing_psh, the BDAT command line
+ * followed by its chunk neither (the client does not wait there); "BDAT 0 LAST" alone does. */
+static void test_bdat_psh(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<a@x>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_line(c, C, "RCPT TO:<b@y>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_seg(c, C, A, "BDAT 3\r\n", 8, 1);
+	t_seg(c, C, A, "abc", 3, 1);
+	t_seg(c, C, A, "BDAT 3 LAST\r\nxyz", 17, 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 0);
+	t_line(c, S, "250 ok\r\n250 ok\r\n");
+	t_line(c, C, "MAIL FROM:<a@x>\r\n");
+	t_line(c, S, "250 ok\r\n");
+	t_seg(c, C, A, "BDAT 0 LAST\r\n", 13, 1);
+	assert_int_equal(t_count(c, MTA_F_SMTP_MISSING_PSH), 1);
 	t_free(c);
 }
 
@@ -993,11 +1050,34 @@ static void test_random_streams(void **state)
 {
 	(void)state;
 	static const char *frag[] = {
-		"220 hi\r\n", "250-x\r\n", "250 PIPELINING\r\n", "354 go\r\n", "334 xx\r\n",
-		"221 bye\r\n", "550 5.1.1 no\r\n", "EHLO a\r\n", "MAIL FROM:<a@b>\r\n",
-		"RCPT TO:<c@d>\r\n", "DATA\r\n", ".\r\n", "\r\n.\r\n", "BDAT 5\r\n",
-		"BDAT 3 LAST\r\n", "AUTH LOGIN\r\n", "STARTTLS\r\n", "QUIT\r\n", "RSET\r\n",
-		"\n", "\r", ".", "x", "zzzz zzz", "\x00\xff", "250", "-", "BDAT 99999999999\r\n",
+	    "220 hi\r\n",
+	    "250-x\r\n",
+	    "250 PIPELINING\r\n",
+	    "354 go\r\n",
+	    "334 xx\r\n",
+	    "221 bye\r\n",
+	    "550 5.1.1 no\r\n",
+	    "EHLO a\r\n",
+	    "MAIL FROM:<a@b>\r\n",
+	    "RCPT TO:<c@d>\r\n",
+	    "DATA\r\n",
+	    ".\r\n",
+	    "\r\n.\r\n",
+	    "BDAT 5\r\n",
+	    "BDAT 3 LAST\r\n",
+	    "AUTH LOGIN\r\n",
+	    "STARTTLS\r\n",
+	    "QUIT\r\n",
+	    "RSET\r\n",
+	    "\n",
+	    "\r",
+	    ".",
+	    "x",
+	    "zzzz zzz",
+	    "\x00\xff",
+	    "250",
+	    "-",
+	    "BDAT 99999999999\r\n",
 	};
 	uint32_t seed = 12345;
 	for (int iter = 0; iter < 300; iter++) {
@@ -1011,7 +1091,8 @@ static void test_random_streams(void **state)
 			size_t len = 0;
 			int parts = 1 + (int)(t_rand(&seed) % 6);
 			for (int p = 0; p < parts; p++) {
-				const char *f = frag[t_rand(&seed) % (sizeof(frag) / sizeof(frag[0]))];
+				const char *f =
+				    frag[t_rand(&seed) % (sizeof(frag) / sizeof(frag[0]))];
 				size_t fl = strlen(f);
 				if (len + fl < sizeof(buf)) {
 					memcpy(buf + len, f, fl);
@@ -1029,7 +1110,7 @@ static void test_random_streams(void **state)
 			uint32_t r = t_rand(&seed) % 40;
 			if (r == 0) {
 				c->frame++;
-				struct rs_event ev = { 0 };
+				struct rs_event ev = {0};
 				ev.type = t_rand(&seed) & 1 ? RS_GAP : RS_RETRANS;
 				ev.frame = c->frame;
 				ev.gap_len = t_rand(&seed) % 3000;
@@ -1048,7 +1129,7 @@ static void test_random_streams(void **state)
 			assert_true(c->pend_len[d] < c->cfg.max_line + 2);
 		}
 		if (iter % 2)
-			smtp_analyser.on_tick(c->st, (struct mta_time){ c->now.sec + 100, 0 });
+			smtp_analyser.on_tick(c->st, (struct mta_time){c->now.sec + 100, 0});
 		t_end(c, (enum conn_end_reason)(1 + iter % 4));
 		assert_non_null(c->json);
 		t_free(c);
@@ -1058,29 +1139,30 @@ static void test_random_streams(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_cmd),
-		cmocka_unit_test(test_parse_reply),
-		cmocka_unit_test(test_parse_ehlo_bdat_qid),
-		cmocka_unit_test(test_find_line),
-		cmocka_unit_test(test_body_marker_splits),
-		cmocka_unit_test(test_clean_session),
-		cmocka_unit_test(test_missing_psh),
-		cmocka_unit_test(test_unadvertised_pipelining),
-		cmocka_unit_test(test_split_invariance),
-		cmocka_unit_test(test_rst_during_data),
-		cmocka_unit_test(test_auth_privacy),
-		cmocka_unit_test(test_long_lines),
-		cmocka_unit_test(test_stall_without_psh),
-		cmocka_unit_test(test_data_after_close),
-		cmocka_unit_test(test_abrupt_close),
-		cmocka_unit_test(test_gap_resync_and_midstream),
-		cmocka_unit_test(test_greeting_and_421),
-		cmocka_unit_test(test_bdat_and_starttls),
-		cmocka_unit_test(test_zero_window_and_retrans),
-		cmocka_unit_test(test_early_reply_in_body),
-		cmocka_unit_test(test_random_streams),
-		cmocka_unit_test(test_evicted_and_half_close),
-		cmocka_unit_test(test_caps),
+	    cmocka_unit_test(test_parse_cmd),
+	    cmocka_unit_test(test_parse_reply),
+	    cmocka_unit_test(test_parse_ehlo_bdat_qid),
+	    cmocka_unit_test(test_find_line),
+	    cmocka_unit_test(test_body_marker_splits),
+	    cmocka_unit_test(test_clean_session),
+	    cmocka_unit_test(test_missing_psh),
+	    cmocka_unit_test(test_unadvertised_pipelining),
+	    cmocka_unit_test(test_split_invariance),
+	    cmocka_unit_test(test_rst_during_data),
+	    cmocka_unit_test(test_auth_privacy),
+	    cmocka_unit_test(test_long_lines),
+	    cmocka_unit_test(test_stall_without_psh),
+	    cmocka_unit_test(test_data_after_close),
+	    cmocka_unit_test(test_abrupt_close),
+	    cmocka_unit_test(test_gap_resync_and_midstream),
+	    cmocka_unit_test(test_greeting_and_421),
+	    cmocka_unit_test(test_bdat_and_starttls),
+	    cmocka_unit_test(test_zero_window_and_retrans),
+	    cmocka_unit_test(test_early_reply_in_body),
+	    cmocka_unit_test(test_random_streams),
+	    cmocka_unit_test(test_evicted_and_half_close),
+	    cmocka_unit_test(test_caps),
+	    cmocka_unit_test(test_bdat_psh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

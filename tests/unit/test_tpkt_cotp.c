@@ -15,10 +15,10 @@ static void test_tpkt(void **state)
 {
 	(void)state;
 	struct tpkt_hdr h;
-	static const uint8_t ok[] = { 0x03, 0x00, 0x00, 0x0A };
-	static const uint8_t ver[] = { 0x04, 0x00, 0x00, 0x0A };
-	static const uint8_t shortlen[] = { 0x03, 0x00, 0x00, 0x06 };
-	static const uint8_t resv[] = { 0x03, 0x01, 0x00, 0x0A };
+	static const uint8_t ok[] = {0x03, 0x00, 0x00, 0x0A};
+	static const uint8_t ver[] = {0x04, 0x00, 0x00, 0x0A};
+	static const uint8_t shortlen[] = {0x03, 0x00, 0x00, 0x06};
+	static const uint8_t resv[] = {0x03, 0x01, 0x00, 0x0A};
 	assert_int_equal(tpkt_parse(ok, 3, &h), TPKT_NEED);
 	assert_int_equal(tpkt_parse(ok, 4, &h), TPKT_OK);
 	assert_int_equal(h.length, 10);
@@ -26,7 +26,8 @@ static void test_tpkt(void **state)
 	assert_int_equal(tpkt_parse(shortlen, 4, &h), TPKT_BAD_LENGTH);
 	assert_int_equal(tpkt_parse(resv, 4, &h), TPKT_BAD_RESERVED);
 	/* resync finds the next header 03 00 00 07 02 F0 */
-	static const uint8_t junk[] = { 0x03, 0x00, 0x00, 0x02, 0xAA, 0x03, 0x00, 0x00, 0x07, 0x02, 0xF0, 0x80 };
+	static const uint8_t junk[] = {0x03, 0x00, 0x00, 0x02, 0xAA, 0x03,
+	                               0x00, 0x00, 0x07, 0x02, 0xF0, 0x80};
 	uint8_t *g = tu_guarded_copy(junk, sizeof junk);
 	assert_int_equal(tpkt_resync(g, sizeof junk), 5);
 	for (size_t k = 1; k <= sizeof junk; k++)
@@ -40,12 +41,12 @@ static void test_tpkt(void **state)
 static void test_cotp_cr_dt_dr_er(void **state)
 {
 	(void)state;
-	static const uint8_t cr[] = { 0x0E, 0xE0, 0x00, 0x00, 0x00, 0x01, 0x00, 0xC0, 0x01, 0x0B, 0xC6, 0x01, 0x01,
-				      0xC2, 0x00 };
-	static const uint8_t dt[] = { 0x02, 0xF0, 0x80, 0x01, 0x00 };
-	static const uint8_t dr[] = { 0x06, 0x80, 0x00, 0x01, 0x00, 0x02, 0x00 };
-	static const uint8_t er[] = { 0x04, 0x70, 0x00, 0x01, 0x02 };
-	static const uint8_t bad[] = { 0x09, 0xF0, 0x80 };
+	static const uint8_t cr[] = {0x0E, 0xE0, 0x00, 0x00, 0x00, 0x01, 0x00, 0xC0,
+	                             0x01, 0x0B, 0xC6, 0x01, 0x01, 0xC2, 0x00};
+	static const uint8_t dt[] = {0x02, 0xF0, 0x80, 0x01, 0x00};
+	static const uint8_t dr[] = {0x06, 0x80, 0x00, 0x01, 0x00, 0x02, 0x00};
+	static const uint8_t er[] = {0x04, 0x70, 0x00, 0x01, 0x02};
+	static const uint8_t bad[] = {0x09, 0xF0, 0x80};
 	struct cotp_tpdu t;
 	uint8_t *g = tu_guarded_copy(cr, sizeof cr);
 	assert_int_equal(cotp_parse(g, sizeof cr, &t), COTP_OK);
@@ -94,9 +95,9 @@ static void test_tsdu_reassembly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tpkt),
-		cmocka_unit_test(test_cotp_cr_dt_dr_er),
-		cmocka_unit_test(test_tsdu_reassembly),
+	    cmocka_unit_test(test_tpkt),
+	    cmocka_unit_test(test_cotp_cr_dt_dr_er),
+	    cmocka_unit_test(test_tsdu_reassembly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
