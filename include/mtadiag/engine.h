@@ -46,6 +46,9 @@ struct mta_config {
 	/* Testing aid: reassemble every TCP connection (not only SMTP/OSI ones) and report the
 	 * delivered bytes through mta_hooks.on_follow. */
 	bool follow_all;
+	/* Report protocol events through mta_hooks.on_event (plugins' per-frame fields, the
+	 * HTML report's ladder diagrams). */
+	bool events;
 	/* When set, the OSI analyser reports every session TSDU it decodes on an ISO session
 	 * connection: frame where it completed, direction, and its SPDUs as text ("GT,MIP:5" —
 	 * names as X.225 resolves them, ':' + serial when one is present).  Used by the
@@ -92,6 +95,55 @@ struct mta_summary {
 	const char *text;  /* several lines, each ending in '\n' */
 };
 
+/* Protocol events: what each frame means to the analysers (for per-frame fields in the
+ * Wireshark plugins and the ladder diagrams of the HTML report).  Delivered through
+ * mta_hooks.on_event only when mta_config.events is set, so they cost nothing otherwise.
+ * Strings are borrowed until the hook returns; fields that do not apply are NULL / 0 / -1. */
+enum mta_event_kind {
+	MTA_EV_TCP = 0,    /* a TCP event on an analysed connection: label "SYN", "FIN", "RST",
+			      "no-PSH" (a data segment without PSH that ends a sender's burst,
+			      only when it matters), "gap N" (octets lost to the capture) */
+	MTA_EV_SMTP_CMD,   /* an SMTP command (AUTH credentials and continuation lines never
+			      appear: label "AUTH PLAIN ***") */
+	MTA_EV_SMTP_REPLY, /* a complete (possibly multi-line) reply; latency_usec from its command */
+	MTA_EV_SMTP_DATA,  /* end of a DATA body or BDAT chunk: octets in data_octets */
+	MTA_EV_SMTP_TLS,   /* the connection switched to TLS after 220 to STARTTLS */
+	MTA_EV_OSI_TPDU,   /* a COTP TPDU other than DT (CR, CC, DR, ER, ED, ...) */
+	MTA_EV_OSI_SPDU,   /* one session TSDU (its SPDUs in label, as the session layer means
+			      them: "GT+MIP(3)", "PT+MIA(2)", "AS", "AE", "AB reason 1") */
+};
+
+struct mta_event {
+	enum mta_event_kind kind;
+	enum mta_proto proto;
+	const struct mta_conn_id *conn;
+	uint64_t conn_first_frame;  /* identifies the connection: the frame that created it */
+	uint64_t frame;             /* frame where the unit completed */
+	struct mta_time ts;
+	enum mta_dir dir;
+	const char *label;          /* short text for a ladder arrow, never NULL */
+
+	/* SMTP (MTA_EV_SMTP_*) */
+	const char *smtp_state;     /* session state after the unit: "greeting", "ehlo", "mail",
+				       "rcpt", "data", "bdat", "quit", "tls", ... */
+	const char *smtp_cmd;       /* verb of the command (or of the command a reply answers) */
+	int reply_code;             /* -1 when not a reply */
+	uint32_t transaction;       /* 1-based index of the mail transaction, 0 outside one */
+	uint64_t latency_usec;      /* reply: time since its command was sent */
+	uint64_t data_octets;       /* MTA_EV_SMTP_DATA */
+
+	/* OSI (MTA_EV_OSI_*) */
+	const char *spdu;           /* first SPDU's name as X.225 resolves it ("AE", not "MAP") */
+	int64_t serial;             /* serial number carried, -1 when none */
+	uint64_t vm_before, vm_after; /* V(M) at the receiver's model, before and after */
+	uint64_t va_before, va_after; /* V(A) */
+	const char *tokens;         /* token holders after the unit: "dk=I mi=R ma=I tr=-"
+				       (I initiator, R responder, - not available) */
+	const char *activity_id;    /* current activity identifier (hex), NULL when none */
+	int window_used;            /* RTS: checkpoints sent and not yet confirmed, -1 n/a */
+	int window_size;            /* RTS windowSize in force, -1 n/a */
+};
+
 struct mta_hooks {
 	void (*on_finding)(void *user, const struct mta_finding *f);
 	void (*on_summary)(void *user, const struct mta_summary *s);
@@ -101,6 +153,8 @@ struct mta_hooks {
 	void (*on_follow)(void *user, const struct mta_conn_id *conn, uint64_t conn_first_frame,
 			  enum mta_dir dir, uint64_t offset, const uint8_t *data, size_t len,
 			  uint64_t gap_len);
+	/* Only with cfg.events: see struct mta_event. */
+	void (*on_event)(void *user, const struct mta_event *ev);
 };
 
 struct mta_stats {
