@@ -51,7 +51,7 @@ static void on_follow(void *u, const struct mta_conn_id *c, uint64_t first, enum
 	sb_putc(&r->out, '\n');
 }
 
-static const struct mta_hooks hooks = { on_finding, on_summary, on_follow };
+static const struct mta_hooks hooks = { .on_finding = on_finding, .on_summary = on_summary, .on_follow = on_follow };
 
 /* A small SMTP-like exchange on client port `cport`, as frames. */
 struct script {
