@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mta_config_defaults(&cfg);
 	cfg.max_conns = 64;
 	cfg.max_buf_per_dir = 64 * 1024;
-	struct mta_hooks hooks = { on_finding, on_summary, NULL };
+	struct mta_hooks hooks = { .on_finding = on_finding, .on_summary = on_summary };
 	struct mta_engine *e = mta_engine_new(&cfg, &hooks, NULL);
 	if (!e)
 		return 0;

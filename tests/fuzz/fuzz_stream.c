@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mta_config_defaults(&cfg);
 	cfg.max_buf_per_dir = 16 * 1024;
 	cfg.max_line = 1024;
-	struct mta_hooks hooks = { on_finding, NULL, NULL };
+	struct mta_hooks hooks = { .on_finding = on_finding };
 	struct mta_engine *e = mta_engine_new(&cfg, &hooks, NULL);
 	if (!e)
 		return 0;
