@@ -728,6 +728,9 @@ int live_main(const struct live_options *lo, const struct mta_config *cfg, uint6
 		rc = EXIT_USAGE;
 	live_pcap_stats(&run);
 	mta_engine_finish(run.engine);
+	if (mta_engine_stats(run.engine)->alloc_failures)
+		fprintf(stderr, "mtadiag: out of memory: %llu connections not analysed\n",
+		        (unsigned long long)mta_engine_stats(run.engine)->alloc_failures);
 	report_file_end(&run.rep, mta_engine_stats(run.engine));
 	if (live_stop_sig)
 		fprintf(stderr, "mtadiag: %s: stopped by signal %d after %llu packets\n", lo->iface,
