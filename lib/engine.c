@@ -424,7 +424,7 @@ static bool is_service_port(const struct mta_engine *e, uint16_t port)
 
 static void conn_attach(struct conn *c, const struct analyser_ops *ops)
 {
-	if (!ops || !ops->create) {
+	if (!ops || !ops->create || (c->eng->cfg.skip_protos & (1u << ops->proto))) {
 		c->detect = DETECT_IGNORED;
 		return;
 	}

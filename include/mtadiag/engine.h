@@ -49,6 +49,12 @@ struct mta_config {
 	/* Report protocol events through mta_hooks.on_event (plugins' per-frame fields, the
 	 * HTML report's ladder diagrams). */
 	bool events;
+	/* Protocols not to analyse, as bits (1u << MTA_PROTO_SMTP, 1u << MTA_PROTO_OSI); 0 (the
+	 * default) analyses both.  Connections are still classified exactly as usual (ports,
+	 * then first payload), but one of a skipped protocol is only tracked: no findings,
+	 * summaries or events, and little work per packet.  The Wireshark plugins use it so that
+	 * each analyses only its own protocol. */
+	unsigned skip_protos;
 	/* When set, the OSI analyser reports every session TSDU it decodes on an ISO session
 	 * connection: frame where it completed, direction, and its SPDUs as text ("GT,MIP:5" —
 	 * names as X.225 resolves them, ':' + serial when one is present).  Used by the

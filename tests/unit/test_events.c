@@ -89,7 +89,7 @@ static void on_finding(void *u, const struct mta_finding *f)
 	          (int)f->severity, f->message);
 }
 
-static void run(const char *rel, bool events, struct rec *r)
+static void run_skip(const char *rel, bool events, unsigned skip, struct rec *r)
 {
 	char path[1024], err[PCAP_ERRBUF_SIZE];
 	snprintf(path, sizeof(path), "%s/%s", MTA_SOURCE_DIR, rel);
@@ -102,6 +102,7 @@ static void run(const char *rel, bool events, struct rec *r)
 	mta_config_defaults(&cfg);
 	cfg.hash_seed = 7;
 	cfg.events = events;
+	cfg.skip_protos = skip;
 	struct mta_hooks h = {.on_finding = on_finding, .on_event = on_event};
 	struct mta_engine *e = mta_engine_new(&cfg, &h, r);
 	assert_non_null(e);
@@ -122,6 +123,11 @@ static void run(const char *rel, bool events, struct rec *r)
 	mta_engine_finish(e);
 	mta_engine_free(e);
 	pcap_close(p);
+}
+
+static void run(const char *rel, bool events, struct rec *r)
+{
+	run_skip(rel, events, 0, r);
 }
 
 static void rec_free(struct rec *r)
@@ -314,8 +320,29 @@ static void test_smtp_rst(void **state)
 	rec_free(&r);
 }
 
+/* The lines of a findings transcript whose code belongs to proto (static buffer). */
+static const char *only_proto(const char *all, unsigned proto)
+{
+	static char out[1 << 16];
+	const char *pfx = proto == MTA_PROTO_SMTP ? "smtpdiag." : "osidiag.";
+	size_t k = 0;
+	out[0] = '\0';
+	for (const char *p = all; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		if (strncmp(p, pfx, strlen(pfx)) == 0) {
+			assert_true(k + len < sizeof(out));
+			memcpy(out + k, p, len);
+			k += len;
+			out[k] = '\0';
+		}
+		p += len;
+	}
+	return out;
+}
+
 /* On every scenario capture: events never change the findings, and without cfg.events the
- * hook is never called. */
+ * hook is never called; mta_config.skip_protos leaves the other protocol's results intact. */
 static void test_events_change_nothing(void **state)
 {
 	(void)state;
@@ -339,6 +366,20 @@ static void test_events_change_nothing(void **state)
 			assert_int_equal(off.n, 0);
 			assert_true(on.n > 0);
 			assert_string_equal(sb_str(&on.findings), sb_str(&off.findings));
+			/* skipping one protocol leaves exactly the other one's findings and
+			 * events */
+			for (unsigned proto = MTA_PROTO_SMTP; proto <= MTA_PROTO_OSI; proto++) {
+				struct rec only;
+				run_skip(rel, true, 1u << (MTA_PROTO_SMTP + MTA_PROTO_OSI - proto),
+				         &only);
+				assert_string_equal(sb_str(&only.findings),
+				                    only_proto(sb_str(&on.findings), proto));
+				size_t want = 0;
+				for (size_t i = 0; i < on.n; i++)
+					want += on.ev[i].proto == (enum mta_proto)proto;
+				assert_int_equal(only.n, want);
+				rec_free(&only);
+			}
 			rec_free(&on);
 			rec_free(&off);
 			files++;
