@@ -765,7 +765,9 @@ static int mtap_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
 	/* findings also without a tree: their expert infos feed the expert tap */
 	for (const struct mtap_item *it = fr->items; it; it = it->next)
 		mtap_render_item(pt, tvb, pinfo, it);
-	if (tree) {
+	/* the events and summaries only when the tree is shown or a filter, column or -e asks
+	 * for one of our fields (tshark -q -z expert needs neither) */
+	if (tree && proto_field_is_referenced(tree, proto_mtap)) {
 		if (fr->conv)
 			MTAP_GEN(proto_tree_add_uint(pt, hf_conv, tvb, 0, 0, fr->conv));
 		for (const struct mtap_ev *e = fr->evs; e; e = e->next)
