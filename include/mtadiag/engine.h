@@ -58,7 +58,8 @@ struct mta_config {
 	/* When set, the OSI analyser reports every session TSDU it decodes on an ISO session
 	 * connection: frame where it completed, direction, and its SPDUs as text ("GT,MIP:5" —
 	 * names as X.225 resolves them, ':' + serial when one is present).  Used by the
-	 * differential test against tshark and by the osidiag plugin's per-frame fields. */
+	 * differential test against tshark (tests/tools/osi_trace.c); the plugins and reports
+	 * use the protocol events (events / on_event) instead. */
 	void (*osi_trace)(void *user, uint64_t frame, enum mta_dir dir, const char *spdus);
 	void *osi_trace_user;
 };

@@ -54,12 +54,12 @@ static int hf_findings = -1, hf_code = -1, hf_severity = -1, hf_message = -1, hf
            hf_sum_first = -1, hf_sum_last = -1, hf_sum_line = -1, hf_sum_json = -1, hf_conv = -1,
            hf_tcp_event = -1;
 /* SMTP fields */
-static int hf_event = -1, hf_state = -1, hf_command = -1, hf_reply_code = -1,
-           hf_transaction = -1, hf_latency = -1, hf_data_octets = -1;
+static int hf_event = -1, hf_state = -1, hf_command = -1, hf_reply_code = -1, hf_transaction = -1,
+           hf_latency = -1, hf_data_octets = -1;
 /* OSI fields */
 static int hf_tsdu = -1, hf_spdu = -1, hf_serial = -1, hf_kind = -1, hf_vm_before = -1,
-           hf_vm_after = -1, hf_va_before = -1, hf_va_after = -1, hf_tokens = -1,
-           hf_activity = -1, hf_win_used = -1, hf_win_size = -1, hf_tpdu = -1;
+           hf_vm_after = -1, hf_va_before = -1, hf_va_after = -1, hf_tokens = -1, hf_activity = -1,
+           hf_win_used = -1, hf_win_size = -1, hf_tpdu = -1;
 static gint ett_mtap = -1, ett_finding = -1, ett_summary = -1, ett_event = -1;
 
 static expert_field ei_ids[MTA_F_COUNT][MTAP_NSEV];
@@ -75,8 +75,8 @@ static struct mta_engine *engine;
 static bool engine_finished;
 static guint32 last_fed;
 static struct mtap_frame **frames; /* indexed by frame number (g_malloc'd, entries file scope) */
-static guint32 n_frames;            /* entries in frames[] */
-static wmem_map_t *strings;         /* interned strings */
+static guint32 n_frames;           /* entries in frames[] */
+static wmem_map_t *strings;        /* interned strings */
 
 /* Wireshark encapsulation -> libpcap link type, for the link types the engine decodes. */
 struct encap_map {
@@ -342,8 +342,8 @@ static void mtap_on_event(void *user _U_, const struct mta_event *e)
 		ev->u.smtp.state = mtap_intern_name(e->smtp_state);
 		ev->u.smtp.cmd = mtap_intern_name(e->smtp_cmd);
 		ev->u.smtp.transaction = e->transaction;
-		ev->u.smtp.code = (int16_t)(e->reply_code >= 0 && e->reply_code <= 999 ? e->reply_code
-		                                                                       : -1);
+		ev->u.smtp.code =
+		    (int16_t)(e->reply_code >= 0 && e->reply_code <= 999 ? e->reply_code : -1);
 		ev->u.smtp.latency_usec = e->latency_usec;
 		ev->u.smtp.data_octets = e->data_octets;
 		break;
@@ -423,8 +423,8 @@ static void mtap_init(void)
 	if (pref_max_buf > 0)
 		cfg.max_buf_per_dir = pref_max_buf;
 	/* classify like mtadiag (both port sets), analyse only this plugin's protocol */
-	cfg.skip_protos = mtap_desc.proto == MTA_PROTO_SMTP ? 1u << MTA_PROTO_OSI
-	                                                    : 1u << MTA_PROTO_SMTP;
+	cfg.skip_protos =
+	    mtap_desc.proto == MTA_PROTO_SMTP ? 1u << MTA_PROTO_OSI : 1u << MTA_PROTO_SMTP;
 	cfg.events = true;
 	hooks.on_finding = mtap_on_finding;
 	hooks.on_summary = mtap_on_summary;
@@ -580,17 +580,20 @@ static void mtap_render_smtp(proto_tree *pt, tvbuff_t *tvb, const struct mtap_ev
 		if (cmd[0])
 			ei = proto_tree_add_string_format(
 			    pt, hf_event, tvb, 0, 0, "reply",
-			    "Reply %d to %s after %.3f ms (transaction %u), state %s", e->u.smtp.code,
-			    cmd, (double)e->u.smtp.latency_usec / 1000.0, txn, state);
+			    "Reply %d to %s after %.3f ms (transaction %u), state %s",
+			    e->u.smtp.code, cmd, (double)e->u.smtp.latency_usec / 1000.0, txn,
+			    state);
 		else
-			ei = proto_tree_add_string_format(pt, hf_event, tvb, 0, 0, "reply",
-			                                  "Reply %d (greeting or unsolicited), state %s",
-			                                  e->u.smtp.code, state);
+			ei = proto_tree_add_string_format(
+			    pt, hf_event, tvb, 0, 0, "reply",
+			    "Reply %d (greeting or unsolicited), state %s", e->u.smtp.code, state);
 		break;
 	case MTA_EV_SMTP_DATA:
-		ei = proto_tree_add_string_format(
-		    pt, hf_event, tvb, 0, 0, "data", "End of %s: %" PRIu64 " octets (transaction %u)",
-		    strcmp(cmd, "BDAT") == 0 ? "BDAT chunk" : "message", e->u.smtp.data_octets, txn);
+		ei = proto_tree_add_string_format(pt, hf_event, tvb, 0, 0, "data",
+		                                  "End of %s: %" PRIu64 " octets (transaction %u)",
+		                                  strcmp(cmd, "BDAT") == 0 ? "BDAT chunk"
+		                                                           : "message",
+		                                  e->u.smtp.data_octets, txn);
 		break;
 	case MTA_EV_SMTP_TLS:
 	default:
@@ -604,7 +607,8 @@ static void mtap_render_smtp(proto_tree *pt, tvbuff_t *tvb, const struct mtap_ev
 	if (cmd[0])
 		MTAP_GEN(proto_tree_add_string(et, hf_command, tvb, 0, 0, cmd));
 	if (e->u.smtp.code >= 0)
-		MTAP_GEN(proto_tree_add_uint(et, hf_reply_code, tvb, 0, 0, (guint32)e->u.smtp.code));
+		MTAP_GEN(
+		    proto_tree_add_uint(et, hf_reply_code, tvb, 0, 0, (guint32)e->u.smtp.code));
 	if (txn)
 		MTAP_GEN(proto_tree_add_uint(et, hf_transaction, tvb, 0, 0, txn));
 	if (e->kind == MTA_EV_SMTP_REPLY && cmd[0]) {
@@ -614,7 +618,8 @@ static void mtap_render_smtp(proto_tree *pt, tvbuff_t *tvb, const struct mtap_ev
 		MTAP_GEN(proto_tree_add_time(et, hf_latency, tvb, 0, 0, &t));
 	}
 	if (e->kind == MTA_EV_SMTP_DATA)
-		MTAP_GEN(proto_tree_add_uint64(et, hf_data_octets, tvb, 0, 0, e->u.smtp.data_octets));
+		MTAP_GEN(
+		    proto_tree_add_uint64(et, hf_data_octets, tvb, 0, 0, e->u.smtp.data_octets));
 }
 
 /* Next SPDU of an OSI event label "GT+MIP(3) !overrun" (the markers after a space end it):
@@ -633,6 +638,8 @@ bool mtap_next_spdu(const char **pp, char *name, size_t cap, int64_t *serial)
 		p++;
 	}
 	name[k] = '\0';
+	if (k == 0)
+		return false; /* "(no SPDU)": nothing decoded */
 	*serial = -1;
 	if (*p == '(') {
 		int64_t v = 0;
@@ -685,8 +692,8 @@ static void mtap_render_osi(proto_tree *pt, tvbuff_t *tvb, const struct mtap_ev 
 		    e->u.osi.activity_id ? e->u.osi.activity_id : "");
 	else
 		ei = proto_tree_add_string_format(pt, hf_tsdu, tvb, 0, 0, label,
-		                                  "Session TSDU (%s): %s, tokens %s%s%s", dir, label,
-		                                  e->u.osi.tokens ? e->u.osi.tokens : "?",
+		                                  "Session TSDU (%s): %s, tokens %s%s%s", dir,
+		                                  label, e->u.osi.tokens ? e->u.osi.tokens : "?",
 		                                  e->u.osi.activity_id ? ", activity " : "",
 		                                  e->u.osi.activity_id ? e->u.osi.activity_id : "");
 	MTAP_GEN(ei);
@@ -707,19 +714,20 @@ static void mtap_render_osi(proto_tree *pt, tvbuff_t *tvb, const struct mtap_ev 
 	if (e->u.osi.activity_id)
 		MTAP_GEN(proto_tree_add_string(et, hf_activity, tvb, 0, 0, e->u.osi.activity_id));
 	if (e->u.osi.window_size >= 0) {
-		MTAP_GEN(proto_tree_add_uint(et, hf_win_used, tvb, 0, 0,
-		                             (guint32)(e->u.osi.window_used > 0 ? e->u.osi.window_used : 0)));
-		MTAP_GEN(proto_tree_add_uint(et, hf_win_size, tvb, 0, 0, (guint32)e->u.osi.window_size));
+		MTAP_GEN(proto_tree_add_uint(
+		    et, hf_win_used, tvb, 0, 0,
+		    (guint32)(e->u.osi.window_used > 0 ? e->u.osi.window_used : 0)));
+		MTAP_GEN(
+		    proto_tree_add_uint(et, hf_win_size, tvb, 0, 0, (guint32)e->u.osi.window_size));
 	}
 }
 
 static void mtap_render_event(proto_tree *pt, tvbuff_t *tvb, const struct mtap_ev *e)
 {
 	if (e->kind == MTA_EV_TCP)
-		MTAP_GEN(proto_tree_add_string_format(pt, hf_tcp_event, tvb, 0, 0,
-		                                      e->label ? e->label : "", "TCP %s (%s)",
-		                                      e->label ? e->label : "",
-		                                      mta_dir_str((enum mta_dir)e->dir)));
+		MTAP_GEN(proto_tree_add_string_format(
+		    pt, hf_tcp_event, tvb, 0, 0, e->label ? e->label : "", "TCP %s (%s)",
+		    e->label ? e->label : "", mta_dir_str((enum mta_dir)e->dir)));
 	else if (mtap_desc.proto == MTA_PROTO_SMTP)
 		mtap_render_smtp(pt, tvb, e);
 	else
