@@ -1242,10 +1242,10 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	default:
 		break;
 	}
-	smtp_dialogue(st, frame, frame, 0, cmd.verb, p->word);
 	p->txn = smtp_cur_txn(st);
 	if (conn_events_on(st->c))
 		smtp_cmd_event(st, p, l, n, smtp_has_second_token(cmd.arg, cmd.arg_len));
+	smtp_dialogue(st, frame, frame, 0, cmd.verb, p->word);
 	if (check_psh) {
 		char what[48];
 		snprintf(what, sizeof(what), "the %s command line", smtp_verb_name(cmd.verb));

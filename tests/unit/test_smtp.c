@@ -104,6 +104,44 @@ unsigned conn_finding_count(const struct conn *c, enum mta_finding_code code)
 	return c->counts[code];
 }
 
+bool conn_events_on(const struct conn *c)
+{
+	return c->cfg.events;
+}
+
+void conn_event_init(const struct conn *c, struct mta_event *ev, enum mta_event_kind kind,
+                     enum mta_dir dir)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->dir = dir;
+	ev->frame = c->frame;
+	ev->ts = c->now;
+	ev->label = "";
+	ev->reply_code = -1;
+	ev->serial = -1;
+	ev->window_used = ev->window_size = -1;
+}
+
+void conn_event(struct conn *c, struct mta_event *ev)
+{
+	assert_true(c->cfg.events); /* analysers build events only when asked to */
+	assert_non_null(ev->label);
+	if (c->nev == MAXE)
+		return;
+	struct tevent *t = &c->ev[c->nev++];
+	t->kind = ev->kind;
+	t->dir = ev->dir;
+	t->frame = ev->frame;
+	snprintf(t->label, sizeof(t->label), "%s", ev->label);
+	snprintf(t->state, sizeof(t->state), "%s", ev->smtp_state ? ev->smtp_state : "");
+	snprintf(t->cmd, sizeof(t->cmd), "%s", ev->smtp_cmd ? ev->smtp_cmd : "");
+	t->code = ev->reply_code;
+	t->txn = ev->transaction;
+	t->latency = ev->latency_usec;
+	t->octets = ev->data_octets;
+}
+
 static void t_vemit(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
                     uint64_t frame, uint64_t related, const char *detail, const char *fmt,
                     va_list ap)
@@ -147,44 +185,6 @@ void conn_summary(struct conn *c, const char *json, const char *text)
 	free(c->text);
 	c->json = strdup(json);
 	c->text = strdup(text);
-}
-
-bool conn_events_on(const struct conn *c)
-{
-	return c->cfg.events;
-}
-
-void conn_event_init(const struct conn *c, struct mta_event *ev, enum mta_event_kind kind,
-                     enum mta_dir dir)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = kind;
-	ev->dir = dir;
-	ev->frame = c->frame;
-	ev->ts = c->now;
-	ev->label = "";
-	ev->reply_code = -1;
-	ev->serial = -1;
-	ev->window_used = ev->window_size = -1;
-}
-
-void conn_event(struct conn *c, struct mta_event *ev)
-{
-	assert_true(c->cfg.events); /* analysers build events only when asked to */
-	assert_non_null(ev->label);
-	if (c->nev == MAXE)
-		return;
-	struct tevent *t = &c->ev[c->nev++];
-	t->kind = ev->kind;
-	t->dir = ev->dir;
-	t->frame = ev->frame;
-	snprintf(t->label, sizeof(t->label), "%s", ev->label);
-	snprintf(t->state, sizeof(t->state), "%s", ev->smtp_state ? ev->smtp_state : "");
-	snprintf(t->cmd, sizeof(t->cmd), "%s", ev->smtp_cmd ? ev->smtp_cmd : "");
-	t->code = ev->reply_code;
-	t->txn = ev->transaction;
-	t->latency = ev->latency_usec;
-	t->octets = ev->data_octets;
 }
 
 static struct conn *t_new(bool syn)
