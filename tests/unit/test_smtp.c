@@ -1165,13 +1165,28 @@ static void test_events_pipelined(void **state)
 	t_ev(c, 19, CMD, 15, "AUTH", -1, 0, "ehlo");
 	assert_string_equal(c->ev[19].label, "AUTH PLAIN ***");
 	t_ev(c, 20, REP, 16, "AUTH", 235, 0, "ehlo");
-	t_line(c, C, "QUIT\r\n");    /* 17 */
-	t_line(c, S, "221 bye\r\n"); /* 18 */
-	t_ev(c, 21, CMD, 17, "QUIT", -1, 0, "quit");
-	t_ev(c, 22, REP, 18, "QUIT", 221, 0, "quit");
-	assert_int_equal(c->nev, 23);
-	for (unsigned i = 0; i < c->nev; i++)
+	/* a line that is no command (here an AUTH response whose 334 the capture lost) shows no
+	 * more than a plain verb */
+	t_line(c, C, "dXNlcjpzZWNyZXQ=\r\n");    /* 17 */
+	t_line(c, S, "500 unrecognised\r\n");    /* 18 */
+	t_line(c, C, "XYZZY plugh\r\n");         /* 19 */
+	t_line(c, S, "502 not implemented\r\n"); /* 20 */
+	t_ev(c, 21, CMD, 17, "UNKNOWN", -1, 0, "ehlo");
+	assert_string_equal(c->ev[21].label, "(unrecognised command)");
+	t_ev(c, 22, REP, 18, "UNKNOWN", 500, 0, "ehlo");
+	t_ev(c, 23, CMD, 19, "XYZZY", -1, 0, "ehlo");
+	assert_string_equal(c->ev[23].label, "XYZZY");
+	t_ev(c, 24, REP, 20, "UNKNOWN", 502, 0, "ehlo");
+	t_line(c, C, "QUIT\r\n");    /* 21 */
+	t_line(c, S, "221 bye\r\n"); /* 22 */
+	t_ev(c, 25, CMD, 21, "QUIT", -1, 0, "quit");
+	t_ev(c, 26, REP, 22, "QUIT", 221, 0, "quit");
+	assert_int_equal(c->nev, 27);
+	for (unsigned i = 0; i < c->nev; i++) {
 		assert_null(strstr(c->ev[i].label, "AHNlY3"));
+		assert_null(strstr(c->ev[i].label, "dXNlcj"));
+		assert_null(strstr(c->ev[i].label, "plugh"));
+	}
 	t_free(c);
 }
 
