@@ -108,22 +108,21 @@ struct mta_summary {
  * Strings are borrowed until the hook returns; fields that do not apply are NULL / 0 / -1. */
 enum mta_event_kind {
 	MTA_EV_TCP = 0,    /* a TCP event on an analysed connection: label "SYN", "SYN-ACK",
-	                      "FIN", "RST" (the first of each per direction),
-	                      "no-PSH" (a data segment without PSH that ends a sender's burst,
-	                      only when it matters), "gap N" (octets lost to the capture) */
+			      "FIN", "RST" (the first of each per direction),
+			      "no-PSH" (a data segment without PSH that ends a sender's burst,
+			      only when it matters), "gap N" (octets lost to the capture) */
 	MTA_EV_SMTP_CMD,   /* an SMTP command, label the line as sent; AUTH credentials and
-	                      continuation lines never appear ("AUTH PLAIN ***", "***"), nor
-	                      the arguments of a line that is no known command (its verb only,
-	                      or "(unrecognised command)") */
-	MTA_EV_SMTP_REPLY, /* a complete (possibly multi-line) reply; latency_usec from its command
-	                    */
+			      continuation lines never appear ("AUTH PLAIN ***", "***"), nor
+			      the arguments of a line that is no known command (its verb only,
+			      or "(unrecognised command)") */
+	MTA_EV_SMTP_REPLY, /* a complete (possibly multi-line) reply; latency_usec from its command */
 	MTA_EV_SMTP_DATA,  /* end of a DATA body or BDAT chunk: octets in data_octets (label
-	                      "<message, N octets> ." or "<chunk, N octets>[ LAST]") */
+			      "<message, N octets> ." or "<chunk, N octets>[ LAST]") */
 	MTA_EV_SMTP_TLS,   /* the connection switched to TLS after 220 to STARTTLS */
 	MTA_EV_OSI_TPDU,   /* a COTP TPDU other than DT and ED (CR, CC, DR, ER, ...); an ED
-	                      carries a TSDU and gives MTA_EV_OSI_SPDU, "[expedited]" */
+			      carries a TSDU and gives MTA_EV_OSI_SPDU, "[expedited]" */
 	MTA_EV_OSI_SPDU,   /* one session TSDU (its SPDUs in label, as the session layer means
-	                      them: "GT+MIP(3)", "PT+MIA(2)", "AS", "AE", "AB reason 1") */
+			      them: "GT+MIP(3)", "PT+MIA(2)", "AS", "AE", "AB reason 1") */
 };
 
 struct mta_event {
