@@ -2,9 +2,9 @@
 # test_man.sh — the generated man page mtadiag(1) (build/man/mtadiag.1.gz): man and groff render
 # it without a warning, its FINDINGS section carries every code of the catalogue with its
 # severity and meaning (mtadiag-catalogue, i.e. include/mtadiag/findings.def), and its header
-# carries the version mtadiag --version prints.
+# carries the version mtadiag --version prints, which project(VERSION) alone sets.
 #
-# env: MTADIAG (the binary), MTA_BUILD (build tree).
+# env: MTADIAG (the binary), MTA_BUILD (build tree), MTA_SRC (repository root).
 set -u
 : "${MTADIAG:?}" "${MTA_BUILD:?}"
 fails=0
@@ -51,6 +51,13 @@ case "$head" in
 *"\"mtadiag $version\""*) ok "header names version $version" ;;
 *) fail "header '$head' does not name version $version" ;;
 esac
+# The version is set once, in project(VERSION): no source defines it as a literal.
+if [ -n "${MTA_SRC:-}" ]; then
+	lit=$(grep -rnE 'define +MTA_VERSION +"[0-9]' "$MTA_SRC"/capture-tool "$MTA_SRC"/lib "$MTA_SRC"/include \
+		"$MTA_SRC"/plugins "$MTA_SRC"/tools 2>/dev/null)
+	[ -z "$lit" ] && grep -q "^project(mtadiag VERSION $version " "$MTA_SRC/CMakeLists.txt" &&
+		ok "version $version only in project(VERSION)" || fail "version literal in the sources: $lit"
+fi
 for section in SYNOPSIS OPTIONS "JSON LINES" "EXPECTED-FINDINGS FILES" "LIVE CAPTURE" SECURITY "EXIT STATUS" FILES FINDINGS; do
 	printf '%s\n' "$text" | grep -qx "$section" || fail "no section $section"
 done
