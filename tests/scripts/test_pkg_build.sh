@@ -6,13 +6,14 @@
 # plugins load (so libpcap0.8 and the libwireshark of the plugins' ABI) — as installed on this
 # machine, found with dpkg -S.  The other test_pkg_* tests use the package made here.
 #
-# env: MTADIAG, MTA_SRC, MTA_BUILD, MTA_PKG_ENABLED (1 when packaging/ set up CPack).
+# env: MTADIAG, MTA_SRC, MTA_BUILD, MTA_PKG_ENABLED (1 when packaging/ set up CPack, else why not).
 set -u
 : "${MTADIAG:?}" "${MTA_SRC:?}" "${MTA_BUILD:?}"
-if [ "${MTA_PKG_ENABLED:-0}" != 1 ]; then
-	echo "skip: this build makes no package (sanitizer build, or no Wireshark plugins)"
-	exit 77
-fi
+case "${MTA_PKG_ENABLED:-}" in
+1) ;;
+sanitizer) echo "skip: a sanitizer build makes no package"; exit 77 ;;
+*) echo "FAIL - this build cannot make the package (${MTA_PKG_ENABLED:-unset}; tools/install-deps.sh)"; exit 1 ;;
+esac
 fails=0
 passes=0
 ok() { echo "ok - $1"; passes=$((passes + 1)); }

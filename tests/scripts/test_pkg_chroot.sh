@@ -18,7 +18,11 @@
 # env: MTA_SRC, MTA_BUILD, MTA_PKG_ENABLED.  Needs the package of test_pkg_build.sh.
 set -u
 : "${MTA_SRC:?}" "${MTA_BUILD:?}"
-[ "${MTA_PKG_ENABLED:-0}" = 1 ] || { echo "skip: this build makes no package"; exit 77; }
+case "${MTA_PKG_ENABLED:-}" in
+1) ;;
+sanitizer) echo "skip: a sanitizer build makes no package"; exit 77 ;;
+*) echo "FAIL - this build cannot make the package (${MTA_PKG_ENABLED:-unset}; tools/install-deps.sh)"; exit 1 ;;
+esac
 [ "$(id -u)" = 0 ] || { echo "skip: debootstrap and chroot need root"; exit 77; }
 command -v debootstrap >/dev/null || { echo "skip: debootstrap is not installed"; exit 77; }
 fails=0

@@ -6,7 +6,11 @@
 # env: MTA_BUILD, MTA_PKG_ENABLED.  Needs the package of test_pkg_build.sh and lintian.
 set -u
 : "${MTA_BUILD:?}"
-[ "${MTA_PKG_ENABLED:-0}" = 1 ] || { echo "skip: this build makes no package"; exit 77; }
+case "${MTA_PKG_ENABLED:-}" in
+1) ;;
+sanitizer) echo "skip: a sanitizer build makes no package"; exit 77 ;;
+*) echo "FAIL - this build cannot make the package (${MTA_PKG_ENABLED:-unset}; tools/install-deps.sh)"; exit 1 ;;
+esac
 command -v lintian >/dev/null || { echo "FAIL - lintian is not installed (tools/install-deps.sh)"; exit 1; }
 debs=("$MTA_BUILD"/deb/*.deb)
 [ -f "${debs[0]}" ] || { echo "FAIL - no package in $MTA_BUILD/deb (test_pkg_build.sh makes it)"; exit 1; }
