@@ -38,6 +38,7 @@ struct smtp_pend {
 	uint64_t frame;
 	struct mta_time ts;
 	int rcpt;      /* index into the current transaction's recipients, or -1 */
+	uint32_t txn;  /* the transaction it belongs to (1-based), 0 none (events) */
 	char word[16]; /* the verb as sent, for unknown verbs */
 };
 
@@ -48,6 +49,7 @@ struct smtp_rcpt {
 };
 
 struct smtp_txn {
+	uint32_t index; /* 1-based, in session order */
 	char from[SMTP_ADDR_MAX];
 	uint64_t mail_frame;
 	int mail_code;
@@ -80,7 +82,8 @@ struct smtp_side {
 	bool fin_delivered;
 	bool rst;
 	uint64_t rst_frame;
-	bool win_nonzero; /* the last window this side advertised was not 0 */
+	uint64_t memcap_hits; /* reassembly cap hits; the first one is the finding */
+	bool win_nonzero;     /* the last window this side advertised was not 0 */
 	/* payload segments this side sent after the peer's FIN (a RST from the peer then
 	 * answers them: data_after_close on the RST) */
 	uint64_t after_peer_fin[SMTP_MAX_AFTER_FIN];
@@ -184,6 +187,13 @@ struct smtp {
 	struct smtp_unit *dlg;
 	unsigned n_dlg, cap_dlg;
 	uint64_t dlg_omitted;
+
+	/* what the reply just completed answered (for its MTA_EV_SMTP_REPLY event) */
+	bool ev_answered;
+	enum smtp_verb ev_verb;
+	uint64_t ev_latency;
+	uint32_t ev_txn;
+	uint64_t chunk_size; /* the current BDAT chunk's announced size */
 };
 
 static void smtp_dialogue(struct smtp *st, uint64_t frame, uint64_t first, int code,
@@ -317,6 +327,7 @@ static struct smtp_txn *smtp_txn_new(struct smtp *st)
 		memset(t, 0, sizeof(*t));
 	}
 	t->outcome = "open";
+	t->index = st->txn_total > UINT32_MAX ? UINT32_MAX : (uint32_t)st->txn_total;
 	return t;
 }
 
@@ -419,6 +430,102 @@ static void smtp_unit_name(const struct smtp *st, const struct smtp_pend *p, cha
 	}
 }
 
+/* ---- protocol events (mta_config.events) ---------------------------------------------------- */
+
+/* Where the session stands after a unit, as one short word (the plugins' smtpdiag.state). */
+static const char *smtp_state_name(const struct smtp *st)
+{
+	const struct smtp_txn *t = smtp_txn_open(st) ? st->cur : NULL;
+	if (st->tls)
+		return "tls";
+	if (st->quit_sent)
+		return "quit";
+	if (t && (st->side[MTA_C2S].mode == SM_BODY || t->data_cmd_pending ||
+	          (t->body_done && !t->final_code && !t->bdat)))
+		return "data";
+	if (t && t->bdat)
+		return "bdat";
+	if (t && t->n_rcpt)
+		return "rcpt";
+	if (t)
+		return "mail";
+	if (st->auth_cont || st->starttls_pending)
+		return st->auth_cont ? "auth" : "starttls";
+	if (st->helo_verb[0])
+		return st->helo_verb[0] == 'E' ? "ehlo" : "helo";
+	if (st->greeted)
+		return "greeting";
+	return "connect";
+}
+
+static uint32_t smtp_cur_txn(const struct smtp *st)
+{
+	return smtp_txn_open(st) ? st->cur->index : 0;
+}
+
+static void smtp_event_init(const struct smtp *st, struct mta_event *ev, enum mta_event_kind kind,
+                            enum mta_dir dir)
+{
+	conn_event_init(st->c, ev, kind, dir);
+	ev->smtp_state = smtp_state_name(st);
+	ev->transaction = smtp_cur_txn(st);
+}
+
+/* The label of a command event: the line as sent (printable ASCII, shortened), except that an
+ * AUTH command shows its mechanism only and an AUTH response line nothing at all. */
+static void smtp_cmd_label(char *buf, size_t cap, const struct smtp *st, enum smtp_verb v,
+                           const uint8_t *l, size_t n, bool has_arg)
+{
+	if (v == SV_AUTH_CONT) {
+		snprintf(buf, cap, "***");
+		return;
+	}
+	if (v == SV_AUTH) {
+		snprintf(buf, cap, "AUTH %s%s", st->auth_mech, has_arg ? " ***" : "");
+		return;
+	}
+	if (n > 96) {
+		smtp_copy(buf, cap < 97 ? cap : 97, l, 96);
+		snprintf(buf + strlen(buf), cap - strlen(buf), "...");
+		return;
+	}
+	smtp_copy(buf, cap, l, n);
+}
+
+/* AUTH PLAIN <initial response>: something after the mechanism */
+static bool smtp_has_second_token(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && p[i] == ' ')
+		i++;
+	while (i < n && p[i] != ' ')
+		i++;
+	while (i < n && p[i] == ' ')
+		i++;
+	return i < n;
+}
+
+static void smtp_cmd_event(struct smtp *st, const struct smtp_pend *p, const uint8_t *l, size_t n,
+                           bool has_arg)
+{
+	struct mta_event ev;
+	char label[128];
+	smtp_event_init(st, &ev, MTA_EV_SMTP_CMD, MTA_C2S);
+	smtp_cmd_label(label, sizeof(label), st, p->verb, l, n, has_arg);
+	ev.label = label;
+	ev.smtp_cmd = p->verb == SV_UNKNOWN && p->word[0] ? p->word : smtp_verb_name(p->verb);
+	ev.transaction = p->txn;
+	conn_event(st->c, &ev);
+}
+
+static void smtp_nopsh_event(struct smtp *st, enum mta_dir dir)
+{
+	struct mta_event ev;
+	smtp_event_init(st, &ev, MTA_EV_TCP, dir);
+	ev.label = "no-PSH";
+	conn_event(st->c, &ev);
+}
+
 static void smtp_violation(struct smtp *st, enum mta_dir dir, const char *detail_json,
                            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void smtp_violation(struct smtp *st, enum mta_dir dir, const char *detail_json,
@@ -444,6 +551,8 @@ static bool smtp_check_psh(struct smtp *st, enum mta_dir dir, const struct rs_ev
 	              "%s sent %s in a segment without the TCP PUSH flag and then waits for the "
 	              "%s; a receiver that holds data until PUSH never passes it on",
 	              smtp_Who(dir), what, smtp_who(!dir));
+	if (conn_events_on(st->c))
+		smtp_nopsh_event(st, dir);
 	return true;
 }
 
@@ -613,6 +722,8 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 
 	if (code == 421)
 		st->saw_421 = true;
+	st->ev_answered = false;
+	st->ev_txn = smtp_cur_txn(st);
 
 	if (!st->greeted) {
 		bool greeting = !st->midstream ||
@@ -686,6 +797,10 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 
 	struct smtp_pend p = *h;
 	smtp_pop(st);
+	st->ev_answered = true;
+	st->ev_verb = p.verb;
+	st->ev_latency = smtp_usec(p.ts, now);
+	st->ev_txn = p.txn;
 	if (st->queue_unknown && !st->q_len && !st->side[MTA_C2S].resync &&
 	    !st->side[MTA_S2C].resync)
 		st->queue_unknown = false;
@@ -858,7 +973,30 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 	bool nopsh = smtp_check_psh(st, MTA_S2C, ev, at_end, what);
 	a->active = false;
 	smtp_dialogue(st, conn_cur_frame(st->c), a->first_frame, a->code, SV_UNKNOWN, NULL);
+	bool was_tls = st->tls;
 	smtp_reply_done(st, nopsh);
+	if (conn_events_on(st->c) && !was_tls) {
+		struct mta_event rev;
+		char label[96];
+		smtp_event_init(st, &rev, MTA_EV_SMTP_REPLY, MTA_S2C);
+		snprintf(label, sizeof(label), "%d%s%.72s", a->code, a->text[0] ? " " : "",
+		         a->text);
+		rev.label = label;
+		rev.reply_code = a->code;
+		rev.transaction = st->ev_txn;
+		if (st->ev_answered) {
+			rev.smtp_cmd = smtp_verb_name(st->ev_verb);
+			rev.latency_usec = st->ev_latency;
+		}
+		conn_event(st->c, &rev);
+		if (st->tls) { /* this reply was the 220 to STARTTLS */
+			smtp_event_init(st, &rev, MTA_EV_SMTP_TLS, MTA_S2C);
+			rev.label = "TLS";
+			rev.smtp_cmd = "STARTTLS";
+			rev.transaction = 0;
+			conn_event(st->c, &rev);
+		}
+	}
 	return SL_DONE;
 }
 
@@ -934,6 +1072,9 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		p->verb = SV_AUTH_CONT;
 		p->frame = frame;
 		p->ts = now;
+		p->txn = smtp_cur_txn(st);
+		if (conn_events_on(st->c))
+			smtp_cmd_event(st, p, l, 0, false);
 		p->nopsh = smtp_check_psh(st, MTA_C2S, ev, at_end, "an AUTH response line");
 		return SL_DONE;
 	}
@@ -1070,6 +1211,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 			t->body_done = true;
 		if (size) {
 			st->body_txn = t;
+			st->chunk_size = size;
 			st->chunk_left = size;
 			st->chunk_last = last;
 			sd->mode = SM_CHUNK;
@@ -1101,6 +1243,9 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		break;
 	}
 	smtp_dialogue(st, frame, frame, 0, cmd.verb, p->word);
+	p->txn = smtp_cur_txn(st);
+	if (conn_events_on(st->c))
+		smtp_cmd_event(st, p, l, n, smtp_has_second_token(cmd.arg, cmd.arg_len));
 	if (check_psh) {
 		char what[48];
 		snprintf(what, sizeof(what), "the %s command line", smtp_verb_name(cmd.verb));
@@ -1110,6 +1255,28 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 }
 
 /* The end-of-data marker (or the last BDAT chunk) was sent. */
+/* MTA_EV_SMTP_DATA: the end of a DATA body (bdat_last < 0) or of a BDAT chunk. */
+static void smtp_data_event(struct smtp *st, uint64_t octets, int bdat_last)
+{
+	struct mta_event ev;
+	char label[64];
+	smtp_event_init(st, &ev, MTA_EV_SMTP_DATA, MTA_C2S);
+	if (bdat_last < 0) {
+		snprintf(label, sizeof(label), "<message, %llu octets> .",
+		         (unsigned long long)octets);
+		ev.smtp_cmd = "DATA";
+	} else {
+		snprintf(label, sizeof(label), "<chunk, %llu octets>%s", (unsigned long long)octets,
+		         bdat_last ? " LAST" : "");
+		ev.smtp_cmd = "BDAT";
+	}
+	ev.label = label;
+	ev.data_octets = octets;
+	if (st->body_txn)
+		ev.transaction = st->body_txn->index;
+	conn_event(st->c, &ev);
+}
+
 static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *ev, bool bdat)
 {
 	struct smtp_txn *t = st->body_txn;
@@ -1124,6 +1291,7 @@ static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *e
 	p->verb = SV_END_OF_DATA;
 	p->frame = conn_cur_frame(st->c);
 	p->ts = conn_cur_time(st->c);
+	p->txn = t->index;
 	p->nopsh = smtp_check_psh(st, MTA_C2S, ev, at_end, "the end-of-data marker (CRLF.CRLF)");
 }
 
@@ -1184,6 +1352,9 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 					    st->body_txn->body_octets >= 3
 					        ? st->body_txn->body_octets - 3
 					        : 0;
+				if (conn_events_on(st->c))
+					smtp_data_event(
+					    st, st->body_txn ? st->body_txn->body_octets : 0, -1);
 				smtp_body_end(st, off == len, ev, false);
 			}
 			continue;
@@ -1198,6 +1369,8 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 				st->body_txn->body_octets += take;
 			if (!st->chunk_left) {
 				sd->mode = SM_LINE;
+				if (conn_events_on(st->c))
+					smtp_data_event(st, st->chunk_size, st->chunk_last);
 				/* contract §1.3: octets of a BDAT chunk never count for
 				 * missing_psh, not even the last one of the LAST chunk */
 				if (st->chunk_last)
@@ -1241,11 +1414,15 @@ static void smtp_gap(struct smtp *st, enum mta_dir dir, const struct rs_event *e
 	snprintf(detail, sizeof(detail), "{\"octets\":%llu,\"offset\":%llu,\"dropped\":%zu}",
 	         (unsigned long long)ev->gap_len, (unsigned long long)ev->offset, ev->dropped);
 	if (ev->cause == RS_GAP_MEMCAP) {
-		conn_emit_now(st->c, MTA_F_SMTP_MEMCAP, -1, dir, 0, detail,
-		              "The reassembly buffer cap was reached while %llu octets of the %s's "
-		              "stream were missing (%zu buffered octets dropped), %s; analysis "
-		              "continues after the hole",
-		              (unsigned long long)ev->gap_len, smtp_who(dir), ev->dropped, state);
+		/* One finding per direction: later holes of the same flood are counted in the
+		 * stats (buf_cap_hits), not repeated. */
+		if (sd->memcap_hits++ == 0)
+			conn_emit_now(
+			    st->c, MTA_F_SMTP_MEMCAP, -1, dir, 0, detail,
+			    "The reassembly buffer cap was reached while %llu octets of the %s's "
+			    "stream were missing (%zu buffered octets dropped), %s; analysis "
+			    "continues after the hole",
+			    (unsigned long long)ev->gap_len, smtp_who(dir), ev->dropped, state);
 	} else {
 		const char *cause = ev->cause == RS_GAP_TRUNCATED ? " (cut by the snapshot length)"
 		                    : ev->cause == RS_GAP_ACKED
