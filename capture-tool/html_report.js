@@ -435,8 +435,8 @@
 		return r;
 	}
 
-	var G = { time: 8, frame: 100, client: 250, server: 640, state: 665, rel: 905, find: 925,
-		width: 1500, head: 60, row: 30, fline: 16 };
+	var G = { time: 8, frame: 100, client: 230, server: 590, state: 640, tokens: 880, rel: 1040,
+		find: 1060, width: 1760, head: 60, row: 30, fline: 16 };
 
 	function rowText(c, r) {
 		var x = r.x, parts = [];
@@ -494,7 +494,7 @@
 			var a = r.dir === 1 ? G.server : G.client, b = r.dir === 1 ? G.client : G.server;
 			var mid = (G.client + G.server) / 2;
 			var label = r.label;
-			if (r.kind === 'reply' && r.x.lat !== undefined)
+			if (r.kind === 'reply' && r.x.lat !== undefined && r.x.cmd)
 				label += '  (' + fmtMs(r.x.lat) + ')';
 			if (r.kind === 'frame') {
 				g += '<line class="gapline" x1="' + G.client + '" y1="' + (y + 8) + '" x2="' + G.server +
@@ -518,7 +518,7 @@
 			if (st)
 				g += '<text class="state" x="' + G.state + '" y="' + (y + 12) + '">' + esc(st) + '</text>';
 			if (r.x.tok)
-				g += '<text class="tokens" x="' + (G.state + 150) + '" y="' + (y + 12) + '">' + esc(r.x.tok) +
+				g += '<text class="tokens" x="' + G.tokens + '" y="' + (y + 12) + '">' + esc(r.x.tok) +
 					'</text>';
 			r.findings.forEach(function (f, j) {
 				var fy = y + 8 + j * G.fline;
@@ -570,7 +570,7 @@
 		head += '<text class="colhead" x="' + G.state + '" y="34">' +
 			(c.proto === 'osi' ? 'V(M) V(A) window' : 'state') + '</text>';
 		if (c.proto === 'osi')
-			head += '<text class="colhead" x="' + (G.state + 150) + '" y="34">tokens</text>';
+			head += '<text class="colhead" x="' + G.tokens + '" y="34">tokens</text>';
 		head += '<text class="colhead" x="' + G.find + '" y="34">findings</text>';
 		head += '<line class="lane" x1="' + G.client + '" y1="42" x2="' + G.client + '" y2="' + height + '"/>';
 		head += '<line class="lane" x1="' + G.server + '" y1="42" x2="' + G.server + '" y2="' + height + '"/>';
