@@ -435,8 +435,8 @@
 		return r;
 	}
 
-	var G = { time: 8, frame: 100, client: 230, server: 590, state: 640, tokens: 880, rel: 1040,
-		find: 1060, width: 1760, head: 60, row: 30, fline: 16 };
+	var G = { time: 8, frame: 100, client: 230, server: 590, state: 685, tokens: 925, rel: 1085,
+		find: 1105, width: 1800, head: 60, row: 30, fline: 16 };
 
 	function rowText(c, r) {
 		var x = r.x, parts = [];
@@ -463,6 +463,8 @@
 
 	function drawLadder(ci, hlFrame, all) {
 		var c = conns[ci];
+		/* SMTP has no token column: its findings sit closer to the lanes. */
+		var FX = c.proto === 'osi' ? G.find : G.state + 210, RX = FX - 20;
 		var sec = document.getElementById('diagram');
 		var rows = ladderRows(c);
 		var fl = (byConn[ci] || []).slice().sort(function (a, b) { return a.frame - b.frame || b.sev - a.sev; });
@@ -522,17 +524,17 @@
 					'</text>';
 			r.findings.forEach(function (f, j) {
 				var fy = y + 8 + j * G.fline;
-				var m = f.msg.length > 95 ? f.msg.slice(0, 94) + '\u2026' : f.msg;
+				var m = f.msg.length > 80 ? f.msg.slice(0, 79) + '\u2026' : f.msg;
 				g += '<g class="finding" data-frame="' + f.frame + '" data-code="' + esc(f.code) +
 					'" data-sev="' + SEV[f.sev] + '" data-related="' + (f.rel || 0) + '" id="d-f-' + f.i + '">';
 				g += '<title>' + esc(f.code + ' (' + SEV[f.sev] + ', frame ' + f.frame + ')\n' + f.msg) +
 					'</title>';
-				g += '<circle class="fmark sev-' + SEV[f.sev] + '" cx="' + (G.find + 6) + '" cy="' + (fy - 4) +
+				g += '<circle class="fmark sev-' + SEV[f.sev] + '" cx="' + (FX + 6) + '" cy="' + (fy - 4) +
 					'" r="5"/>';
 				if (j === 0 && r.kind !== 'frame')
 					g += '<circle class="fmark sev-' + SEV[f.sev] + '" cx="' + ((G.client + G.server) / 2) +
 						'" cy="' + (y + 9) + '" r="4" opacity="0.85"/>';
-				g += '<text class="ftext sev-' + SEV[f.sev] + '" x="' + (G.find + 16) + '" y="' + fy + '">' +
+				g += '<text class="ftext sev-' + SEV[f.sev] + '" x="' + (FX + 16) + '" y="' + fy + '">' +
 					esc(f.code) + ': ' + esc(m) + '</text></g>';
 				if (f.rel)
 					rels.push({ f: f, y: fy - 4 });
@@ -549,10 +551,10 @@
 				return '';
 			var y1 = ys[rk] + 8, y2 = o.y;
 			var bend = 26 + (j % 4) * 12;
-			var x0 = G.find - 2;
+			var x0 = FX - 2;
 			return '<path class="rel sev-' + SEV[o.f.sev] + '" data-from="' + o.f.rel + '" data-to="' +
-				o.f.frame + '" data-code="' + esc(o.f.code) + '" d="M' + (G.rel + 10) + ' ' + y1 + ' C' +
-				(G.rel - bend) + ' ' + y1 + ' ' + (G.rel - bend) + ' ' + y2 + ' ' + x0 + ' ' + y2 +
+				o.f.frame + '" data-code="' + esc(o.f.code) + '" d="M' + (RX + 10) + ' ' + y1 + ' C' +
+				(RX - bend) + ' ' + y1 + ' ' + (RX - bend) + ' ' + y2 + ' ' + x0 + ' ' + y2 +
 				'" marker-end="url(#rh)"><title>' + esc('frame ' + o.f.rel + ' \u2192 ' + o.f.code +
 				' at frame ' + o.f.frame) + '</title></path>';
 		}).join('');
@@ -571,7 +573,7 @@
 			(c.proto === 'osi' ? 'V(M) V(A) window' : 'state') + '</text>';
 		if (c.proto === 'osi')
 			head += '<text class="colhead" x="' + G.tokens + '" y="34">tokens</text>';
-		head += '<text class="colhead" x="' + G.find + '" y="34">findings</text>';
+		head += '<text class="colhead" x="' + FX + '" y="34">findings</text>';
 		head += '<line class="lane" x1="' + G.client + '" y1="42" x2="' + G.client + '" y2="' + height + '"/>';
 		head += '<line class="lane" x1="' + G.server + '" y1="42" x2="' + G.server + '" y2="' + height + '"/>';
 

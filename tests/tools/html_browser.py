@@ -27,7 +27,7 @@ TIMEOUT = 60
 
 
 class Browser:
-    def __init__(self, width=1780, height=1000):
+    def __init__(self, width=1820, height=1000):
         self.profile = tempfile.mkdtemp(prefix="mtadiag-chromium-")
         cmd_r, self.cmd_w = os.pipe()
         self.res_r, res_w = os.pipe()
