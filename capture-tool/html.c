@@ -640,8 +640,8 @@ static void write_conn(struct hbuf *b, const struct hconn *c)
 	hb_str(b, ",\"server\":");
 	hb_jstr(b, c->id.server);
 	hb_fmt(b, ",\"first\":%llu,\"last\":%llu,\"t0\":%lld.%06u,\"sum\":",
-	       (unsigned long long)c->first, (unsigned long long)c->last,
-	       (long long)c->t0.sec, (unsigned)c->t0.usec);
+	       (unsigned long long)c->first, (unsigned long long)c->last, (long long)c->t0.sec,
+	       (unsigned)c->t0.usec);
 	hb_str(b, c->sum);
 	hb_str(b, ",\"ev\":[");
 	if (c->ev.p)
