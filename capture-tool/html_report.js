@@ -457,6 +457,28 @@
 		return parts.join('  ');
 	}
 
+	/* The Transport Disconnect PV of an ABORT SPDU (X.225 8.3.9.3), in words. */
+	function tdisc(td) {
+		var w = [(td & 1) ? 'transport released' : 'transport kept'];
+		if (td & 2) w.push('user abort');
+		if (td & 4) w.push('protocol error');
+		if (td & 8) w.push('no reason');
+		if (td & 16) w.push('implementation restriction');
+		return w.join(', ');
+	}
+	/* An AB row that ended the association: its reason from the summary. */
+	function abortReason(c, r) {
+		var e = c.sum && c.sum.end;
+		if (r.x.spdu !== 'AB' || !e || e.how !== 'ab' || e.frame !== r.frame)
+			return '';
+		var w = [];
+		if (e.transport_disconnect !== undefined)
+			w.push(tdisc(e.transport_disconnect));
+		if (e.rts_abort_reason_name)
+			w.push('RTS ' + e.rts_abort_reason_name);
+		return w.length ? ' (' + w.join('; ') + ')' : '';
+	}
+
 	function isBad(r) {
 		return /^(RST|AB|AA|DR|ER)\b/.test(r.label) || r.x.spdu === 'AB' || r.x.spdu === 'AA';
 	}
@@ -496,6 +518,7 @@
 			var a = r.dir === 1 ? G.server : G.client, b = r.dir === 1 ? G.client : G.server;
 			var mid = (G.client + G.server) / 2;
 			var label = r.label;
+			label += abortReason(c, r);
 			if (r.kind === 'reply' && r.x.lat !== undefined && r.x.cmd)
 				label += '  (' + fmtMs(r.x.lat) + ')';
 			if (r.kind === 'frame') {
@@ -524,7 +547,7 @@
 					'</text>';
 			r.findings.forEach(function (f, j) {
 				var fy = y + 8 + j * G.fline;
-				var m = f.msg.length > 80 ? f.msg.slice(0, 79) + '\u2026' : f.msg;
+				var m = f.msg.length > 64 ? f.msg.slice(0, 63) + '\u2026' : f.msg;
 				g += '<g class="finding" data-frame="' + f.frame + '" data-code="' + esc(f.code) +
 					'" data-sev="' + SEV[f.sev] + '" data-related="' + (f.rel || 0) + '" id="d-f-' + f.i + '">';
 				g += '<title>' + esc(f.code + ' (' + SEV[f.sev] + ', frame ' + f.frame + ')\n' + f.msg) +

@@ -276,6 +276,8 @@ def cmd_scenarios(mtadiag, work, src, shots):
             c.check(mrow and mrow["kind"] == "spdu" and "MIP(3)" in mrow["label"],
                     "seed003: row of frame %d is %s, not the MIP(3)" % (mip[0]["frame"], mrow))
             c.check(mrow and "V(M) 2\u21924" in mrow["text"], "seed003: MIP row lacks V(M) 2->4: %s" % mrow)
+            c.check(arow and "AB (transport released, protocol error)" in arow["text"],
+                    "seed003: the AB row does not give its reason: %s" % arow)
             c.check(arow and arow["label"].startswith("AB") and " bad" in arow["cls"],
                     "seed003: row of frame %d is %s, not a marked AB" % (cause[0]["frame"], arow))
             c.check(arow and "hl" in arow["cls"].split(), "seed003: the linked frame is not highlighted")
