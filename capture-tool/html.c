@@ -684,15 +684,6 @@ static const char page_body[] =
 static const char page_tail_open[] = "</script>\n<script>\n";
 static const char page_tail_close[] = "</script>\n</body>\n</html>\n";
 
-int html_write(struct html_report *h, const char *path)
-{
-	FILE *out = fopen(path, "w");
-
-	if (!out)
-		return -1;
-	return html_write_to(h, out);
-}
-
 int html_write_to(struct html_report *h, FILE *out)
 {
 	struct hbuf b = {0};

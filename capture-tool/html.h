@@ -33,10 +33,9 @@ void html_on_finding(struct html_report *h, const struct mta_finding *f);
 void html_on_summary(struct html_report *h, const struct mta_summary *s);
 void html_on_event(struct html_report *h, const struct mta_event *ev);
 
-/* Write the page to path.  Returns 0, or -1 with errno set (out of memory: ENOMEM). */
-int html_write(struct html_report *h, const char *path);
-/* The same to a stream opened earlier (live capture opens it before giving up root); closes
- * it. */
+/* Write the page to out, a stream the caller opened before the analysis (so a path that cannot
+ * be written fails at once, and live capture opens it before giving up root), and close it.
+ * Returns 0, or -1 with errno set (out of memory: ENOMEM). */
 int html_write_to(struct html_report *h, FILE *out);
 
 /* The page's stylesheet and script, embedded at build time from html_report.css/.js. */

@@ -528,6 +528,7 @@ int main(int argc, char **argv)
 	static char outbuf[1 << 16];
 	struct options o;
 	struct report rep;
+	FILE *html_out = NULL;
 	char err[512];
 	int rc = parse_options(argc, argv, &o);
 
@@ -556,6 +557,13 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.html) {
+		/* Opened before the analysis so a path that cannot be written fails at once. */
+		html_out = fopen(o.html, "w");
+		if (!html_out) {
+			fprintf(stderr, "mtadiag: --html %s: %s\n", o.html, strerror(errno));
+			rc = EXIT_USAGE;
+			goto out_report;
+		}
 		rep.html = html_new();
 		if (!rep.html) {
 			fputs("mtadiag: out of memory\n", stderr);
@@ -575,9 +583,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < o.n_files; i++)
 		if (run_file(&o, &rep, o.files[i], i == 0))
 			rc = EXIT_USAGE;
-	if (rep.html && html_write(rep.html, o.html) != 0) {
-		fprintf(stderr, "mtadiag: --html %s: %s\n", o.html, strerror(errno));
-		rc = EXIT_USAGE;
+	if (rep.html) {
+		FILE *hf = html_out;
+
+		html_out = NULL; /* closed by html_write_to */
+		if (html_write_to(rep.html, hf) != 0) {
+			fprintf(stderr, "mtadiag: --html %s: %s\n", o.html, strerror(errno));
+			rc = EXIT_USAGE;
+		}
 	}
 	if (rc)
 		goto out_report;
@@ -598,6 +611,8 @@ out_report:
 		fprintf(stderr, "mtadiag: %s: %s\n", o.follow_dump, strerror(errno));
 		rc = EXIT_USAGE;
 	}
+	if (html_out)
+		fclose(html_out);
 	expect_free(rep.expect);
 	html_free(rep.html);
 	report_free(&rep);
