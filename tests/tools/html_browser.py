@@ -191,6 +191,30 @@ DIAGRAM = """(function(){
   };})()"""
 
 
+INTERACT = """(function(){
+  function rows(){ return Array.from(document.querySelectorAll('#findings-table tbody tr')); }
+  function set(id, v, ev){ var e = document.getElementById(id); e.value = v;
+    e.dispatchEvent(new Event(ev)); }
+  var out = {};
+  set('f-sev', '3', 'change');
+  out.errors = rows().map(function(r){ return +r.dataset.frame; });
+  set('f-sev', '0', 'change');
+  var th = document.querySelector('#findings-table th[data-col="3"]');
+  th.click();
+  document.querySelector('#findings-table th[data-col="3"]').click();
+  out.code_desc = rows().map(function(r){ return r.dataset.code; });
+  set('f-conn', '192.0.2.10:40001', 'input');
+  out.conn = rows().length;
+  set('f-conn', '203.0.113.99', 'input');
+  out.none = rows().length;
+  set('f-conn', '', 'input');
+  document.querySelector('#overview a.codelink[data-code="osidiag.abort"]').click();
+  out.by_code_link = rows().map(function(r){ return r.dataset.code; });
+  set('f-code', '', 'change');
+  document.querySelector('#findings-table th[data-col="0"]').click();
+  return out;})()"""
+
+
 class Checker:
     def __init__(self):
         self.failures = 0
@@ -265,6 +289,12 @@ def cmd_scenarios(mtadiag, work, src, shots):
         c.check(len(mip) == 1 and len(cause) == 1, "seed003: expected one mip_serial and one abort_cause")
         probs = b.load("file://" + os.path.abspath(out))
         check_table(c, b, "seed003", findings)
+        # Filtering and sorting the table as a user would.
+        ui = b.eval(INTERACT)
+        c.check(ui == {"errors": [13, 14], "code_desc": ["osidiag.mip_serial", "osidiag.abort_cause",
+                                                          "osidiag.abort"],
+                       "conn": 3, "none": 0, "by_code_link": ["osidiag.abort"]},
+                "seed003: table filter/sort gave %s" % ui)
         link = b.eval("(function(){var a=document.querySelector('#findings-table tr[data-code=\"osidiag.abort_cause\"] a.dlink');return a&&a.getAttribute('href');})()")
         c.check(link == "#c-0-f-%d" % cause[0]["frame"], "seed003: abort_cause links to %r" % link)
         b.eval("location.hash = %s; 1" % json.dumps(link or "#c-0"))
