@@ -5,9 +5,10 @@
 # page's status is "ok" with no exception or console error; the findings table rows equal the
 # findings of mtadiag --json (frame, code, severity), each with its "frame.number == N" filter
 # and a diagram link; filtering by severity, connection and code (the overview's code links)
-# and sorting by a column header work as a user would drive them; following the abort_cause link draws the association's ladder with the
-# MIP(3) row (V(M) 2->4) and the AB row marked, their findings at their frames, and the curve
-# from the MIP's row to the abort_cause marker; the SMTP ladder shows the commands, the 354
+# and sorting by a column header work as a user would drive them; following the abort_cause
+# link draws the association's ladder with the MIP(3) row (V(M) 2->4) and the AB row marked
+# with its reason, their findings at their frames, and the curve from the MIP's row to the
+# abort_cause marker; the SMTP ladder shows the commands, the 354
 # with its latency and the marked RST.  Screenshots go to $MTA_BUILD/html-shots (or
 # $MTA_SCREENSHOT_DIR; tools/html-screenshots.sh refreshes docs/img with them).
 # Skipped (77) without chromium (apt-get install chromium; tools/install-deps.sh does).
