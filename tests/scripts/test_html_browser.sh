@@ -9,7 +9,9 @@
 # link draws the association's ladder with the MIP(3) row (V(M) 2->4) and the AB row marked
 # with its reason, their findings at their frames, and the curve from the MIP's row to the
 # abort_cause marker; the SMTP ladder shows the commands, the 354
-# with its latency and the marked RST.  Screenshots go to $MTA_BUILD/html-shots (or
+# with its latency and the marked RST; seed-001 shows the no-PSH segment and the curve to the
+# stall it caused, and draws from the summary's dialogue when events are missing; tcp-gap
+# draws the lost octets as a broken line.  Screenshots go to $MTA_BUILD/html-shots (or
 # $MTA_SCREENSHOT_DIR; tools/html-screenshots.sh refreshes docs/img with them).
 # Skipped (77) without chromium (apt-get install chromium; tools/install-deps.sh does).
 set -u

@@ -359,6 +359,48 @@ def cmd_scenarios(mtadiag, work, src, shots):
         probs += b.problems()
         c.check(not probs and status(b).get("state") == "ok", "seed000: script errors %s %s" % (probs, status(b)))
         b.screenshot(os.path.join(shots, "html-smtp-seed000.png"), "#diagram")
+
+        # --- SMTP seed 001: a RCPT line without PSH, then the stall it caused ---
+        pcap = os.path.join(src, "pcaps/smtp/seed001-stall-missing-psh.pcap")
+        out = os.path.join(work, "seed001.html")
+        findings, sums = report(mtadiag, pcap, out)
+        probs = b.load("file://" + os.path.abspath(out) + "#c-0")
+        check_table(c, b, "seed001", findings)
+        d = b.eval(DIAGRAM)
+        mp = [f for f in findings if f["code"] == "smtpdiag.missing_psh"][0]
+        stall = [f for f in findings if f["code"] == "smtpdiag.stall"][0]
+        nopsh = [r for r in d["rows"] if r["frame"] == mp["frame"] and r["label"].startswith("no-PSH")]
+        c.check(len(nopsh) == 1 and "warnarrow" in nopsh[0]["cls"],
+                "seed001: no marked no-PSH row at frame %d: %s" % (mp["frame"], d["rows"]))
+        rel = [r for r in d["rel"] if r["code"] == "smtpdiag.stall"]
+        c.check(len(rel) == 1 and rel[0]["from"] == stall["related_frame"] == mp["frame"]
+                and rel[0]["to"] == stall["frame"], "seed001: curve RCPT -> stall: %s" % d["rel"])
+        # The same session drawn from the summary's dialogue alone (a report without events).
+        fb = b.eval("(function(){var c = mtadiag.data.conns[0]; c.ev = []; mtadiag.draw(0);"
+                    "return Array.from(document.querySelectorAll('#ladder g.row')).map("
+                    "function(g){return [+g.dataset.frame, g.dataset.kind, g.dataset.label];});})()")
+        # RCPT (frame 9) never got its reply; the stall's frame 11 is a bare row.
+        c.check([4, "reply", "220"] in fb and fb[-2:] == [[9, "cmd", "RCPT"], [11, "frame", ""]],
+                "seed001: diagram from the dialogue: %s" % fb)
+        probs += b.problems()
+        c.check(not probs and status(b).get("state") == "ok", "seed001: script errors %s" % probs)
+
+        # --- tcp-gap: 1448 octets the capture lost ---
+        pcap = os.path.join(src, "pcaps/smtp/tcp-gap.pcap")
+        out = os.path.join(work, "gap.html")
+        findings, sums = report(mtadiag, pcap, out)
+        probs = b.load("file://" + os.path.abspath(out) + "#c-0")
+        d = b.eval(DIAGRAM)
+        gap = [f for f in findings if f["code"] == "smtpdiag.tcp_gap"][0]
+        r = row_of(d, gap["frame"])
+        c.check(r and r["label"] == "gap 1448" and r["kind"] == "tcp",
+                "tcp-gap: row of frame %d: %s" % (gap["frame"], r))
+        c.check([(f["row"], f["code"]) for f in d["findings"]] == [(gap["frame"], "smtpdiag.tcp_gap")],
+                "tcp-gap: markers %s" % d["findings"])
+        has_gapline = b.eval("!!document.querySelector('#ladder g.row[data-frame=\"%d\"] path.gapline')" % gap["frame"])
+        c.check(has_gapline, "tcp-gap: the gap is not drawn as a broken line")
+        probs += b.problems()
+        c.check(not probs and status(b).get("state") == "ok", "tcp-gap: script errors %s" % probs)
     finally:
         b.close()
     for f in ("html-osi-seed003.png", "html-smtp-seed000.png", "html-overview-seed003.png"):
