@@ -13,6 +13,7 @@
 	var KIND = ['tcp', 'cmd', 'reply', 'data', 'tls', 'tpdu', 'spdu'];
 	var PAGE = 250;          /* table rows drawn at a time */
 	var MAX_ROWS = 3000;     /* ladder rows drawn before "draw all" is offered */
+	var MAX_FROW = 12;       /* findings drawn on one row; the table lists the rest */
 
 	var status = { state: 'loading', errors: [], findings: 0, conns: 0, table_rows: 0,
 		conn_rows: 0, diagram: null, load_ms: 0 };
@@ -53,6 +54,8 @@
 			return '';
 		var d = new Date(Math.floor(t * 1000));
 		var us = Math.round((t - Math.floor(t)) * 1e6);
+		if (isNaN(d.getTime())) /* beyond what Date holds (a hostile or broken capture) */
+			return t.toFixed(6) + ' s';
 		return d.toISOString().replace('T', ' ').slice(0, 19) + '.' +
 			String(us).padStart(6, '0');
 	}
@@ -402,37 +405,39 @@
 					label: String(d[1]), x: reply ? { rc: d[1] } : {}, findings: [] });
 			});
 		}
-		var need = [];
+		var have = new Set(rows.map(function (r) { return r.frame; }));
+		var miss = new Set();
 		(byConn[c.i] || []).forEach(function (f) {
-			need.push(f.frame);
-			if (f.rel)
-				need.push(f.rel);
+			[f.frame, f.rel].forEach(function (fr) {
+				if (fr && !have.has(fr))
+					miss.add(fr);
+			});
 		});
-		need.forEach(function (fr) {
-			for (var k = 0; k < rows.length; k++)
-				if (rows[k].frame === fr)
-					return;
-			var at = rows.length;
-			for (k = 0; k < rows.length; k++)
-				if (rows[k].frame > fr) {
-					at = k;
-					break;
-				}
-			rows.splice(at, 0, { frame: fr, us: null, dir: -1, kind: 'frame', label: '', x: {},
-				findings: [] });
+		if (!miss.size)
+			return rows;
+		var add = Array.from(miss).sort(function (a, b) { return a - b; });
+		var out = [], j = 0;
+		rows.forEach(function (r) {
+			for (; j < add.length && add[j] < r.frame; j++)
+				out.push(bareRow(add[j]));
+			out.push(r);
 		});
-		return rows;
+		for (; j < add.length; j++)
+			out.push(bareRow(add[j]));
+		return out;
 	}
-	/* The row a finding is drawn on: the last row of its frame. */
-	function rowOfFrame(rows, frame, last) {
-		var r = -1;
-		for (var k = 0; k < rows.length; k++)
-			if (rows[k].frame === frame) {
-				r = k;
-				if (!last)
-					break;
-			}
-		return r;
+	function bareRow(fr) {
+		return { frame: fr, us: null, dir: -1, kind: 'frame', label: '', x: {}, findings: [] };
+	}
+	/* Row index by frame: the first and the last row of each frame. */
+	function frameIndex(rows) {
+		var first = new Map(), last = new Map();
+		rows.forEach(function (r, k) {
+			if (!first.has(r.frame))
+				first.set(r.frame, k);
+			last.set(r.frame, k);
+		});
+		return { first: first, last: last };
 	}
 
 	var G = { time: 8, frame: 100, client: 230, server: 590, state: 685, tokens: 925, rel: 1085,
@@ -488,18 +493,19 @@
 		/* SMTP has no token column: its findings sit closer to the lanes. */
 		var FX = c.proto === 'osi' ? G.find : G.state + 210, RX = FX - 20;
 		var sec = document.getElementById('diagram');
-		var rows = ladderRows(c);
+		var rows = ladderRows(c), idx = frameIndex(rows);
 		var fl = (byConn[ci] || []).slice().sort(function (a, b) { return a.frame - b.frame || b.sev - a.sev; });
 		fl.forEach(function (f) {
-			var k = rowOfFrame(rows, f.frame, true);
-			if (k >= 0)
+			var k = idx.last.get(f.frame);
+			if (k !== undefined)
 				rows[k].findings.push(f);
 		});
 		var n = all ? rows.length : Math.min(rows.length, MAX_ROWS);
 		var y = G.head, ys = [], svg = [], rels = [];
 		for (var k = 0; k < n; k++) {
 			var r = rows[k];
-			var h = Math.max(G.row, 12 + r.findings.length * G.fline);
+			var shown = r.findings.slice(0, MAX_FROW), extra = r.findings.length - shown.length;
+			var h = Math.max(G.row, 12 + (shown.length + (extra > 0 ? 1 : 0)) * G.fline);
 			ys.push(y);
 			var cls = 'row k-' + r.kind + (isBad(r) ? ' bad' : '') +
 				(r.kind === 'reply' && r.x.rc ? ' reply-' + String(r.x.rc).charAt(0) : '') +
@@ -545,7 +551,10 @@
 			if (r.x.tok)
 				g += '<text class="tokens" x="' + G.tokens + '" y="' + (y + 12) + '">' + esc(r.x.tok) +
 					'</text>';
-			r.findings.forEach(function (f, j) {
+			if (extra > 0)
+				g += '<text class="ftext more" x="' + (FX + 16) + '" y="' + (y + 8 + shown.length * G.fline) +
+					'">+' + extra + ' more findings on frame ' + r.frame + ' (see the findings table)</text>';
+			shown.forEach(function (f, j) {
 				var fy = y + 8 + j * G.fline;
 				var m = f.msg.length > 64 ? f.msg.slice(0, 63) + '\u2026' : f.msg;
 				g += '<g class="finding" data-frame="' + f.frame + '" data-code="' + esc(f.code) +
@@ -569,8 +578,8 @@
 		var height = y + 20;
 		/* related_frame -> finding: a curve in the gutter left of the findings column. */
 		var relSvg = rels.map(function (o, j) {
-			var rk = rowOfFrame(rows, o.f.rel, false);
-			if (rk < 0 || rk >= n)
+			var rk = idx.first.get(o.f.rel);
+			if (rk === undefined || rk >= n)
 				return '';
 			var y1 = ys[rk] + 8, y2 = o.y;
 			var bend = 26 + (j % 4) * 12;
