@@ -667,7 +667,9 @@
 		drawOverview();
 		drawFindings();
 		drawConns();
-		route();
+		if (!route())
+			document.getElementById('diagram').innerHTML = '<h2>Ladder diagram</h2><p class="muted">' +
+				'Open one with a \u201cladder\u201d link in the findings table or the list above.</p>';
 		status.table_rows = findingsTable.drawn;
 		status.conn_rows = connsTable.drawn;
 		status.load_ms = Math.round(window.performance ? performance.now() : Date.now() - t_start);
