@@ -150,10 +150,13 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def report(mtadiag, pcap, out):
-    """Write the report of pcap to out; returns mtadiag's findings (JSON Lines)."""
-    r = subprocess.run([mtadiag, "-r", pcap, "--json", "--html", out],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def report(mtadiag, pcap, out, cwd=None):
+    """Write the report of pcap to out; returns mtadiag's findings and summaries.  With cwd, pcap
+    is given relative to it (the page then names the capture as a user would see it)."""
+    if cwd:
+        pcap = os.path.relpath(pcap, cwd)
+    r = subprocess.run([os.path.abspath(mtadiag), "-r", pcap, "--json", "--html", os.path.abspath(out)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
     # 2 with a page: a capture corrupt after some frame, reported up to the damage.
     if r.returncode not in (0, 1, 2) or not os.path.exists(out) or os.path.getsize(out) == 0:
         raise RuntimeError("%s: mtadiag exited %d: %s" % (pcap, r.returncode, r.stderr.strip()))
@@ -284,7 +287,7 @@ def cmd_scenarios(mtadiag, work, src, shots):
         # --- OSI seed 003: invalid MIP (serial 3 where 2 was due), the responder aborts ---
         pcap = os.path.join(src, "pcaps/osi/seed003_invalid_mip_abort.pcap")
         out = os.path.join(work, "seed003.html")
-        findings, sums = report(mtadiag, pcap, out)
+        findings, sums = report(mtadiag, pcap, out, cwd=src)
         mip = [f for f in findings if f["code"] == "osidiag.mip_serial"]
         cause = [f for f in findings if f["code"] == "osidiag.abort_cause"]
         c.check(len(mip) == 1 and len(cause) == 1, "seed003: expected one mip_serial and one abort_cause")
@@ -338,7 +341,7 @@ def cmd_scenarios(mtadiag, work, src, shots):
         # --- SMTP seed 000: the server resets the connection during DATA ---
         pcap = os.path.join(src, "pcaps/smtp/seed000-rst-during-data.pcap")
         out = os.path.join(work, "seed000.html")
-        findings, sums = report(mtadiag, pcap, out)
+        findings, sums = report(mtadiag, pcap, out, cwd=src)
         probs = b.load("file://" + os.path.abspath(out) + "#c-0")
         check_table(c, b, "seed000", findings)
         d = b.eval(DIAGRAM)
