@@ -11,6 +11,9 @@ the console and uncaught exceptions are read directly, not guessed from a DOM du
   html_browser.py scenarios MTADIAG WORKDIR SRC SHOTDIR
       seed-003 OSI scenario and seed-000 SMTP scenario: table rows equal the findings,
       the diagram marks the invalid MIP and the abort and links them; screenshots to SHOTDIR
+  html_browser.py load REPORT [RUNS]
+      time opening REPORT (navigation to the load event, the page's own performance.now() at
+      the end of its first drawing) and drawing the ladder of its middle session, RUNS times
 Exit status 0 when every check passed, 1 otherwise (each failure on a line of its own).
 """
 import base64
@@ -414,9 +417,31 @@ def cmd_scenarios(mtadiag, work, src, shots):
     return 1 if c.failures else 0
 
 
+def cmd_load(path, runs):
+    b = Browser()
+    try:
+        for _ in range(runs):
+            t = time.time()
+            probs = b.load("file://" + os.path.abspath(path))
+            t_load = time.time() - t
+            st = status(b)
+            mid = st.get("conns", 0) // 2
+            t = time.time()
+            d = b.eval("mtadiag.draw(%d)" % mid)
+            t_draw = time.time() - t
+            print("load %.2f s, page script done at %s ms, status %s, ladder %d (%s rows) %.3f s%s" % (
+                t_load, st.get("load_ms"), st.get("state"), mid, d and d.get("rows"), t_draw,
+                ", problems: %s" % probs if probs else ""))
+    finally:
+        b.close()
+    return 0
+
+
 def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "all":
         return cmd_all(sys.argv[2], sys.argv[3], sys.argv[4:])
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "load":
+        return cmd_load(sys.argv[2], int(sys.argv[3]) if len(sys.argv) == 4 else 3)
     if len(sys.argv) == 6 and sys.argv[1] == "scenarios":
         return cmd_scenarios(*sys.argv[2:])
     print(__doc__, file=sys.stderr)
