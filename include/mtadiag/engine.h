@@ -12,12 +12,11 @@
 #include <stdint.h>
 
 #include "mtadiag/finding.h"
+#include "mtadiag/version.h" /* MTA_VERSION, generated from project(VERSION) */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define MTA_VERSION "0.1.0"
 
 #define MTA_MAX_PORTS 32
 
