@@ -472,10 +472,17 @@ static void smtp_event_init(const struct smtp *st, struct mta_event *ev, enum mt
 }
 
 /* The label of a command event: the line as sent (printable ASCII, shortened), except that an
- * AUTH command shows its mechanism only and an AUTH response line nothing at all. */
-static void smtp_cmd_label(char *buf, size_t cap, const struct smtp *st, enum smtp_verb v,
+ * AUTH command shows its mechanism only, an AUTH response line nothing at all, and a line that is
+ * no known command (after a gap it may be an AUTH response the capture lost the 334 of) only its
+ * verb when that is a plain word. */
+static void smtp_cmd_label(char *buf, size_t cap, const struct smtp *st, const struct smtp_pend *p,
                            const uint8_t *l, size_t n, bool has_arg)
 {
+	enum smtp_verb v = p->verb;
+	if (v == SV_UNKNOWN) {
+		snprintf(buf, cap, "%s", p->word[0] ? p->word : "(unrecognised command)");
+		return;
+	}
 	if (v == SV_AUTH_CONT) {
 		snprintf(buf, cap, "***");
 		return;
@@ -511,7 +518,7 @@ static void smtp_cmd_event(struct smtp *st, const struct smtp_pend *p, const uin
 	struct mta_event ev;
 	char label[128];
 	smtp_event_init(st, &ev, MTA_EV_SMTP_CMD, MTA_C2S);
-	smtp_cmd_label(label, sizeof(label), st, p->verb, l, n, has_arg);
+	smtp_cmd_label(label, sizeof(label), st, p, l, n, has_arg);
 	ev.label = label;
 	ev.smtp_cmd = p->verb == SV_UNKNOWN && p->word[0] ? p->word : smtp_verb_name(p->verb);
 	ev.transaction = p->txn;
@@ -1242,10 +1249,10 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	default:
 		break;
 	}
-	smtp_dialogue(st, frame, frame, 0, cmd.verb, p->word);
 	p->txn = smtp_cur_txn(st);
 	if (conn_events_on(st->c))
 		smtp_cmd_event(st, p, l, n, smtp_has_second_token(cmd.arg, cmd.arg_len));
+	smtp_dialogue(st, frame, frame, 0, cmd.verb, p->word);
 	if (check_psh) {
 		char what[48];
 		snprintf(what, sizeof(what), "the %s command line", smtp_verb_name(cmd.verb));

@@ -110,8 +110,10 @@ enum mta_event_kind {
 			      "FIN", "RST" (the first of each per direction),
 			      "no-PSH" (a data segment without PSH that ends a sender's burst,
 			      only when it matters), "gap N" (octets lost to the capture) */
-	MTA_EV_SMTP_CMD,   /* an SMTP command (AUTH credentials and continuation lines never
-			      appear: label "AUTH PLAIN ***") */
+	MTA_EV_SMTP_CMD,   /* an SMTP command, label the line as sent; AUTH credentials and
+			      continuation lines never appear ("AUTH PLAIN ***", "***"), nor
+			      the arguments of a line that is no known command (its verb only,
+			      or "(unrecognised command)") */
 	MTA_EV_SMTP_REPLY, /* a complete (possibly multi-line) reply; latency_usec from its command */
 	MTA_EV_SMTP_DATA,  /* end of a DATA body or BDAT chunk: octets in data_octets (label
 			      "<message, N octets> ." or "<chunk, N octets>[ LAST]") */

@@ -104,6 +104,44 @@ unsigned conn_finding_count(const struct conn *c, enum mta_finding_code code)
 	return c->counts[code];
 }
 
+bool conn_events_on(const struct conn *c)
+{
+	return c->cfg.events;
+}
+
+void conn_event_init(const struct conn *c, struct mta_event *ev, enum mta_event_kind kind,
+                     enum mta_dir dir)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->dir = dir;
+	ev->frame = c->frame;
+	ev->ts = c->now;
+	ev->label = "";
+	ev->reply_code = -1;
+	ev->serial = -1;
+	ev->window_used = ev->window_size = -1;
+}
+
+void conn_event(struct conn *c, struct mta_event *ev)
+{
+	assert_true(c->cfg.events); /* analysers build events only when asked to */
+	assert_non_null(ev->label);
+	if (c->nev == MAXE)
+		return;
+	struct tevent *t = &c->ev[c->nev++];
+	t->kind = ev->kind;
+	t->dir = ev->dir;
+	t->frame = ev->frame;
+	snprintf(t->label, sizeof(t->label), "%s", ev->label);
+	snprintf(t->state, sizeof(t->state), "%s", ev->smtp_state ? ev->smtp_state : "");
+	snprintf(t->cmd, sizeof(t->cmd), "%s", ev->smtp_cmd ? ev->smtp_cmd : "");
+	t->code = ev->reply_code;
+	t->txn = ev->transaction;
+	t->latency = ev->latency_usec;
+	t->octets = ev->data_octets;
+}
+
 static void t_vemit(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
                     uint64_t frame, uint64_t related, const char *detail, const char *fmt,
                     va_list ap)
@@ -147,44 +185,6 @@ void conn_summary(struct conn *c, const char *json, const char *text)
 	free(c->text);
 	c->json = strdup(json);
 	c->text = strdup(text);
-}
-
-bool conn_events_on(const struct conn *c)
-{
-	return c->cfg.events;
-}
-
-void conn_event_init(const struct conn *c, struct mta_event *ev, enum mta_event_kind kind,
-                     enum mta_dir dir)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = kind;
-	ev->dir = dir;
-	ev->frame = c->frame;
-	ev->ts = c->now;
-	ev->label = "";
-	ev->reply_code = -1;
-	ev->serial = -1;
-	ev->window_used = ev->window_size = -1;
-}
-
-void conn_event(struct conn *c, struct mta_event *ev)
-{
-	assert_true(c->cfg.events); /* analysers build events only when asked to */
-	assert_non_null(ev->label);
-	if (c->nev == MAXE)
-		return;
-	struct tevent *t = &c->ev[c->nev++];
-	t->kind = ev->kind;
-	t->dir = ev->dir;
-	t->frame = ev->frame;
-	snprintf(t->label, sizeof(t->label), "%s", ev->label);
-	snprintf(t->state, sizeof(t->state), "%s", ev->smtp_state ? ev->smtp_state : "");
-	snprintf(t->cmd, sizeof(t->cmd), "%s", ev->smtp_cmd ? ev->smtp_cmd : "");
-	t->code = ev->reply_code;
-	t->txn = ev->transaction;
-	t->latency = ev->latency_usec;
-	t->octets = ev->data_octets;
 }
 
 static struct conn *t_new(bool syn)
@@ -1165,13 +1165,28 @@ static void test_events_pipelined(void **state)
 	t_ev(c, 19, CMD, 15, "AUTH", -1, 0, "ehlo");
 	assert_string_equal(c->ev[19].label, "AUTH PLAIN ***");
 	t_ev(c, 20, REP, 16, "AUTH", 235, 0, "ehlo");
-	t_line(c, C, "QUIT\r\n");    /* 17 */
-	t_line(c, S, "221 bye\r\n"); /* 18 */
-	t_ev(c, 21, CMD, 17, "QUIT", -1, 0, "quit");
-	t_ev(c, 22, REP, 18, "QUIT", 221, 0, "quit");
-	assert_int_equal(c->nev, 23);
-	for (unsigned i = 0; i < c->nev; i++)
+	/* a line that is no command (here an AUTH response whose 334 the capture lost) shows no
+	 * more than a plain verb */
+	t_line(c, C, "dXNlcjpzZWNyZXQ=\r\n");    /* 17 */
+	t_line(c, S, "500 unrecognised\r\n");    /* 18 */
+	t_line(c, C, "XYZZY plugh\r\n");         /* 19 */
+	t_line(c, S, "502 not implemented\r\n"); /* 20 */
+	t_ev(c, 21, CMD, 17, "UNKNOWN", -1, 0, "ehlo");
+	assert_string_equal(c->ev[21].label, "(unrecognised command)");
+	t_ev(c, 22, REP, 18, "UNKNOWN", 500, 0, "ehlo");
+	t_ev(c, 23, CMD, 19, "XYZZY", -1, 0, "ehlo");
+	assert_string_equal(c->ev[23].label, "XYZZY");
+	t_ev(c, 24, REP, 20, "UNKNOWN", 502, 0, "ehlo");
+	t_line(c, C, "QUIT\r\n");    /* 21 */
+	t_line(c, S, "221 bye\r\n"); /* 22 */
+	t_ev(c, 25, CMD, 21, "QUIT", -1, 0, "quit");
+	t_ev(c, 26, REP, 22, "QUIT", 221, 0, "quit");
+	assert_int_equal(c->nev, 27);
+	for (unsigned i = 0; i < c->nev; i++) {
 		assert_null(strstr(c->ev[i].label, "AHNlY3"));
+		assert_null(strstr(c->ev[i].label, "dXNlcj"));
+		assert_null(strstr(c->ev[i].label, "plugh"));
+	}
 	t_free(c);
 }
 
