@@ -322,7 +322,7 @@
 		[connIn, textIn].forEach(function (x) {
 			x.addEventListener('input', function () { findingsTable.refresh(); });
 		});
-		sec.addEventListener('click', function (e) {
+		document.addEventListener('click', function (e) {
 			var c = e.target.closest('.filter-copy');
 			if (c && navigator.clipboard)
 				navigator.clipboard.writeText(c.textContent).catch(function () {});
@@ -488,6 +488,17 @@
 		return /^(RST|AB|AA|DR|ER)\b/.test(r.label) || r.x.spdu === 'AB' || r.x.spdu === 'AA';
 	}
 
+	/* A Wireshark display filter for the connection: its client's address and port, within its
+	 * frames (the port may be reused later in the capture). */
+	function connFilter(c) {
+		var m = /^\[?(.*?)\]?:(\d+)$/.exec(c.client);
+		var f = 'frame.number >= ' + c.first + ' && frame.number <= ' + c.last;
+		if (m)
+			f = (m[1].indexOf(':') >= 0 ? 'ipv6' : 'ip') + '.addr == ' + m[1] + ' && tcp.port == ' + m[2] +
+				' && ' + f;
+		return f;
+	}
+
 	function drawLadder(ci, hlFrame, all) {
 		var c = conns[ci];
 		/* SMTP has no token column: its findings sit closer to the lanes. */
@@ -612,9 +623,8 @@
 		var title = (c.proto === 'osi' ? 'OSI association ' : 'SMTP session ') + (ci + 1) + ': ' + connName(c);
 		var h = '<h2>' + esc(title) + '</h2><div class="dhead"><span>' + esc(fileTag(c.file)) + 'frames ' +
 			c.first + '\u2013' + c.last + '</span><span>ended: <b>' + esc(outcome(c)) + '</b></span>' +
-			'<span class="mono">Wireshark: frame.number &gt;= ' + c.first + ' &amp;&amp; frame.number &lt;= ' +
-			c.last + ' &amp;&amp; ip.addr == ' + esc(c.client.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')) +
-			'</span><a href="#conns">back to the list</a></div>';
+			'<span class="mono filter-copy" title="click to copy">' + esc(connFilter(c)) + '</span>' +
+			'<a href="#conns">back to the list</a></div>';
 		h += '<p class="legend muted"><span>time flows down</span><span>arrows: who sent what</span>' +
 			'<span>red curve: related frame \u2192 finding</span>' +
 			(c.ev_dropped ? '<span><b>' + c.ev_dropped + ' events were not kept (report limits)</b></span>' : '') +

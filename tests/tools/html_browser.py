@@ -318,6 +318,9 @@ def cmd_scenarios(mtadiag, work, src, shots):
             c.check(arow and arow["label"].startswith("AB") and " bad" in arow["cls"],
                     "seed003: row of frame %d is %s, not a marked AB" % (cause[0]["frame"], arow))
             c.check(arow and "hl" in arow["cls"].split(), "seed003: the linked frame is not highlighted")
+            flt = b.eval("document.querySelector('#diagram .dhead .filter-copy').textContent")
+            c.check(flt == "ip.addr == 192.0.2.10 && tcp.port == 40001 && frame.number >= 1 && "
+                    "frame.number <= 17", "seed003: connection filter %r" % flt)
             fm = [f for f in d["findings"] if f["code"] == "osidiag.mip_serial"]
             c.check(len(fm) == 1 and fm[0]["row"] == mip[0]["frame"] and fm[0]["sev"] == "error",
                     "seed003: mip_serial marker %s" % fm)
