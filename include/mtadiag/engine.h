@@ -26,7 +26,7 @@ extern "C" {
 #define MTA_DEFAULT_MAX_LINE          4096u        /* longest SMTP line kept */
 #define MTA_DEFAULT_STALL_USEC        30000000ull  /* 30 s */
 #define MTA_DEFAULT_IDLE_TIMEOUT_USEC 3600000000ull /* 1 h without a packet */
-#define MTA_DEFAULT_CLOSE_LINGER_USEC 120000000ull /* state kept 2 min after FIN/FIN or RST */
+#define MTA_DEFAULT_CLOSE_LINGER_USEC 10000000ull  /* state kept 10 s after FIN/FIN or RST */
 
 struct mta_config {
 	uint16_t smtp_ports[MTA_MAX_PORTS];
