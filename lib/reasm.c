@@ -102,15 +102,21 @@ size_t reasm_buffered(const struct reasm *r)
 	return r->pend_len + r->ooo_bytes;
 }
 
-/* FNV-1a, 32 bit: cheap fingerprint of delivered segments for the conflict check. */
+/* Fingerprint of delivered segments for the conflict check: 8 octets per step. */
 static uint32_t reasm_hash(const uint8_t *p, size_t n)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 16777619u;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+	size_t i = 0;
+	for (; n - i >= 8; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
 	}
-	return h;
+	w = 0;
+	memcpy(&w, p + i, n - i);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return (uint32_t)h;
 }
 
 static uint32_t reasm_seq_of(const struct reasm *r, uint64_t off)

@@ -130,6 +130,15 @@ void sb_json_str(struct sbuf *b, const char *str, size_t n)
 	size_t i = 0;
 	while (i < n) {
 		unsigned char c = s[i];
+		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+			/* a run of printable ASCII needs no escaping: copy it at once */
+			size_t j = i + 1;
+			while (j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '"' && s[j] != '\\')
+				j++;
+			sb_put(b, str + i, j - i);
+			i = j;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			sb_putc(b, '\\');
 			sb_putc(b, (char)c);
@@ -212,8 +221,17 @@ static void jw_prefix(struct jw *w, const char *k)
 		w->need_comma[w->depth - 1] = true;
 	}
 	if (k) {
-		sb_json_str(w->b, k, strlen(k));
-		sb_putc(w->b, ':');
+		/* keys are string literals of the analysers: plain ASCII, nothing to escape */
+		size_t n = strlen(k);
+		if (sb_grow(w->b, n + 3)) {
+			char *d = w->b->p + w->b->len;
+			d[0] = '"';
+			memcpy(d + 1, k, n);
+			d[n + 1] = '"';
+			d[n + 2] = ':';
+			d[n + 3] = '\0';
+			w->b->len += n + 3;
+		}
 	}
 }
 
@@ -253,10 +271,21 @@ void jw_strn(struct jw *w, const char *k, const char *v, size_t n)
 	sb_json_str(w->b, v, n);
 }
 
+static void sb_u64(struct sbuf *b, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof(tmp);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_put(b, tmp + i, sizeof(tmp) - i);
+}
+
 void jw_u64(struct jw *w, const char *k, uint64_t v)
 {
 	jw_prefix(w, k);
-	sb_printf(w->b, "%" PRIu64, v);
+	sb_u64(w->b, v);
 }
 
 void jw_i64(struct jw *w, const char *k, int64_t v)
@@ -280,19 +309,56 @@ void jw_null(struct jw *w, const char *k)
 void jw_time(struct jw *w, const char *k, int64_t sec, uint32_t usec)
 {
 	jw_prefix(w, k);
-	if (sec < 0 && usec > 0)
+	if (sec < 0 && usec > 0) {
 		sb_printf(w->b, "-%" PRId64 ".%06u", -(sec + 1), 1000000u - usec);
-	else
+	} else if (sec >= 0) {
+		char frac[7];
+		unsigned u = usec % 1000000u;
+		sb_u64(w->b, (uint64_t)sec);
+		for (int i = 5; i >= 0; i--) {
+			frac[i + 1] = (char)('0' + u % 10);
+			u /= 10;
+		}
+		frac[0] = '.';
+		sb_put(w->b, frac, 7);
+	} else {
 		sb_printf(w->b, "%" PRId64 ".%06u", sec, usec % 1000000u);
+	}
 }
 
 void jw_double(struct jw *w, const char *k, double v, int decimals)
 {
 	jw_prefix(w, k);
-	if (v != v || v > 1e300 || v < -1e300)
+	if (v != v || v > 1e300 || v < -1e300) {
 		sb_puts(w->b, "null");
-	else
+	} else if (decimals >= 1 && decimals <= 6 && v >= 0 && v < 1e12) {
+		/* fixed point without printf: integer part, '.', decimals digits */
+		uint64_t scale = 1;
+		for (int i = 0; i < decimals; i++)
+			scale *= 10;
+		double x = v * (double)scale;
+		uint64_t m = (uint64_t)x;
+		double rest = x - (double)m;
+		if (x >= 1e8 || (rest > 0.499999 && rest < 0.500001)) {
+			/* large, or too close to a tie to be sure to round as printf does (on the
+			 * exact binary value): let printf decide */
+			sb_printf(w->b, "%.*f", decimals, v);
+			return;
+		}
+		if (rest >= 0.5)
+			m++;
+		char frac[8];
+		uint64_t f = m % scale;
+		sb_u64(w->b, m / scale);
+		frac[0] = '.';
+		for (int i = decimals; i >= 1; i--) {
+			frac[i] = (char)('0' + f % 10);
+			f /= 10;
+		}
+		sb_put(w->b, frac, (size_t)decimals + 1);
+	} else {
 		sb_printf(w->b, "%.*f", decimals, v);
+	}
 }
 
 void jw_raw(struct jw *w, const char *k, const char *json)

@@ -343,24 +343,31 @@ size_t smtp_body_feed(struct smtp_body_scan *s, const uint8_t *p, size_t n, bool
 		uint8_t c = p[i];
 		switch (s->pos) {
 		case SB_LINE: {
-			/* fast path: skip to the next CR or LF */
-			size_t j = i;
-			while (j < n && p[j] != '\r' && p[j] != '\n')
-				j++;
-			s->line_len += j - i;
-			i = j;
-			if (i == n)
+			/* fast path: jump to the next LF (memchr); a CR just before it makes
+			 * CRLF, any other CR is part of the line */
+			const uint8_t *lf = memchr(p + i, '\n', n - i);
+			if (!lf) {
+				if (p[n - 1] == '\r') {
+					s->line_len += n - 1 - i;
+					s->pos = SB_CR;
+				} else {
+					s->line_len += n - i;
+				}
 				return n;
-			c = p[i];
-			if (c == '\r') {
-				s->pos = SB_CR;
+			}
+			size_t j = (size_t)(lf - p);
+			if (j > i && p[j - 1] == '\r') {
+				s->line_len += j - 1 - i;
+				smtp_body_eol(s, 2);
+				s->pos = SB_BOL;
 			} else {
 				/* a bare LF ends the line for length accounting, but only CRLF
 				 * opens the way to the end-of-data marker */
+				s->line_len += j - i;
 				s->bare_lf++;
 				smtp_body_eol(s, 1);
 			}
-			i++;
+			i = j + 1;
 			continue;
 		}
 		case SB_BOL:
