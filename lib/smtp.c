@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define SMTP_MAX_PENDING   64  /* commands awaiting a reply (a pipelined group is far smaller) */
+#define SMTP_PENDING_INLINE 8  /* ... kept inside struct smtp; the queue grows on the heap */
 #define SMTP_MAX_TXN       32  /* transactions kept for the summary */
 #define SMTP_MAX_RCPT      100 /* recipients kept per transaction */
 #define SMTP_MAX_EXT       32  /* EHLO keywords kept */
@@ -97,7 +98,8 @@ struct smtp_reply_acc {
 	char text[SMTP_TEXT_MAX];
 	char enh[16];
 	uint32_t ext_bits;
-	char ext[SMTP_MAX_EXT][SMTP_EXT_LEN];
+	char (*ext)[SMTP_EXT_LEN]; /* SMTP_MAX_EXT entries, allocated at the first keyword;
+				      kept across replies (memset spares it) */
 	unsigned n_ext;
 };
 
@@ -133,11 +135,14 @@ struct smtp {
 	char helo_verb[8];
 	char helo_name[SMTP_ADDR_MAX];
 	uint32_t ext_bits;
-	char ext[SMTP_MAX_EXT][SMTP_EXT_LEN];
+	char (*ext)[SMTP_EXT_LEN]; /* n_ext entries on the heap (NULL when none) */
 	unsigned n_ext;
 
-	struct smtp_pend q[SMTP_MAX_PENDING];
-	unsigned q_head, q_len;
+	/* commands awaiting a reply: a ring of q_cap entries, q_small until more are pending
+	 * at once (then on the heap, up to SMTP_MAX_PENDING) */
+	struct smtp_pend *q;
+	unsigned q_head, q_len, q_cap;
+	struct smtp_pend q_small[SMTP_PENDING_INLINE];
 	uint64_t q_dropped;
 	bool group_flagged;
 
@@ -209,8 +214,13 @@ static void smtp_dialogue(struct smtp *st, uint64_t frame, uint64_t first, int c
 	u->first_frame = first;
 	u->code = (uint16_t)code;
 	u->verb = (uint8_t)verb;
-	if (word)
-		snprintf(u->word, sizeof(u->word), "%s", word);
+	if (word) {
+		/* as snprintf("%s") would, without its cost on every dialogue unit */
+		size_t i = 0;
+		for (; i + 1 < sizeof(u->word) && word[i]; i++)
+			u->word[i] = word[i];
+		u->word[i] = '\0';
+	}
 }
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -264,14 +274,14 @@ static struct smtp_pend *smtp_head(struct smtp *st)
 
 static struct smtp_pend *smtp_tail(struct smtp *st)
 {
-	return st->q_len ? &st->q[(st->q_head + st->q_len - 1) % SMTP_MAX_PENDING] : NULL;
+	return st->q_len ? &st->q[(st->q_head + st->q_len - 1) % st->q_cap] : NULL;
 }
 
 static void smtp_pop(struct smtp *st)
 {
 	if (!st->q_len)
 		return;
-	st->q_head = (st->q_head + 1) % SMTP_MAX_PENDING;
+	st->q_head = (st->q_head + 1) % st->q_cap;
 	st->q_len--;
 	if (!st->q_len)
 		st->group_flagged = false;
@@ -279,12 +289,26 @@ static void smtp_pop(struct smtp *st)
 
 static struct smtp_pend *smtp_push(struct smtp *st)
 {
-	if (st->q_len == SMTP_MAX_PENDING) {
+	if (st->q_len == st->q_cap && st->q_cap < SMTP_MAX_PENDING) {
+		/* grow the ring (doubling), oldest first at index 0 */
+		unsigned cap = st->q_cap * 2 > SMTP_MAX_PENDING ? SMTP_MAX_PENDING : st->q_cap * 2;
+		struct smtp_pend *n = malloc(cap * sizeof(*n));
+		if (n) {
+			for (unsigned i = 0; i < st->q_len; i++)
+				n[i] = st->q[(st->q_head + i) % st->q_cap];
+			if (st->q != st->q_small)
+				free(st->q);
+			st->q = n;
+			st->q_head = 0;
+			st->q_cap = cap;
+		}
+	}
+	if (st->q_len == st->q_cap) {
 		/* a client that never waits: forget the oldest, bounded memory */
 		smtp_pop(st);
 		st->q_dropped++;
 	}
-	struct smtp_pend *p = &st->q[(st->q_head + st->q_len) % SMTP_MAX_PENDING];
+	struct smtp_pend *p = &st->q[(st->q_head + st->q_len) % st->q_cap];
 	st->q_len++;
 	memset(p, 0, sizeof(*p));
 	p->rcpt = -1;
@@ -434,10 +458,15 @@ static void smtp_violation(struct smtp *st, enum mta_dir dir, const char *detail
 
 /* missing_psh (contract §1.3): the unit ends exactly at the end of the delivered data, i.e. at
  * the end of the segment that completed it, and that segment had neither PSH nor FIN. */
+static bool smtp_psh_missing(const struct smtp *st, const struct rs_event *ev, bool at_end)
+{
+	return at_end && !ev->psh && !ev->fin && !st->tls;
+}
+
 static bool smtp_check_psh(struct smtp *st, enum mta_dir dir, const struct rs_event *ev,
                            bool at_end, const char *what)
 {
-	if (!at_end || ev->psh || ev->fin || st->tls)
+	if (!smtp_psh_missing(st, ev, at_end))
 		return false;
 	uint64_t related = ev->seg_frame && ev->seg_frame != ev->frame ? ev->seg_frame : 0;
 	conn_emit_now(st->c, MTA_F_SMTP_MISSING_PSH, -1, dir, related, NULL,
@@ -704,8 +733,18 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 	case SV_EHLO:
 		if (code / 100 == 2) {
 			st->ext_bits = a->ext_bits;
-			st->n_ext = a->n_ext;
-			memcpy(st->ext, a->ext, sizeof(st->ext));
+			st->n_ext = 0;
+			free(st->ext);
+			st->ext = NULL;
+			if (a->n_ext) {
+				/* the keywords move over, cut to size (the accumulator gets a
+				 * fresh array if another EHLO reply comes) */
+				void *x = realloc(a->ext, a->n_ext * sizeof(*st->ext));
+				st->ext = x ? x : a->ext;
+				st->n_ext = a->n_ext;
+				a->ext = NULL;
+				a->n_ext = 0;
+			}
 		}
 		break;
 	case SV_MAIL:
@@ -822,7 +861,9 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 		    "CRLF",
 		    n + term, SMTP_REPLY_LINE_MAX);
 	if (!a->active) {
+		char(*ext)[SMTP_EXT_LEN] = a->ext;
 		memset(a, 0, sizeof(*a));
+		a->ext = ext;
 		a->active = true;
 		a->first_frame = conn_cur_frame(st->c);
 		a->code = r.code;
@@ -840,7 +881,9 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 		uint32_t kw = smtp_ehlo_keyword(r.text, r.text_len);
 		if (kw) {
 			a->ext_bits |= kw;
-			if (a->n_ext < SMTP_MAX_EXT) {
+			if (!a->ext)
+				a->ext = malloc(SMTP_MAX_EXT * sizeof(*a->ext));
+			if (a->ext && a->n_ext < SMTP_MAX_EXT) {
 				const uint8_t *t = r.text;
 				size_t tn = r.text_len;
 				while (tn && *t == ' ') {
@@ -853,9 +896,12 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 	}
 	if (r.more)
 		return SL_DONE;
-	char what[48];
-	snprintf(what, sizeof(what), "the last line of a %d reply", a->code);
-	bool nopsh = smtp_check_psh(st, MTA_S2C, ev, at_end, what);
+	bool nopsh = false;
+	if (smtp_psh_missing(st, ev, at_end)) { /* the message is built only when needed */
+		char what[48];
+		snprintf(what, sizeof(what), "the last line of a %d reply", a->code);
+		nopsh = smtp_check_psh(st, MTA_S2C, ev, at_end, what);
+	}
 	a->active = false;
 	smtp_dialogue(st, conn_cur_frame(st->c), a->first_frame, a->code, SV_UNKNOWN, NULL);
 	smtp_reply_done(st, nopsh);
@@ -1101,7 +1147,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		break;
 	}
 	smtp_dialogue(st, frame, frame, 0, cmd.verb, p->word);
-	if (check_psh) {
+	if (check_psh && smtp_psh_missing(st, ev, at_end)) {
 		char what[48];
 		snprintf(what, sizeof(what), "the %s command line", smtp_verb_name(cmd.verb));
 		p->nopsh = smtp_check_psh(st, MTA_C2S, ev, at_end, what);
@@ -1362,6 +1408,8 @@ static void *smtp_create(struct conn *c)
 		return NULL;
 	st->c = c;
 	st->end_by = -1;
+	st->q = st->q_small;
+	st->q_cap = SMTP_PENDING_INLINE;
 	return st;
 }
 
@@ -1376,6 +1424,10 @@ static void smtp_destroy(void *vst)
 	}
 	free(st->spill.rcpt);
 	free(st->dlg);
+	free(st->ext);
+	free(st->acc.ext);
+	if (st->q != st->q_small)
+		free(st->q);
 	free(st);
 }
 
