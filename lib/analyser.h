@@ -84,6 +84,10 @@ void conn_emit_now(struct conn *c, enum mta_finding_code code, int sev, enum mta
 	__attribute__((format(printf, 7, 8)));
 /* Hand the summary to the front end.  json: one object; text: lines ending in '\n'. */
 void conn_summary(struct conn *c, const char *json, const char *text);
+/* Scratch buffers owned by the engine for rendering a summary (which = 0: the JSON, 1: the
+ * text), emptied; valid until the next call.  Reused from one summary to the next, so
+ * summaries cost no allocation once the buffers have grown to size. */
+struct sbuf *conn_summary_buf(struct conn *c, int which);
 
 /* Microseconds from a to b (b - a), saturating at 0. */
 uint64_t mta_time_diff_usec(struct mta_time a, struct mta_time b);

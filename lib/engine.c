@@ -29,6 +29,7 @@ struct mta_engine {
 	struct mta_time now;      /* latest capture time seen: drives timers */
 	bool have_now;
 	struct sbuf msg;          /* scratch for finding messages */
+	struct sbuf sum[2];       /* scratch for summaries: JSON, text (conn_summary_buf) */
 	uint8_t smtp_ports[8192]; /* bit sets over the 65536 ports */
 	uint8_t osi_ports[8192];
 };
@@ -143,6 +144,8 @@ struct mta_engine *mta_engine_new(const struct mta_config *cfg, const struct mta
 	port_set(e->smtp_ports, e->cfg.smtp_ports, e->cfg.n_smtp_ports);
 	port_set(e->osi_ports, e->cfg.osi_ports, e->cfg.n_osi_ports);
 	sb_init(&e->msg);
+	sb_init(&e->sum[0]);
+	sb_init(&e->sum[1]);
 	uint32_t seed = e->cfg.hash_seed;
 	while (seed == 0) {
 		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
@@ -265,6 +268,13 @@ void conn_summary(struct conn *c, const char *json, const char *text)
 		.text = text ? text : "",
 	};
 	e->hooks.on_summary(e->user, &s);
+}
+
+struct sbuf *conn_summary_buf(struct conn *c, int which)
+{
+	struct sbuf *b = &c->eng->sum[which ? 1 : 0];
+	sb_reset(b);
+	return b;
 }
 
 /* ---- reassembly sink ---- */
@@ -729,5 +739,7 @@ void mta_engine_free(struct mta_engine *e)
 	}
 	flow_destroy(&e->ft);
 	sb_free(&e->msg);
+	sb_free(&e->sum[0]);
+	sb_free(&e->sum[1]);
 	free(e);
 }

@@ -451,11 +451,9 @@ static void osi_summary(struct osi *o, enum conn_end_reason why)
 {
 	struct ses_assoc *a = &o->a;
 	const struct mta_conn_id *id = conn_id(o->c);
-	struct sbuf b, t;
-	sb_init(&b);
-	sb_init(&t);
+	struct sbuf *bp = conn_summary_buf(o->c, 0), *t = conn_summary_buf(o->c, 1);
 	struct jw w;
-	jw_init(&w, &b);
+	jw_init(&w, bp);
 	jw_obj(&w, NULL);
 	jw_str(&w, "kind", "osi_association");
 	jw_obj(&w, "conn");
@@ -571,34 +569,62 @@ static void osi_summary(struct osi *o, enum conn_end_reason why)
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 
-	sb_printf(&t, "OSI association %s -> %s, frames %" PRIu64 "-%" PRIu64 "%s\n", id->client,
-	          id->server, conn_first_frame(o->c), conn_last_frame(o->c),
-	          a->learning ? " (capture began mid-association)" : "");
+	/* the human block, piece by piece (no printf: once per association) */
+	sb_puts(t, "OSI association ");
+	sb_puts(t, id->client);
+	sb_puts(t, " -> ");
+	sb_puts(t, id->server);
+	sb_puts(t, ", frames ");
+	sb_u64(t, conn_first_frame(o->c));
+	sb_putc(t, '-');
+	sb_u64(t, conn_last_frame(o->c));
+	sb_puts(t, a->learning ? " (capture began mid-association)\n" : "\n");
 	if (a->ac_seen)
-		sb_printf(&t, "  functional units selected 0x%04x (CN 0x%04x, AC 0x%04x)\n", a->fu,
+		sb_printf(t, "  functional units selected 0x%04x (CN 0x%04x, AC 0x%04x)\n", a->fu,
 		          a->fu_cn, a->fu_ac);
-	if (a->rts)
-		sb_printf(&t, "  RTS: checkpoint size %lld x 1024 octets, window %lld\n",
-		          (long long)a->ckpt, (long long)a->window);
+	if (a->rts) {
+		sb_puts(t, "  RTS: checkpoint size ");
+		sb_i64(t, (int64_t)a->ckpt);
+		sb_puts(t, " x 1024 octets, window ");
+		sb_i64(t, (int64_t)a->window);
+		sb_putc(t, '\n');
+	}
 	for (unsigned i = 0; i < a->n_act; i++) {
 		const struct ses_activity *x = &a->act[i];
-		sb_printf(&t,
-		          "  activity %u by the %s, frames %" PRIu64 "-%" PRIu64
-		          ": %u sync points (%u confirmed), %" PRIu64 " octets, %s\n",
-		          i + 1, ses_side_name(x->side), x->first_frame, x->last_frame, x->mips,
-		          x->mips_confirmed, x->octets, x->end ? x->end : "open");
+		sb_puts(t, "  activity ");
+		sb_u64(t, i + 1);
+		sb_puts(t, " by the ");
+		sb_puts(t, ses_side_name(x->side));
+		sb_puts(t, ", frames ");
+		sb_u64(t, x->first_frame);
+		sb_putc(t, '-');
+		sb_u64(t, x->last_frame);
+		sb_puts(t, ": ");
+		sb_u64(t, x->mips);
+		sb_puts(t, " sync points (");
+		sb_u64(t, x->mips_confirmed);
+		sb_puts(t, " confirmed), ");
+		sb_u64(t, x->octets);
+		sb_puts(t, " octets, ");
+		sb_puts(t, x->end ? x->end : "open");
+		sb_putc(t, '\n');
 	}
-	sb_printf(&t, "  ended: %s", how);
-	if (o->end_how)
-		sb_printf(&t, " by the %s at frame %" PRIu64, ses_side_name(o->end_side),
-		          o->end_frame);
-	if (a->aborted && a->last_error_frame)
-		sb_printf(&t, "; root cause: %s at frame %" PRIu64,
-		          mta_finding_code_str(a->last_error_code), a->last_error_frame);
-	sb_puts(&t, "\n");
-	conn_summary(o->c, sb_str(&b), sb_str(&t));
-	sb_free(&b);
-	sb_free(&t);
+	sb_puts(t, "  ended: ");
+	sb_puts(t, how);
+	if (o->end_how) {
+		sb_puts(t, " by the ");
+		sb_puts(t, ses_side_name(o->end_side));
+		sb_puts(t, " at frame ");
+		sb_u64(t, o->end_frame);
+	}
+	if (a->aborted && a->last_error_frame) {
+		sb_puts(t, "; root cause: ");
+		sb_puts(t, mta_finding_code_str(a->last_error_code));
+		sb_puts(t, " at frame ");
+		sb_u64(t, a->last_error_frame);
+	}
+	sb_puts(t, "\n");
+	conn_summary(o->c, sb_str(bp), sb_str(t));
 }
 
 /* ---- life cycle ----------------------------------------------------------------------------- */

@@ -26,7 +26,8 @@ void sb_reset(struct sbuf *b)
 		b->p[0] = '\0';
 }
 
-static bool sb_grow(struct sbuf *b, size_t extra)
+/* The slow path of sb_put/sb_putc (sbuf.h): make room for extra octets plus the NUL. */
+bool sb_grow(struct sbuf *b, size_t extra)
 {
 	if (b->oom)
 		return false;
@@ -37,7 +38,7 @@ static bool sb_grow(struct sbuf *b, size_t extra)
 		b->oom = true;
 		return false;
 	}
-	size_t cap = b->cap ? b->cap : 64;
+	size_t cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
 	char *p = realloc(b->p, cap);
@@ -50,23 +51,62 @@ static bool sb_grow(struct sbuf *b, size_t extra)
 	return true;
 }
 
-void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	if (!sb_grow(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void sb_putc(struct sbuf *b, char c)
-{
-	sb_put(b, &c, 1);
-}
-
 void sb_puts(struct sbuf *b, const char *s)
 {
 	sb_put(b, s, strlen(s));
+}
+
+void sb_u64(struct sbuf *b, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof(tmp);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_put(b, tmp + i, sizeof(tmp) - i);
+}
+
+void sb_i64(struct sbuf *b, int64_t v)
+{
+	if (v < 0) {
+		sb_putc(b, '-');
+		sb_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sb_u64(b, (uint64_t)v);
+	}
+}
+
+void sb_fixed(struct sbuf *b, double v, int decimals)
+{
+	if (decimals >= 1 && decimals <= 6 && v >= 0 && v < 1e12) {
+		/* fixed point without printf: integer part, '.', decimals digits */
+		uint64_t scale = 1;
+		for (int i = 0; i < decimals; i++)
+			scale *= 10;
+		double x = v * (double)scale;
+		uint64_t m = (uint64_t)x;
+		double rest = x - (double)m;
+		if (x >= 1e8 || (rest > 0.499999 && rest < 0.500001)) {
+			/* large, or too close to a tie to be sure to round as printf does (on the
+			 * exact binary value): let printf decide */
+			sb_printf(b, "%.*f", decimals, v);
+			return;
+		}
+		if (rest >= 0.5)
+			m++;
+		char frac[8];
+		uint64_t f = m % scale;
+		sb_u64(b, m / scale);
+		frac[0] = '.';
+		for (int i = decimals; i >= 1; i--) {
+			frac[i] = (char)('0' + f % 10);
+			f /= 10;
+		}
+		sb_put(b, frac, (size_t)decimals + 1);
+	} else {
+		sb_printf(b, "%.*f", decimals, v);
+	}
 }
 
 void sb_printf(struct sbuf *b, const char *fmt, ...)
@@ -271,17 +311,6 @@ void jw_strn(struct jw *w, const char *k, const char *v, size_t n)
 	sb_json_str(w->b, v, n);
 }
 
-static void sb_u64(struct sbuf *b, uint64_t v)
-{
-	char tmp[20];
-	size_t i = sizeof(tmp);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sb_put(b, tmp + i, sizeof(tmp) - i);
-}
-
 void jw_u64(struct jw *w, const char *k, uint64_t v)
 {
 	jw_prefix(w, k);
@@ -291,7 +320,7 @@ void jw_u64(struct jw *w, const char *k, uint64_t v)
 void jw_i64(struct jw *w, const char *k, int64_t v)
 {
 	jw_prefix(w, k);
-	sb_printf(w->b, "%" PRId64, v);
+	sb_i64(w->b, v);
 }
 
 void jw_bool(struct jw *w, const char *k, bool v)
@@ -329,36 +358,10 @@ void jw_time(struct jw *w, const char *k, int64_t sec, uint32_t usec)
 void jw_double(struct jw *w, const char *k, double v, int decimals)
 {
 	jw_prefix(w, k);
-	if (v != v || v > 1e300 || v < -1e300) {
+	if (v != v || v > 1e300 || v < -1e300)
 		sb_puts(w->b, "null");
-	} else if (decimals >= 1 && decimals <= 6 && v >= 0 && v < 1e12) {
-		/* fixed point without printf: integer part, '.', decimals digits */
-		uint64_t scale = 1;
-		for (int i = 0; i < decimals; i++)
-			scale *= 10;
-		double x = v * (double)scale;
-		uint64_t m = (uint64_t)x;
-		double rest = x - (double)m;
-		if (x >= 1e8 || (rest > 0.499999 && rest < 0.500001)) {
-			/* large, or too close to a tie to be sure to round as printf does (on the
-			 * exact binary value): let printf decide */
-			sb_printf(w->b, "%.*f", decimals, v);
-			return;
-		}
-		if (rest >= 0.5)
-			m++;
-		char frac[8];
-		uint64_t f = m % scale;
-		sb_u64(w->b, m / scale);
-		frac[0] = '.';
-		for (int i = decimals; i >= 1; i--) {
-			frac[i] = (char)('0' + f % 10);
-			f /= 10;
-		}
-		sb_put(w->b, frac, (size_t)decimals + 1);
-	} else {
-		sb_printf(w->b, "%.*f", decimals, v);
-	}
+	else
+		sb_fixed(w->b, v, decimals);
 }
 
 void jw_raw(struct jw *w, const char *k, const char *json)

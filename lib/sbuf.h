@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct sbuf {
 	char *p;      /* always NUL-terminated when non-NULL */
@@ -16,9 +17,32 @@ struct sbuf {
 void sb_init(struct sbuf *b);
 void sb_free(struct sbuf *b);
 void sb_reset(struct sbuf *b);                 /* len = 0, keep the allocation */
-void sb_putc(struct sbuf *b, char c);
-void sb_put(struct sbuf *b, const char *s, size_t n);
+bool sb_grow(struct sbuf *b, size_t extra); /* room for extra octets + NUL; false if oom */
+/* The writers are inline: a capacity check and a copy, the slow path in sb_grow. */
+static inline void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len <= n && !sb_grow(b, n))
+		return;
+	if (b->oom)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+static inline void sb_putc(struct sbuf *b, char c)
+{
+	if (b->cap - b->len <= 1 && !sb_grow(b, 1))
+		return;
+	if (b->oom)
+		return;
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
 void sb_puts(struct sbuf *b, const char *s);
+void sb_u64(struct sbuf *b, uint64_t v);       /* decimal, as printf "%" PRIu64 */
+void sb_i64(struct sbuf *b, int64_t v);        /* decimal, as printf "%" PRId64 */
+/* v with `decimals` digits after the point, exactly as printf "%.*f" renders it. */
+void sb_fixed(struct sbuf *b, double v, int decimals);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string literal with quotes; invalid UTF-8 and control octets are escaped as \u00XX. */
 void sb_json_str(struct sbuf *b, const char *s, size_t n);

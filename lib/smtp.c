@@ -1615,23 +1615,21 @@ static const enum mta_finding_code smtp_codes[] = {
     MTA_F_SMTP_MEMCAP,
 };
 
-static void smtp_code_str(char *buf, size_t cap, int code)
+static void smtp_code_put(struct sbuf *b, int code)
 {
 	if (code)
-		snprintf(buf, cap, "%d", code);
+		sb_i64(b, code);
 	else
-		snprintf(buf, cap, "(no reply)");
+		sb_puts(b, "(no reply)");
 }
 
 static void smtp_summary(struct smtp *st)
 {
 	const struct mta_conn_id *id = conn_id(st->c);
 	struct mta_time ft = conn_first_time(st->c), lt = conn_last_time(st->c);
-	struct sbuf jb, tb;
+	struct sbuf *jb = conn_summary_buf(st->c, 0), *tb = conn_summary_buf(st->c, 1);
 	struct jw w;
-	sb_init(&jb);
-	sb_init(&tb);
-	jw_init(&w, &jb);
+	jw_init(&w, jb);
 	jw_obj(&w, NULL);
 	jw_str(&w, "kind", "smtp_session");
 	jw_str(&w, "client", id->client);
@@ -1772,62 +1770,112 @@ static void smtp_summary(struct smtp *st)
 		jw_u64(&w, "dialogue_omitted", st->dlg_omitted);
 	jw_obj_end(&w);
 
-	/* the human block */
-	sb_printf(&tb, "SMTP session %s -> %s, frames %llu-%llu\n", id->client, id->server,
-	          (unsigned long long)conn_first_frame(st->c),
-	          (unsigned long long)conn_last_frame(st->c));
-	if (st->greeting_code)
-		sb_printf(&tb, "  greeting: %d %s\n", st->greeting_code, st->greeting);
-	else
-		sb_printf(&tb, "  greeting: not seen%s\n",
-		          conn_syn_seen(st->c) ? "" : " (capture started mid-session)");
-	if (st->helo_verb[0]) {
-		sb_printf(&tb, "  %s %s", st->helo_verb, st->helo_name);
-		if (st->n_ext) {
-			sb_puts(&tb, "; extensions:");
-			for (unsigned i = 0; i < st->n_ext; i++)
-				sb_printf(&tb, "%s %s", i ? "," : "", st->ext[i]);
-		}
-		sb_putc(&tb, '\n');
+	/* the human block, written piece by piece (no printf: this runs once per session) */
+	sb_puts(tb, "SMTP session ");
+	sb_puts(tb, id->client);
+	sb_puts(tb, " -> ");
+	sb_puts(tb, id->server);
+	sb_puts(tb, ", frames ");
+	sb_u64(tb, conn_first_frame(st->c));
+	sb_putc(tb, '-');
+	sb_u64(tb, conn_last_frame(st->c));
+	sb_putc(tb, '\n');
+	if (st->greeting_code) {
+		sb_puts(tb, "  greeting: ");
+		sb_i64(tb, st->greeting_code);
+		sb_putc(tb, ' ');
+		sb_puts(tb, st->greeting);
+		sb_putc(tb, '\n');
+	} else {
+		sb_puts(tb, conn_syn_seen(st->c) ? "  greeting: not seen\n"
+		                                 : "  greeting: not seen (capture started mid-session)\n");
 	}
-	if (st->auth_mech[0])
-		sb_printf(&tb, "  AUTH %s -> %d\n", st->auth_mech, st->auth_code);
+	if (st->helo_verb[0]) {
+		sb_puts(tb, "  ");
+		sb_puts(tb, st->helo_verb);
+		sb_putc(tb, ' ');
+		sb_puts(tb, st->helo_name);
+		if (st->n_ext) {
+			sb_puts(tb, "; extensions:");
+			for (unsigned i = 0; i < st->n_ext; i++) {
+				sb_puts(tb, i ? ", " : " ");
+				sb_puts(tb, st->ext[i]);
+			}
+		}
+		sb_putc(tb, '\n');
+	}
+	if (st->auth_mech[0]) {
+		sb_puts(tb, "  AUTH ");
+		sb_puts(tb, st->auth_mech);
+		sb_puts(tb, " -> ");
+		sb_i64(tb, st->auth_code);
+		sb_putc(tb, '\n');
+	}
 	if (st->tls)
-		sb_puts(&tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
+		sb_puts(tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
 	for (unsigned i = 0; i < st->n_txn; i++) {
 		const struct smtp_txn *t = st->txns[i];
-		char code[16];
-		smtp_code_str(code, sizeof(code), t->mail_code);
-		sb_printf(&tb, "  transaction %u: MAIL FROM:<%s> %s", i + 1, t->from, code);
+		sb_puts(tb, "  transaction ");
+		sb_u64(tb, i + 1);
+		sb_puts(tb, ": MAIL FROM:<");
+		sb_puts(tb, t->from);
+		sb_puts(tb, "> ");
+		smtp_code_put(tb, t->mail_code);
 		for (unsigned k = 0; k < t->n_rcpt; k++) {
-			smtp_code_str(code, sizeof(code), t->rcpt[k].code);
-			sb_printf(&tb, "; RCPT TO:<%s> %s", t->rcpt[k].to, code);
+			sb_puts(tb, "; RCPT TO:<");
+			sb_puts(tb, t->rcpt[k].to);
+			sb_puts(tb, "> ");
+			smtp_code_put(tb, t->rcpt[k].code);
 		}
-		if (t->data_sent || t->body_started)
-			sb_printf(&tb, "; %s %llu octets", t->bdat ? "BDAT" : "DATA",
-			          (unsigned long long)t->body_octets);
-		if (t->final_code)
-			sb_printf(&tb, "; final %d %s", t->final_code, t->final_text);
-		if (t->queue_id[0])
-			sb_printf(&tb, " (queue id %s)", t->queue_id);
-		sb_printf(&tb, " -> %s\n", t->outcome);
+		if (t->data_sent || t->body_started) {
+			sb_puts(tb, t->bdat ? "; BDAT " : "; DATA ");
+			sb_u64(tb, t->body_octets);
+			sb_puts(tb, " octets");
+		}
+		if (t->final_code) {
+			sb_puts(tb, "; final ");
+			sb_i64(tb, t->final_code);
+			sb_putc(tb, ' ');
+			sb_puts(tb, t->final_text);
+		}
+		if (t->queue_id[0]) {
+			sb_puts(tb, " (queue id ");
+			sb_puts(tb, t->queue_id);
+			sb_putc(tb, ')');
+		}
+		sb_puts(tb, " -> ");
+		sb_puts(tb, t->outcome ? t->outcome : "(null)");
+		sb_putc(tb, '\n');
 	}
-	if (st->txn_total > st->n_txn)
-		sb_printf(&tb, "  (%llu more transactions not listed)\n",
-		          (unsigned long long)(st->txn_total - st->n_txn));
-	if (st->end_how)
-		sb_printf(&tb, "  ended: %s by the %s (frame %llu)\n", st->end_how,
-		          st->end_by < 0 ? "?" : smtp_who((enum mta_dir)st->end_by),
-		          (unsigned long long)st->end_frame);
-	else
-		sb_puts(&tb, "  ended: capture end (connection still open)\n");
-	sb_printf(
-	    &tb,
-	    "  data segments: client %llu (%llu without PSH), server %llu (%llu without PSH); "
-	    "retransmissions: client %llu, server %llu\n",
-	    (unsigned long long)st->side[0].segs, (unsigned long long)st->side[0].segs_nopsh,
-	    (unsigned long long)st->side[1].segs, (unsigned long long)st->side[1].segs_nopsh,
-	    (unsigned long long)st->side[0].retrans, (unsigned long long)st->side[1].retrans);
+	if (st->txn_total > st->n_txn) {
+		sb_puts(tb, "  (");
+		sb_u64(tb, st->txn_total - st->n_txn);
+		sb_puts(tb, " more transactions not listed)\n");
+	}
+	if (st->end_how) {
+		sb_puts(tb, "  ended: ");
+		sb_puts(tb, st->end_how);
+		sb_puts(tb, " by the ");
+		sb_puts(tb, st->end_by < 0 ? "?" : smtp_who((enum mta_dir)st->end_by));
+		sb_puts(tb, " (frame ");
+		sb_u64(tb, st->end_frame);
+		sb_puts(tb, ")\n");
+	} else {
+		sb_puts(tb, "  ended: capture end (connection still open)\n");
+	}
+	sb_puts(tb, "  data segments: client ");
+	sb_u64(tb, st->side[0].segs);
+	sb_puts(tb, " (");
+	sb_u64(tb, st->side[0].segs_nopsh);
+	sb_puts(tb, " without PSH), server ");
+	sb_u64(tb, st->side[1].segs);
+	sb_puts(tb, " (");
+	sb_u64(tb, st->side[1].segs_nopsh);
+	sb_puts(tb, " without PSH); retransmissions: client ");
+	sb_u64(tb, st->side[0].retrans);
+	sb_puts(tb, ", server ");
+	sb_u64(tb, st->side[1].retrans);
+	sb_putc(tb, '\n');
 	bool any = false;
 	for (size_t i = 0; i < sizeof(smtp_codes) / sizeof(smtp_codes[0]); i++) {
 		unsigned k = conn_finding_count(st->c, smtp_codes[i]);
@@ -1836,29 +1884,35 @@ static void smtp_summary(struct smtp *st)
 		/* short names: the finding lines carry the full codes (and -q leaves them out) */
 		const char *name = mta_finding_code_str(smtp_codes[i]);
 		const char *dot = strchr(name, '.');
-		sb_printf(&tb, "%s %s %u", any ? "," : "  findings:", dot ? dot + 1 : name, k);
+		sb_puts(tb, any ? ", " : "  findings: ");
+		sb_puts(tb, dot ? dot + 1 : name);
+		sb_putc(tb, ' ');
+		sb_u64(tb, k);
 		any = true;
 	}
 	if (any)
-		sb_putc(&tb, '\n');
+		sb_putc(tb, '\n');
 	any = false;
 	for (int v = 0; v < SV_COUNT; v++) {
 		const struct smtp_lat *l = &st->lat[v];
 		if (!l->n)
 			continue;
-		sb_printf(&tb, "%s %s %llux avg %.1f ms max %.1f ms",
-		          any ? "," : "  reply latency:", smtp_verb_name((enum smtp_verb)v),
-		          (unsigned long long)l->n, (double)l->sum / (double)l->n / 1000.0,
-		          (double)l->max / 1000.0);
+		sb_puts(tb, any ? ", " : "  reply latency: ");
+		sb_puts(tb, smtp_verb_name((enum smtp_verb)v));
+		sb_putc(tb, ' ');
+		sb_u64(tb, l->n);
+		sb_puts(tb, "x avg ");
+		sb_fixed(tb, (double)l->sum / (double)l->n / 1000.0, 1);
+		sb_puts(tb, " ms max ");
+		sb_fixed(tb, (double)l->max / 1000.0, 1);
+		sb_puts(tb, " ms");
 		any = true;
 	}
 	if (any)
-		sb_putc(&tb, '\n');
+		sb_putc(tb, '\n');
 
-	if (!jb.oom && !tb.oom)
-		conn_summary(st->c, sb_str(&jb), sb_str(&tb));
-	sb_free(&jb);
-	sb_free(&tb);
+	if (!jb->oom && !tb->oom)
+		conn_summary(st->c, sb_str(jb), sb_str(tb));
 }
 
 static void smtp_on_end(void *vst, enum conn_end_reason why)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "analyser.h"
+#include "sbuf.h"
 #include "smtp_parse.h"
 #include "testutil.h"
 
@@ -39,6 +40,7 @@ struct conn {
 	struct tfind f[MAXF];
 	unsigned nf;
 	char *json, *text;
+	struct sbuf sum[2]; /* conn_summary_buf */
 	/* reassembly stand-in: unconsumed bytes per direction and sequence numbers */
 	uint8_t pend[2][65536];
 	size_t pend_len[2];
@@ -133,6 +135,13 @@ void conn_summary(struct conn *c, const char *json, const char *text)
 	c->text = strdup(text);
 }
 
+struct sbuf *conn_summary_buf(struct conn *c, int which)
+{
+	struct sbuf *b = &c->sum[which ? 1 : 0];
+	sb_reset(b);
+	return b;
+}
+
 static struct conn *t_new(bool syn)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -158,6 +167,8 @@ static void t_free(struct conn *c)
 	smtp_analyser.destroy(c->st);
 	free(c->json);
 	free(c->text);
+	sb_free(&c->sum[0]);
+	sb_free(&c->sum[1]);
 	free(c);
 }
 
