@@ -261,6 +261,17 @@ static void smtp_copy(char *dst, size_t cap, const uint8_t *p, size_t n)
 	dst[k] = '\0';
 }
 
+/* NUL-terminated copy of src, cut to cap - 1 octets, as snprintf(dst, cap, "%s", src) */
+static void smtp_strcpy(char *dst, size_t cap, const char *src)
+{
+	size_t i = 0;
+	if (cap == 0)
+		return;
+	for (; i + 1 < cap && src[i]; i++)
+		dst[i] = src[i];
+	dst[i] = '\0';
+}
+
 static uint64_t smtp_stall_usec(const struct smtp *st)
 {
 	uint64_t t = conn_cfg(st->c)->stall_usec;
@@ -608,8 +619,8 @@ static void smtp_final_reply(struct smtp *st, int code)
 		return;
 	t->final_code = code;
 	t->final_frame = conn_cur_frame(st->c);
-	snprintf(t->final_text, sizeof(t->final_text), "%s", st->acc.text);
-	snprintf(t->final_enh, sizeof(t->final_enh), "%s", st->acc.enh);
+	smtp_strcpy(t->final_text, sizeof(t->final_text), st->acc.text);
+	smtp_strcpy(t->final_enh, sizeof(t->final_enh), st->acc.enh);
 	const uint8_t *id;
 	size_t idn;
 	if (code / 100 == 2 &&
@@ -653,7 +664,7 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 			st->side[MTA_C2S].resync = false;
 			st->greeting_code = code;
 			st->greeting_frame = conn_cur_frame(st->c);
-			snprintf(st->greeting, sizeof(st->greeting), "%s", a->text);
+			smtp_strcpy(st->greeting, sizeof(st->greeting), a->text);
 			if (code >= 400)
 				smtp_reply_error(st, code, "the connection in its greeting", 0,
 				                 NULL);
@@ -868,7 +879,7 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 		a->first_frame = conn_cur_frame(st->c);
 		a->code = r.code;
 		smtp_copy(a->text, sizeof(a->text), r.text, r.text_len);
-		snprintf(a->enh, sizeof(a->enh), "%s", r.enh);
+		smtp_strcpy(a->enh, sizeof(a->enh), r.enh);
 	} else if (r.code != a->code && !a->code_mismatch) {
 		a->code_mismatch = true;
 		smtp_violation(
@@ -1052,7 +1063,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	switch (cmd.verb) {
 	case SV_EHLO:
 	case SV_HELO:
-		snprintf(st->helo_verb, sizeof(st->helo_verb), "%s", smtp_verb_name(cmd.verb));
+		smtp_strcpy(st->helo_verb, sizeof(st->helo_verb), smtp_verb_name(cmd.verb));
 		smtp_first_token(st->helo_name, sizeof(st->helo_name), cmd.arg, cmd.arg_len);
 		if (t)
 			smtp_txn_close(st,
