@@ -102,20 +102,34 @@ size_t reasm_buffered(const struct reasm *r)
 	return r->pend_len + r->ooo_bytes;
 }
 
-/* Fingerprint of delivered segments for the conflict check: 8 octets per step. */
+/* Fingerprint of delivered segments for the conflict check.  Every delivered octet passes
+ * through here, so it is built for throughput: Fletcher-style sums over 64-bit words in four
+ * independent lanes (a[k] += w, b[k] += a[k]; no multiply in the loop, vectorisable), mixed
+ * once at the end.  Any change of a single word changes its lane's a (so the fingerprint,
+ * barring a collision in the final mix); the b sums make it sensitive to order. */
 static uint32_t reasm_hash(const uint8_t *p, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+	uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, w[4];
 	size_t i = 0;
-	for (; n - i >= 8; i += 8) {
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
+	for (; n - i >= 32; i += 32) {
+		memcpy(w, p + i, 32);
+		a0 += w[0];
+		a1 += w[1];
+		a2 += w[2];
+		a3 += w[3];
+		b0 += a0;
+		b1 += a1;
+		b2 += a2;
+		b3 += a3;
+	}
+	uint64_t t[4] = { 0, 0, 0, 0 };
+	memcpy(t, p + i, n - i); /* the last 0..31 octets, zero-padded */
+	const uint64_t v[12] = { a0, a1, a2, a3, b0, b1, b2, b3, t[0], t[1], t[2], t[3] };
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+	for (int k = 0; k < 12; k++) {
+		h = (h ^ v[k]) * 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
 	}
-	w = 0;
-	memcpy(&w, p + i, n - i);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 29;
 	return (uint32_t)h;
 }
 
