@@ -58,12 +58,24 @@ void sb_puts(struct sbuf *b, const char *s)
 
 void sb_u64(struct sbuf *b, uint64_t v)
 {
+	static const char d2[] = "00010203040506070809101112131415161718192021222324"
+	                         "25262728293031323334353637383940414243444546474849"
+	                         "50515253545556575859606162636465666768697071727374"
+	                         "75767778798081828384858687888990919293949596979899";
 	char tmp[20];
 	size_t i = sizeof(tmp);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		tmp[--i] = d2[2 * r + 1];
+		tmp[--i] = d2[2 * r];
+	}
+	if (v >= 10) {
+		tmp[--i] = d2[2 * v + 1];
+		tmp[--i] = d2[2 * v];
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
 	sb_put(b, tmp + i, sizeof(tmp) - i);
 }
 
@@ -163,6 +175,22 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* True when none of the 8 octets at p needs escaping in a JSON string: all in 0x20..0x7E and
+ * none is '"' or '\\' (SWAR: a byte-wise "has zero / has less than" test on one word). */
+static bool json_plain8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t w;
+	memcpy(&w, p, 8);
+	uint64_t bad = w & high;                                 /* >= 0x80 */
+	bad |= (w - ones * 0x20) & ~w & high;                    /* < 0x20 */
+	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\'), d = w ^ (ones * 0x7F);
+	bad |= (q - ones) & ~q & high;                           /* == '"' */
+	bad |= (bs - ones) & ~bs & high;                         /* == '\\' */
+	bad |= (d - ones) & ~d & high;                           /* == 0x7F */
+	return bad == 0;
+}
+
 void sb_json_str(struct sbuf *b, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -171,8 +199,11 @@ void sb_json_str(struct sbuf *b, const char *str, size_t n)
 	while (i < n) {
 		unsigned char c = s[i];
 		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-			/* a run of printable ASCII needs no escaping: copy it at once */
+			/* a run of printable ASCII needs no escaping: find its end 8 octets at a
+			 * time, copy it at once */
 			size_t j = i + 1;
+			while (n - j >= 8 && json_plain8(s + j))
+				j += 8;
 			while (j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '"' && s[j] != '\\')
 				j++;
 			sb_put(b, str + i, j - i);
