@@ -510,6 +510,9 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		goto out_opts;
+	/* render only the summaries that are printed (--expect prints none) */
+	o.cfg.summary_no_text = o.json || o.expect;
+	o.cfg.summary_no_json = !o.json || o.expect;
 	if (o.live.iface || o.live.list) {
 		rc = live_main(&o.live, &o.cfg, o.count, o.json, o.quiet, o.fail_on);
 		goto out_opts;

@@ -447,11 +447,20 @@ static const char *end_text(const char *how)
 	return how;
 }
 
-static void osi_summary(struct osi *o, enum conn_end_reason why)
+static const char *osi_end_how(const struct osi *o, enum conn_end_reason why)
+{
+	const char *how = end_text(o->end_how);
+	if (!o->end_how && why == CONN_END_IDLE)
+		how = "idle";
+	if (!o->end_how && why == CONN_END_EVICTED)
+		how = "evicted";
+	return how;
+}
+
+static void osi_summary_json(struct osi *o, const char *how, struct sbuf *bp)
 {
 	struct ses_assoc *a = &o->a;
 	const struct mta_conn_id *id = conn_id(o->c);
-	struct sbuf *bp = conn_summary_buf(o->c, 0), *t = conn_summary_buf(o->c, 1);
 	struct jw w;
 	jw_init(&w, bp);
 	jw_obj(&w, NULL);
@@ -523,11 +532,6 @@ static void osi_summary(struct osi *o, enum conn_end_reason why)
 	}
 	jw_arr_end(&w);
 	jw_obj(&w, "end");
-	const char *how = end_text(o->end_how);
-	if (!o->end_how && why == CONN_END_IDLE)
-		how = "idle";
-	if (!o->end_how && why == CONN_END_EVICTED)
-		how = "evicted";
 	jw_str(&w, "how", how);
 	if (o->end_how) {
 		jw_str(&w, "by", ses_side_name(o->end_side));
@@ -569,7 +573,13 @@ static void osi_summary(struct osi *o, enum conn_end_reason why)
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 
-	/* the human block, piece by piece (no printf: once per association) */
+}
+
+/* The human block, piece by piece (no printf: once per association). */
+static void osi_summary_text(struct osi *o, const char *how, struct sbuf *t)
+{
+	struct ses_assoc *a = &o->a;
+	const struct mta_conn_id *id = conn_id(o->c);
 	sb_puts(t, "OSI association ");
 	sb_puts(t, id->client);
 	sb_puts(t, " -> ");
@@ -624,7 +634,23 @@ static void osi_summary(struct osi *o, enum conn_end_reason why)
 		sb_u64(t, a->last_error_frame);
 	}
 	sb_puts(t, "\n");
-	conn_summary(o->c, sb_str(bp), sb_str(t));
+}
+
+/* Render the renderings the front end uses (mta_config.summary_no_*) and hand them over. */
+static void osi_summary(struct osi *o, enum conn_end_reason why)
+{
+	const struct mta_config *cfg = conn_cfg(o->c);
+	const char *how = osi_end_how(o, why);
+	struct sbuf *jb = NULL, *tb = NULL;
+	if (!cfg->summary_no_json) {
+		jb = conn_summary_buf(o->c, 0);
+		osi_summary_json(o, how, jb);
+	}
+	if (!cfg->summary_no_text) {
+		tb = conn_summary_buf(o->c, 1);
+		osi_summary_text(o, how, tb);
+	}
+	conn_summary(o->c, jb ? sb_str(jb) : NULL, tb ? sb_str(tb) : NULL);
 }
 
 /* ---- life cycle ----------------------------------------------------------------------------- */

@@ -1634,11 +1634,10 @@ static void smtp_code_put(struct sbuf *b, int code)
 		sb_puts(b, "(no reply)");
 }
 
-static void smtp_summary(struct smtp *st)
+static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 {
 	const struct mta_conn_id *id = conn_id(st->c);
 	struct mta_time ft = conn_first_time(st->c), lt = conn_last_time(st->c);
-	struct sbuf *jb = conn_summary_buf(st->c, 0), *tb = conn_summary_buf(st->c, 1);
 	struct jw w;
 	jw_init(&w, jb);
 	jw_obj(&w, NULL);
@@ -1781,7 +1780,12 @@ static void smtp_summary(struct smtp *st)
 		jw_u64(&w, "dialogue_omitted", st->dlg_omitted);
 	jw_obj_end(&w);
 
-	/* the human block, written piece by piece (no printf: this runs once per session) */
+}
+
+/* The human block, written piece by piece (no printf: this runs once per session). */
+static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
+{
+	const struct mta_conn_id *id = conn_id(st->c);
 	sb_puts(tb, "SMTP session ");
 	sb_puts(tb, id->client);
 	sb_puts(tb, " -> ");
@@ -1921,9 +1925,24 @@ static void smtp_summary(struct smtp *st)
 	}
 	if (any)
 		sb_putc(tb, '\n');
+}
 
-	if (!jb->oom && !tb->oom)
-		conn_summary(st->c, sb_str(jb), sb_str(tb));
+/* Render the renderings the front end uses (mta_config.summary_no_*) and hand them over. */
+static void smtp_summary(struct smtp *st)
+{
+	const struct mta_config *cfg = conn_cfg(st->c);
+	struct sbuf *jb = NULL, *tb = NULL;
+	if (!cfg->summary_no_json) {
+		jb = conn_summary_buf(st->c, 0);
+		smtp_summary_json(st, jb);
+	}
+	if (!cfg->summary_no_text) {
+		tb = conn_summary_buf(st->c, 1);
+		smtp_summary_text(st, tb);
+	}
+	if ((jb && jb->oom) || (tb && tb->oom))
+		return;
+	conn_summary(st->c, jb ? sb_str(jb) : NULL, tb ? sb_str(tb) : NULL);
 }
 
 static void smtp_on_end(void *vst, enum conn_end_reason why)
