@@ -487,14 +487,21 @@ static void conn_end(struct mta_engine *e, struct conn *c, enum conn_end_reason 
 static void expire(struct mta_engine *e, struct mta_time now)
 {
 	struct conn *c;
-	while ((c = e->ft.closed_head) &&
-	       mta_time_diff_usec(c->close_time, now) > e->cfg.close_linger_usec)
+	int64_t t = time_usec(now); /* as mta_time_diff_usec, converting `now` once */
+	while ((c = e->ft.closed_head)) {
+		int64_t x = time_usec(c->close_time);
+		if (!(t > x && (uint64_t)t - (uint64_t)x > e->cfg.close_linger_usec))
+			break;
 		conn_end(e, c, CONN_END_CLOSED);
+	}
 	if (e->cfg.idle_timeout_usec == 0)
 		return;
-	while ((c = e->ft.lru_head) &&
-	       mta_time_diff_usec(c->last_time, now) > e->cfg.idle_timeout_usec)
+	while ((c = e->ft.lru_head)) {
+		int64_t x = time_usec(c->last_time);
+		if (!(t > x && (uint64_t)t - (uint64_t)x > e->cfg.idle_timeout_usec))
+			break;
 		conn_end(e, c, CONN_END_IDLE);
+	}
 }
 
 /* Make room under the connection cap: finished connections first, else the least recently

@@ -286,24 +286,30 @@ void jw_init(struct jw *w, struct sbuf *b)
 
 static void jw_prefix(struct jw *w, const char *k)
 {
+	/* the comma and the key in one go: keys are string literals of the analysers, plain
+	 * ASCII, nothing to escape */
+	size_t n = k ? strlen(k) : 0;
+	bool comma = false;
 	if (w->depth > 0 && w->depth <= JW_MAX_DEPTH) {
-		if (w->need_comma[w->depth - 1])
-			sb_putc(w->b, ',');
+		comma = w->need_comma[w->depth - 1];
 		w->need_comma[w->depth - 1] = true;
 	}
+	if (w->b->cap - w->b->len <= n + 4 && !sb_grow(w->b, n + 4))
+		return;
+	if (w->b->oom)
+		return;
+	char *d = w->b->p + w->b->len;
+	if (comma)
+		*d++ = ',';
 	if (k) {
-		/* keys are string literals of the analysers: plain ASCII, nothing to escape */
-		size_t n = strlen(k);
-		if (sb_grow(w->b, n + 3)) {
-			char *d = w->b->p + w->b->len;
-			d[0] = '"';
-			memcpy(d + 1, k, n);
-			d[n + 1] = '"';
-			d[n + 2] = ':';
-			d[n + 3] = '\0';
-			w->b->len += n + 3;
-		}
+		*d++ = '"';
+		memcpy(d, k, n);
+		d += n;
+		*d++ = '"';
+		*d++ = ':';
 	}
+	*d = '\0';
+	w->b->len = (size_t)(d - w->b->p);
 }
 
 static void jw_open(struct jw *w, const char *k, char c)
