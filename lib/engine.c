@@ -626,10 +626,15 @@ static void process_segment(struct mta_engine *e, struct conn *c, const struct p
 			}
 			c->close_time = f->ts;
 			flow_mark_closed(&e->ft, c);
+			reasm_shrink(&c->rs[0]);
+			reasm_shrink(&c->rs[1]);
 		}
 	} else if (c->fin_seen[0] && c->fin_seen[1] && !c->closed) {
 		c->close_time = f->ts;
 		flow_mark_closed(&e->ft, c);
+		/* it lingers for late segments: keep no empty buffers meanwhile */
+		reasm_shrink(&c->rs[0]);
+		reasm_shrink(&c->rs[1]);
 	}
 }
 

@@ -692,6 +692,15 @@ void reasm_ack(struct reasm *r, uint32_t ack, uint64_t frame, rs_sink_fn sink, v
 	reasm_check_fin(r, frame, sink, ctx);
 }
 
+void reasm_shrink(struct reasm *r)
+{
+	if (r->pend_len == 0 && r->pend) {
+		free(r->pend);
+		r->pend = NULL;
+		r->pend_cap = 0;
+	}
+}
+
 void reasm_flush(struct reasm *r, enum rs_gap_cause cause, uint64_t frame, rs_sink_fn sink,
                  void *ctx)
 {

@@ -195,7 +195,7 @@ static void smtp_dialogue(struct smtp *st, uint64_t frame, uint64_t first, int c
                           enum smtp_verb verb, const char *word)
 {
 	if (st->n_dlg == st->cap_dlg) {
-		unsigned cap = st->cap_dlg ? st->cap_dlg * 2 : 32;
+		unsigned cap = st->cap_dlg ? st->cap_dlg * 2 : 16; /* a plain session: ~13 */
 		if (st->cap_dlg >= SMTP_MAX_DIALOGUE || cap > SMTP_MAX_DIALOGUE) {
 			st->dlg_omitted++;
 			return;
@@ -1080,8 +1080,9 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	case SV_RCPT:
 		if (t && smtp_parse_path(cmd.arg, cmd.arg_len, "TO:", &addr, &alen)) {
 			if (t->n_rcpt == t->cap_rcpt && t->cap_rcpt < SMTP_MAX_RCPT) {
-				/* grow 4, 8, ... up to the cap: most messages have one recipient */
-				unsigned cap = t->cap_rcpt ? t->cap_rcpt * 2 : 4;
+				/* grow 1, 2, 4, ... up to the cap: most messages have one
+				 * recipient, and a finished session lingers with its summary */
+				unsigned cap = t->cap_rcpt ? t->cap_rcpt * 2 : 1;
 				if (cap > SMTP_MAX_RCPT)
 					cap = SMTP_MAX_RCPT;
 				struct smtp_rcpt *nr = realloc(t->rcpt, cap * sizeof(*nr));
