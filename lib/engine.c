@@ -102,7 +102,8 @@ static int64_t time_usec(struct mta_time t)
 {
 	const int64_t lim = INT64_MAX / 1000000 - 1;
 	int64_t s = t.sec > lim ? lim : t.sec < -lim ? -lim : t.sec;
-	return s * 1000000 + (int64_t)(t.usec % 1000000u);
+	uint32_t u = t.usec < 1000000u ? t.usec : t.usec % 1000000u; /* runs per frame */
+	return s * 1000000 + (int64_t)u;
 }
 
 uint64_t mta_time_diff_usec(struct mta_time a, struct mta_time b)

@@ -122,15 +122,18 @@ static uint32_t reasm_hash(const uint8_t *p, size_t n)
 		b2 += a2;
 		b3 += a3;
 	}
-	uint64_t t[4] = { 0, 0, 0, 0 };
-	memcpy(t, p + i, n - i); /* the last 0..31 octets, zero-padded */
-	const uint64_t v[12] = { a0, a1, a2, a3, b0, b1, b2, b3, t[0], t[1], t[2], t[3] };
+	/* the mix: the lane sums (when there were full blocks), then the last 0..31 octets
+	 * zero-padded, word by word (n is mixed in first, so the padding is unambiguous) */
+	uint64_t v[12] = { a0, a1, a2, a3, b0, b1, b2, b3, 0, 0, 0, 0 };
+	memcpy(v + 8, p + i, n - i);
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
-	for (int k = 0; k < 12; k++) {
+	int from = n >= 32 ? 0 : 8, to = 8 + (int)((n - i + 7) / 8);
+	for (int k = from; k < to; k++) {
 		h = (h ^ v[k]) * 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
 	}
-	return (uint32_t)h;
+	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static uint32_t reasm_seq_of(const struct reasm *r, uint64_t off)

@@ -284,11 +284,10 @@ void jw_init(struct jw *w, struct sbuf *b)
 	w->b = b;
 }
 
-static void jw_prefix(struct jw *w, const char *k)
+void jw_key(struct jw *w, const char *k, size_t n)
 {
 	/* the comma and the key in one go: keys are string literals of the analysers, plain
 	 * ASCII, nothing to escape */
-	size_t n = k ? strlen(k) : 0;
 	bool comma = false;
 	if (w->depth > 0 && w->depth <= JW_MAX_DEPTH) {
 		comma = w->need_comma[w->depth - 1];
@@ -312,69 +311,34 @@ static void jw_prefix(struct jw *w, const char *k)
 	w->b->len = (size_t)(d - w->b->p);
 }
 
-static void jw_open(struct jw *w, const char *k, char c)
+void jw_str_k(struct jw *w, const char *k, size_t kn, const char *v)
 {
-	jw_prefix(w, k);
+	jw_key(w, k, kn);
+	if (v)
+		sb_json_str(w->b, v, strlen(v));
+	else
+		sb_put(w->b, "null", 4);
+}
+
+void jw_open(struct jw *w, const char *k, size_t kn, char c)
+{
+	jw_key(w, k, kn);
 	sb_putc(w->b, c);
 	if (w->depth < JW_MAX_DEPTH)
 		w->need_comma[w->depth] = false;
 	w->depth++;
 }
 
-static void jw_close(struct jw *w, char c)
+void jw_close(struct jw *w, char c)
 {
 	if (w->depth > 0)
 		w->depth--;
 	sb_putc(w->b, c);
 }
 
-void jw_obj(struct jw *w, const char *k) { jw_open(w, k, '{'); }
-void jw_obj_end(struct jw *w) { jw_close(w, '}'); }
-void jw_arr(struct jw *w, const char *k) { jw_open(w, k, '['); }
-void jw_arr_end(struct jw *w) { jw_close(w, ']'); }
-
-void jw_str(struct jw *w, const char *k, const char *v)
-{
-	if (!v) {
-		jw_null(w, k);
-		return;
-	}
-	jw_strn(w, k, v, strlen(v));
-}
-
-void jw_strn(struct jw *w, const char *k, const char *v, size_t n)
-{
-	jw_prefix(w, k);
-	sb_json_str(w->b, v, n);
-}
-
-void jw_u64(struct jw *w, const char *k, uint64_t v)
-{
-	jw_prefix(w, k);
-	sb_u64(w->b, v);
-}
-
-void jw_i64(struct jw *w, const char *k, int64_t v)
-{
-	jw_prefix(w, k);
-	sb_i64(w->b, v);
-}
-
-void jw_bool(struct jw *w, const char *k, bool v)
-{
-	jw_prefix(w, k);
-	sb_puts(w->b, v ? "true" : "false");
-}
-
-void jw_null(struct jw *w, const char *k)
-{
-	jw_prefix(w, k);
-	sb_puts(w->b, "null");
-}
-
 void jw_time(struct jw *w, const char *k, int64_t sec, uint32_t usec)
 {
-	jw_prefix(w, k);
+	JW_KEY(w, k);
 	if (sec < 0 && usec > 0) {
 		sb_printf(w->b, "-%" PRId64 ".%06u", -(sec + 1), 1000000u - usec);
 	} else if (sec >= 0) {
@@ -394,7 +358,7 @@ void jw_time(struct jw *w, const char *k, int64_t sec, uint32_t usec)
 
 void jw_double(struct jw *w, const char *k, double v, int decimals)
 {
-	jw_prefix(w, k);
+	JW_KEY(w, k);
 	if (v != v || v > 1e300 || v < -1e300)
 		sb_puts(w->b, "null");
 	else
@@ -403,6 +367,6 @@ void jw_double(struct jw *w, const char *k, double v, int decimals)
 
 void jw_raw(struct jw *w, const char *k, const char *json)
 {
-	jw_prefix(w, k);
+	JW_KEY(w, k);
 	sb_puts(w->b, json ? json : "null");
 }

@@ -61,16 +61,55 @@ struct jw {
 	bool need_comma[JW_MAX_DEPTH];
 };
 void jw_init(struct jw *w, struct sbuf *b);
-void jw_obj(struct jw *w, const char *k);      /* { */
-void jw_obj_end(struct jw *w);                 /* } */
-void jw_arr(struct jw *w, const char *k);      /* [ */
-void jw_arr_end(struct jw *w);                 /* ] */
-void jw_str(struct jw *w, const char *k, const char *v);          /* NULL v -> null */
-void jw_strn(struct jw *w, const char *k, const char *v, size_t n);
-void jw_u64(struct jw *w, const char *k, uint64_t v);
-void jw_i64(struct jw *w, const char *k, int64_t v);
-void jw_bool(struct jw *w, const char *k, bool v);
-void jw_null(struct jw *w, const char *k);
+/* The comma before a value and its key (kn octets; k NULL inside arrays).  The writers below
+ * are inline wrappers so that strlen() of a literal key is folded at compile time. */
+void jw_key(struct jw *w, const char *k, size_t kn);
+void jw_open(struct jw *w, const char *k, size_t kn, char c);
+void jw_close(struct jw *w, char c);
+#define JW_KEY(w, k) jw_key((w), (k), (k) ? strlen(k) : 0)
+static inline void jw_obj(struct jw *w, const char *k)     /* { */
+{
+	jw_open(w, k, k ? strlen(k) : 0, '{');
+}
+static inline void jw_obj_end(struct jw *w) { jw_close(w, '}'); } /* } */
+static inline void jw_arr(struct jw *w, const char *k)     /* [ */
+{
+	jw_open(w, k, k ? strlen(k) : 0, '[');
+}
+static inline void jw_arr_end(struct jw *w) { jw_close(w, ']'); } /* ] */
+static inline void jw_strn(struct jw *w, const char *k, const char *v, size_t n)
+{
+	JW_KEY(w, k);
+	sb_json_str(w->b, v, n);
+}
+static inline void jw_null(struct jw *w, const char *k)
+{
+	JW_KEY(w, k);
+	sb_put(w->b, "null", 4);
+}
+void jw_str_k(struct jw *w, const char *k, size_t kn, const char *v);
+static inline void jw_str(struct jw *w, const char *k, const char *v) /* NULL v -> null */
+{
+	jw_str_k(w, k, k ? strlen(k) : 0, v);
+}
+static inline void jw_u64(struct jw *w, const char *k, uint64_t v)
+{
+	JW_KEY(w, k);
+	sb_u64(w->b, v);
+}
+static inline void jw_i64(struct jw *w, const char *k, int64_t v)
+{
+	JW_KEY(w, k);
+	sb_i64(w->b, v);
+}
+static inline void jw_bool(struct jw *w, const char *k, bool v)
+{
+	JW_KEY(w, k);
+	if (v)
+		sb_put(w->b, "true", 4);
+	else
+		sb_put(w->b, "false", 5);
+}
 void jw_time(struct jw *w, const char *k, int64_t sec, uint32_t usec);  /* 1254722767.492060 */
 void jw_double(struct jw *w, const char *k, double v, int decimals);
 void jw_raw(struct jw *w, const char *k, const char *json);           /* pre-rendered value */

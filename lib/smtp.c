@@ -251,14 +251,14 @@ static uint64_t smtp_usec(struct mta_time a, struct mta_time b)
 /* Copy printable ASCII of p[0..n) into dst (cap incl. NUL); other octets become '?'. */
 static void smtp_copy(char *dst, size_t cap, const uint8_t *p, size_t n)
 {
-	size_t k = 0;
 	if (cap == 0)
 		return;
-	for (size_t i = 0; i < n && k + 1 < cap; i++) {
+	size_t m = n < cap - 1 ? n : cap - 1; /* a loop without early exit: vectorised */
+	for (size_t i = 0; i < m; i++) {
 		uint8_t ch = p[i];
-		dst[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+		dst[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
 	}
-	dst[k] = '\0';
+	dst[m] = '\0';
 }
 
 /* NUL-terminated copy of src, cut to cap - 1 octets, as snprintf(dst, cap, "%s", src) */

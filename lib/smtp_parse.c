@@ -43,6 +43,9 @@ static bool smtp_is_digit(uint8_t c)
 /* Case-insensitive compare of p[0..n) with the NUL-terminated s (exact length). */
 static bool smtp_ieq(const uint8_t *p, size_t n, const char *s)
 {
+	/* the first letter rejects most table entries before any strlen */
+	if (n == 0 || smtp_lower(p[0]) != smtp_lower((unsigned char)s[0]))
+		return n == 0 && s[0] == '\0';
 	size_t k = strlen(s);
 	if (n != k)
 		return false;
