@@ -191,11 +191,36 @@ static bool json_plain8(const unsigned char *p)
 	return bad == 0;
 }
 
+static bool json_plain1(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
 void sb_json_str(struct sbuf *b, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	sb_putc(b, '"');
+	/* the common case, a string with nothing to escape: one reservation, one copy */
 	size_t i = 0;
+	while (n - i >= 8 && json_plain8(s + i))
+		i += 8;
+	while (i < n && json_plain1(s[i]))
+		i++;
+	if (i == n) {
+		if (b->cap - b->len <= n + 2 && !sb_grow(b, n + 2))
+			return;
+		if (b->oom)
+			return;
+		char *d = b->p + b->len;
+		d[0] = '"';
+		memcpy(d + 1, str, n);
+		d[n + 1] = '"';
+		d[n + 2] = '\0';
+		b->len += n + 2;
+		return;
+	}
+	/* else: the plain prefix, then octet by octet */
+	sb_putc(b, '"');
+	sb_put(b, str, i);
 	while (i < n) {
 		unsigned char c = s[i];
 		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
@@ -363,6 +388,25 @@ void jw_double(struct jw *w, const char *k, double v, int decimals)
 		sb_puts(w->b, "null");
 	else
 		sb_fixed(w->b, v, decimals);
+}
+
+void jw_milli(struct jw *w, const char *k, uint64_t v)
+{
+	if (v >= 1000000000000000ull) { /* 1e15: beyond, leave it to printf as jw_double does */
+		jw_double(w, k, (double)v / 1000.0, 3);
+		return;
+	}
+	/* v < 1e15 is exact as a double, and v / 1000.0 is within 2^-53 relative (< 1.2e-4
+	 * absolute) of v / 1000, which has exactly 3 decimals: printf "%.3f" prints v / 1000 */
+	JW_KEY(w, k);
+	char frac[4];
+	unsigned f = (unsigned)(v % 1000);
+	frac[0] = '.';
+	frac[1] = (char)('0' + f / 100);
+	frac[2] = (char)('0' + f / 10 % 10);
+	frac[3] = (char)('0' + f % 10);
+	sb_u64(w->b, v / 1000);
+	sb_put(w->b, frac, 4);
 }
 
 void jw_raw(struct jw *w, const char *k, const char *json)

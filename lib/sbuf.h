@@ -112,6 +112,9 @@ static inline void jw_bool(struct jw *w, const char *k, bool v)
 }
 void jw_time(struct jw *w, const char *k, int64_t sec, uint32_t usec);  /* 1254722767.492060 */
 void jw_double(struct jw *w, const char *k, double v, int decimals);
+/* v / 1000 with 3 decimals (microseconds as milliseconds): the same text as
+ * jw_double(w, k, (double)v / 1000.0, 3), by integer arithmetic. */
+void jw_milli(struct jw *w, const char *k, uint64_t v);
 void jw_raw(struct jw *w, const char *k, const char *json);           /* pre-rendered value */
 
 #endif

@@ -1753,9 +1753,9 @@ static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 			continue;
 		jw_obj(&w, smtp_verb_name((enum smtp_verb)v));
 		jw_u64(&w, "count", l->n);
-		jw_double(&w, "min", (double)l->min / 1000.0, 3);
+		jw_milli(&w, "min", l->min);
 		jw_double(&w, "avg", (double)l->sum / (double)l->n / 1000.0, 3);
-		jw_double(&w, "max", (double)l->max / 1000.0, 3);
+		jw_milli(&w, "max", l->max);
 		jw_obj_end(&w);
 	}
 	jw_obj_end(&w);

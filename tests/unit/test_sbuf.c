@@ -93,6 +93,22 @@ static void test_json_runs(void **state)
 			assert_string_equal(whole.p, want.p);
 		}
 	}
+	/* jw_milli is jw_double(v / 1000.0, 3) by integer arithmetic */
+	uint64_t x = 88172645463325252ull;
+	for (int k = 0; k < 300000; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		uint64_t v = k < 100000 ? (uint64_t)k : x >> (k % 64);
+		struct jw w1, w2;
+		sb_reset(&whole);
+		sb_reset(&want);
+		jw_init(&w1, &whole);
+		jw_init(&w2, &want);
+		jw_milli(&w1, NULL, v);
+		jw_double(&w2, NULL, (double)v / 1000.0, 3);
+		assert_string_equal(whole.p, want.p);
+	}
 	sb_free(&one);
 	sb_free(&whole);
 	sb_free(&want);
