@@ -354,6 +354,7 @@ struct live_run {
 	char *stdout_path; /* standard output's file name when it is a regular file */
 	uint64_t frames;
 	uint64_t count;
+	bool report_ids; /* MTADIAG_REPORT_PARSE_IDS: say who parses the first packet */
 };
 
 static void live_dump_failed(struct live_run *run, const char *why)
@@ -361,6 +362,30 @@ static void live_dump_failed(struct live_run *run, const char *why)
 	if (!run->dump_failed)
 		fprintf(stderr, "mtadiag: -w: %s; the capture file is no longer written\n", why);
 	run->dump_failed = true;
+}
+
+/* Test aid (environment MTADIAG_REPORT_PARSE_IDS=1): from the packet callback, right before
+ * the first frame reaches the engine, say on stderr which user and capabilities the parsing
+ * runs with, so a test can check that no packet is parsed privileged. */
+static void live_report_parse_ids(void)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	char capeff[64] = "?";
+	char line[128];
+	FILE *st = fopen("/proc/self/status", "r");
+	if (st) {
+		while (fgets(line, sizeof(line), st))
+			if (sscanf(line, "CapEff: %63s", capeff) == 1)
+				break;
+		fclose(st);
+	}
+	if (getresuid(&ru, &eu, &su) == 0 && getresgid(&rg, &eg, &sg) == 0)
+		fprintf(stderr,
+		        "mtadiag: parsing frame 1 as uid %u/%u/%u gid %u/%u/%u, effective "
+		        "capabilities %s\n",
+		        (unsigned)ru, (unsigned)eu, (unsigned)su, (unsigned)rg, (unsigned)eg,
+		        (unsigned)sg, capeff);
 }
 
 static void live_on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
@@ -373,6 +398,8 @@ static void live_on_packet(u_char *user, const struct pcap_pkthdr *h, const u_ch
 	    rotate_write(&run->dump, h, data, why, sizeof(why)) != 0)
 		live_dump_failed(run, why);
 	f.number = ++run->frames;
+	if (run->report_ids && f.number == 1)
+		live_report_parse_ids();
 	f.ts.sec = (int64_t)h->ts.tv_sec;
 	f.ts.usec = (uint32_t)h->ts.tv_usec;
 	f.linktype = run->linktype;
@@ -635,6 +662,10 @@ int live_main(const struct live_options *lo, const struct mta_config *cfg, uint6
 	memset(&run, 0, sizeof(run));
 	run.lo = lo;
 	run.count = count;
+	{
+		const char *v = getenv("MTADIAG_REPORT_PARSE_IDS");
+		run.report_ids = v && strcmp(v, "1") == 0;
+	}
 	report_init(&run.rep);
 	run.rep.out = stdout;
 	run.rep.json = json;
@@ -728,6 +759,9 @@ int live_main(const struct live_options *lo, const struct mta_config *cfg, uint6
 		rc = EXIT_USAGE;
 	live_pcap_stats(&run);
 	mta_engine_finish(run.engine);
+	if (mta_engine_stats(run.engine)->alloc_failures)
+		fprintf(stderr, "mtadiag: out of memory: %llu connections not analysed\n",
+		        (unsigned long long)mta_engine_stats(run.engine)->alloc_failures);
 	report_file_end(&run.rep, mta_engine_stats(run.engine));
 	if (live_stop_sig)
 		fprintf(stderr, "mtadiag: %s: stopped by signal %d after %llu packets\n", lo->iface,

@@ -494,6 +494,9 @@ static int run_file(const struct options *o, struct report *rep, const char *nam
 		rc = EXIT_USAGE;
 	}
 	mta_engine_finish(e);
+	if (mta_engine_stats(e)->alloc_failures)
+		fprintf(stderr, "mtadiag: %s: out of memory: %llu connections not analysed\n", name,
+		        (unsigned long long)mta_engine_stats(e)->alloc_failures);
 	report_file_end(rep, mta_engine_stats(e));
 	mta_engine_free(e);
 	capture_close(&c);

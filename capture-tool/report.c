@@ -337,6 +337,10 @@ static void report_text_stats(struct report *r, const struct mta_stats *st)
 		        (unsigned long long)st->conns_evicted,
 		        (unsigned long long)st->conns_idle_closed,
 		        (unsigned long long)st->buf_cap_hits);
+	if (st->alloc_failures)
+		fprintf(o,
+		        "out of memory: %llu connections could not be tracked or analysed\n",
+		        (unsigned long long)st->alloc_failures);
 }
 
 /* The stats object with libpcap's counters as its last members (json is consumed). */

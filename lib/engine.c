@@ -394,6 +394,7 @@ static void conn_attach(struct conn *c, const struct analyser_ops *ops)
 	}
 	c->st = ops->create(c);
 	if (!c->st) {
+		c->eng->stats.alloc_failures++;
 		c->detect = DETECT_IGNORED;
 		return;
 	}
@@ -697,8 +698,10 @@ int mta_engine_feed(struct mta_engine *e, const struct mta_frame *f)
 	}
 	if (!c) {
 		c = conn_new(e, &k, h, &p, f);
-		if (!c)
+		if (!c) {
+			e->stats.alloc_failures++;
 			return 0;
+		}
 	}
 	c->last_frame = f->number;
 	c->last_time = f->ts;

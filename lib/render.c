@@ -89,6 +89,7 @@ char *mta_stats_json(const struct mta_stats *s)
 	jw_u64(&w, "conns_evicted", s->conns_evicted);
 	jw_u64(&w, "conns_idle_closed", s->conns_idle_closed);
 	jw_u64(&w, "buf_cap_hits", s->buf_cap_hits);
+	jw_u64(&w, "alloc_failures", s->alloc_failures);
 	jw_obj(&w, "findings");
 	jw_u64(&w, "error", s->findings[MTA_SEV_ERROR]);
 	jw_u64(&w, "warning", s->findings[MTA_SEV_WARNING]);

@@ -81,7 +81,8 @@ struct smtp_side {
 	bool fin_delivered;
 	bool rst;
 	uint64_t rst_frame;
-	bool win_nonzero; /* the last window this side advertised was not 0 */
+	uint64_t memcap_hits; /* reassembly cap hits; the first one is the finding */
+	bool win_nonzero;     /* the last window this side advertised was not 0 */
 	/* payload segments this side sent after the peer's FIN (a RST from the peer then
 	 * answers them: data_after_close on the RST) */
 	uint64_t after_peer_fin[SMTP_MAX_AFTER_FIN];
@@ -1299,11 +1300,15 @@ static void smtp_gap(struct smtp *st, enum mta_dir dir, const struct rs_event *e
 	snprintf(detail, sizeof(detail), "{\"octets\":%llu,\"offset\":%llu,\"dropped\":%zu}",
 	         (unsigned long long)ev->gap_len, (unsigned long long)ev->offset, ev->dropped);
 	if (ev->cause == RS_GAP_MEMCAP) {
-		conn_emit_now(st->c, MTA_F_SMTP_MEMCAP, -1, dir, 0, detail,
-		              "The reassembly buffer cap was reached while %llu octets of the %s's "
-		              "stream were missing (%zu buffered octets dropped), %s; analysis "
-		              "continues after the hole",
-		              (unsigned long long)ev->gap_len, smtp_who(dir), ev->dropped, state);
+		/* One finding per direction: later holes of the same flood are counted in the
+		 * stats (buf_cap_hits), not repeated. */
+		if (sd->memcap_hits++ == 0)
+			conn_emit_now(
+			    st->c, MTA_F_SMTP_MEMCAP, -1, dir, 0, detail,
+			    "The reassembly buffer cap was reached while %llu octets of the %s's "
+			    "stream were missing (%zu buffered octets dropped), %s; analysis "
+			    "continues after the hole",
+			    (unsigned long long)ev->gap_len, smtp_who(dir), ev->dropped, state);
 	} else {
 		const char *cause = ev->cause == RS_GAP_TRUNCATED ? " (cut by the snapshot length)"
 		                    : ev->cause == RS_GAP_ACKED

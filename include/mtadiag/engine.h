@@ -179,6 +179,8 @@ struct mta_stats {
 	uint64_t conns_evicted;    /* by the connection cap */
 	uint64_t conns_idle_closed;
 	uint64_t buf_cap_hits;     /* reassembly buffer cap reached */
+	uint64_t alloc_failures;   /* connections or analyser states that could not be allocated
+				      (out of memory): those connections are not analysed */
 	uint64_t findings[4];      /* by severity */
 };
 

@@ -45,8 +45,8 @@ live_wait_port "$NS_B" 25 || exit 1
 
 # --- root, -Z nobody ------------------------------------------------------------------------
 mkdir -m 700 "$t/rootonly"
-ip netns exec "$NS_B" timeout 30 "$MTADIAG" -i "$VETH_B" -Z nobody --json -w "$t/rootonly/z.pcap" \
-	>"$t/z.json" 2>"$t/z.err" &
+ip netns exec "$NS_B" env MTADIAG_REPORT_PARSE_IDS=1 timeout 30 "$MTADIAG" -i "$VETH_B" -Z nobody \
+	--json -w "$t/rootonly/z.pcap" >"$t/z.json" 2>"$t/z.err" &
 tpid=$!
 live_bg $tpid
 live_wait_listening "$t/z.err" $tpid || exit 1
@@ -62,6 +62,11 @@ for c in CapInh CapPrm CapEff CapAmb; do
 done
 check "-Z nobody: NoNewPrivs" [ "$(status_of $pid NoNewPrivs)" = 1 ]
 check "-Z nobody: says so" grep -q "as user nobody" "$t/z.err"
+# The packet callback itself reports who parses the first frame (MTADIAG_REPORT_PARSE_IDS).
+sleep 0.3
+grep "parsing frame 1" "$t/z.err"
+check "-Z nobody: the first frame is parsed as nobody with no capability" \
+	grep -q "parsing frame 1 as uid $nobody_uid/$nobody_uid/$nobody_uid gid $nobody_gid/$nobody_gid/$nobody_gid, effective capabilities 0000000000000000" "$t/z.err"
 sleep 0.3
 kill -INT $tpid
 wait $tpid
