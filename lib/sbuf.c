@@ -392,21 +392,26 @@ void jw_double(struct jw *w, const char *k, double v, int decimals)
 
 void jw_milli(struct jw *w, const char *k, uint64_t v)
 {
+	JW_KEY(w, k);
+	sb_milli(w->b, v);
+}
+
+void sb_milli(struct sbuf *b, uint64_t v)
+{
 	if (v >= 1000000000000000ull) { /* 1e15: beyond, leave it to printf as jw_double does */
-		jw_double(w, k, (double)v / 1000.0, 3);
+		sb_fixed(b, (double)v / 1000.0, 3);
 		return;
 	}
 	/* v < 1e15 is exact as a double, and v / 1000.0 is within 2^-53 relative (< 1.2e-4
 	 * absolute) of v / 1000, which has exactly 3 decimals: printf "%.3f" prints v / 1000 */
-	JW_KEY(w, k);
 	char frac[4];
 	unsigned f = (unsigned)(v % 1000);
 	frac[0] = '.';
 	frac[1] = (char)('0' + f / 100);
 	frac[2] = (char)('0' + f / 10 % 10);
 	frac[3] = (char)('0' + f % 10);
-	sb_u64(w->b, v / 1000);
-	sb_put(w->b, frac, 4);
+	sb_u64(b, v / 1000);
+	sb_put(b, frac, 4);
 }
 
 void jw_raw(struct jw *w, const char *k, const char *json)

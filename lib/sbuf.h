@@ -115,6 +115,7 @@ void jw_double(struct jw *w, const char *k, double v, int decimals);
 /* v / 1000 with 3 decimals (microseconds as milliseconds): the same text as
  * jw_double(w, k, (double)v / 1000.0, 3), by integer arithmetic. */
 void jw_milli(struct jw *w, const char *k, uint64_t v);
+void sb_milli(struct sbuf *b, uint64_t v); /* the value of jw_milli */
 void jw_raw(struct jw *w, const char *k, const char *json);           /* pre-rendered value */
 
 #endif

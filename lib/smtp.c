@@ -1751,17 +1751,33 @@ static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 			jw_u64(&w, mta_finding_code_str(smtp_codes[i]), k);
 	}
 	jw_obj_end(&w);
+	/* latency_ms, written straight into the buffer like the dialogue below (the same text
+	 * as jw_obj/jw_u64/jw_milli/jw_double would give; verb names need no escaping) */
 	jw_obj(&w, "latency_ms");
+	bool first = true;
 	for (int v = 0; v < SV_COUNT; v++) {
 		const struct smtp_lat *l = &st->lat[v];
 		if (!l->n)
 			continue;
-		jw_obj(&w, smtp_verb_name((enum smtp_verb)v));
-		jw_u64(&w, "count", l->n);
-		jw_milli(&w, "min", l->min);
-		jw_double(&w, "avg", (double)l->sum / (double)l->n / 1000.0, 3);
-		jw_milli(&w, "max", l->max);
-		jw_obj_end(&w);
+		if (first)
+			sb_putc(jb, '"');
+		else
+			sb_put(jb, ",\"", 2);
+		first = false;
+		sb_puts(jb, smtp_verb_name((enum smtp_verb)v));
+		sb_put(jb, "\":{\"count\":", 11);
+		sb_u64(jb, l->n);
+		sb_put(jb, ",\"min\":", 7);
+		sb_milli(jb, l->min);
+		sb_put(jb, ",\"avg\":", 7);
+		double avg = (double)l->sum / (double)l->n / 1000.0;
+		if (avg != avg || avg > 1e300 || avg < -1e300)
+			sb_put(jb, "null", 4);
+		else
+			sb_fixed(jb, avg, 3);
+		sb_put(jb, ",\"max\":", 7);
+		sb_milli(jb, l->max);
+		sb_putc(jb, '}');
 	}
 	jw_obj_end(&w);
 	/* the dialogue: [frame, "VERB"] for commands, [frame, code] or [frame, code, first
