@@ -27,6 +27,7 @@
 
 #include <pcap/pcap.h>
 
+#include "html.h"
 #include "privdrop.h"
 #include "report.h"
 #include "rotate.h"
@@ -351,6 +352,7 @@ struct live_run {
 	bool dumping;
 	bool dump_failed;
 	FILE *out;         /* --output, or NULL */
+	FILE *html_out;    /* --html, or NULL */
 	char *stdout_path; /* standard output's file name when it is a regular file */
 	uint64_t frames;
 	uint64_t count;
@@ -671,6 +673,13 @@ int live_main(const struct live_options *lo, const struct mta_config *cfg, uint6
 	run.rep.json = json;
 	run.rep.quiet = quiet;
 	run.rep.live = true;
+	if (lo->html) {
+		run.rep.html = html_new();
+		if (!run.rep.html) {
+			fputs("mtadiag: out of memory\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
 
 	/* Signals: handled from here on, delivered only inside ppoll(). */
 	sigemptyset(&block);
@@ -718,6 +727,14 @@ int live_main(const struct live_options *lo, const struct mta_config *cfg, uint6
 		setvbuf(run.out, NULL, _IOLBF, 0);
 		run.rep.out = run.out;
 	}
+	if (lo->html) {
+		/* Opened now: the page is written at exit, possibly as the -Z user. */
+		run.html_out = fopen(lo->html, "w");
+		if (!run.html_out) {
+			fprintf(stderr, "mtadiag: --html %s: %s\n", lo->html, strerror(errno));
+			goto out;
+		}
+	}
 	if (lo->write) {
 		if (rotate_open(&run.dump, run.pcap, lo->write, lo->rotate_size, lo->rotate_files,
 		                why, sizeof(why)) != 0) {
@@ -763,6 +780,15 @@ int live_main(const struct live_options *lo, const struct mta_config *cfg, uint6
 		fprintf(stderr, "mtadiag: out of memory: %llu connections not analysed\n",
 		        (unsigned long long)mta_engine_stats(run.engine)->alloc_failures);
 	report_file_end(&run.rep, mta_engine_stats(run.engine));
+	if (run.rep.html) {
+		FILE *hf = run.html_out;
+
+		run.html_out = NULL; /* closed by html_write_to */
+		if (html_write_to(run.rep.html, hf) != 0) {
+			fprintf(stderr, "mtadiag: --html %s: %s\n", lo->html, strerror(errno));
+			rc = EXIT_USAGE;
+		}
+	}
 	if (live_stop_sig)
 		fprintf(stderr, "mtadiag: %s: stopped by signal %d after %llu packets\n", lo->iface,
 		        (int)live_stop_sig, (unsigned long long)run.frames);
@@ -779,7 +805,10 @@ out:
 		fprintf(stderr, "mtadiag: %s: write error: %s\n", lo->output, strerror(errno));
 		rc = EXIT_USAGE;
 	}
+	if (run.html_out)
+		fclose(run.html_out);
 	mta_engine_free(run.engine);
+	html_free(run.rep.html);
 	report_free(&run.rep);
 	if (run.pcap)
 		pcap_close(run.pcap);

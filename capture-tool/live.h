@@ -30,6 +30,7 @@ struct live_options {
 	const char *user;      /* -Z */
 	const char *output; /* --output: the report to this file (appended), reopened on SIGHUP */
 	bool list;          /* -D */
+	const char *html;   /* --html: the page, written when the capture ends */
 	const char *first_live_opt; /* the first live-only option seen, for usage messages */
 };
 

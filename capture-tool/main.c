@@ -16,6 +16,7 @@
 
 #include "capture.h"
 #include "expect.h"
+#include "html.h"
 #include "live.h"
 #include "mtadiag/engine.h"
 #include "report.h"
@@ -34,6 +35,7 @@ struct options {
 	int fail_on; /* severity, or -1 */
 	const char *expect;
 	const char *follow_dump;
+	const char *html;
 	struct mta_config cfg;
 	struct live_options live;
 };
@@ -62,6 +64,11 @@ static const char usage_text[] =
     "                     \"kind\":\"stats\" object per file; with several files every object\n"
     "                     has a \"file\" key\n"
     "  -q                 text report without the finding lines (summaries and statistics only)\n"
+    "  --html FILE        also write a visual report to FILE: one self-contained HTML page\n"
+    "                     (no external resources) with an overview, a findings table that\n"
+    "                     sorts and filters, and a ladder diagram of every SMTP session and\n"
+    "                     OSI association with the findings drawn on it; live, written when\n"
+    "                     the capture ends\n"
     "\n"
     "Verdict (exit status):\n"
     "  --fail-on SEV      exit 1 when a finding of severity SEV or higher was reported;\n"
@@ -131,6 +138,7 @@ enum {
 	OPT_VERSION,
 	OPT_IMMEDIATE,
 	OPT_OUTPUT,
+	OPT_HTML,
 };
 
 static const struct option long_options[] = {
@@ -147,6 +155,7 @@ static const struct option long_options[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {"immediate", no_argument, NULL, OPT_IMMEDIATE},
     {"output", required_argument, NULL, OPT_OUTPUT},
+    {"html", required_argument, NULL, OPT_HTML},
     {NULL, 0, NULL, 0},
 };
 
@@ -350,6 +359,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 				    "--max-buffer: '%s' is not a size in octets >= 1", optarg);
 			o->cfg.max_buf_per_dir = (size_t)v;
 			break;
+		case OPT_HTML:
+			if (o->html)
+				return usage_error("--html %s: one report file only", optarg);
+			if (!*optarg || strcmp(optarg, "-") == 0)
+				return usage_error("--html '%s': standard output carries the text "
+				                   "report; give a file name",
+				                   optarg);
+			o->html = optarg;
+			o->cfg.events = true;
+			o->live.html = optarg;
+			break;
 		case OPT_FOLLOW_DUMP:
 			o->follow_dump = optarg;
 			o->cfg.follow_all = true;
@@ -508,14 +528,16 @@ int main(int argc, char **argv)
 	static char outbuf[1 << 16];
 	struct options o;
 	struct report rep;
+	FILE *html_out = NULL;
 	char err[512];
 	int rc = parse_options(argc, argv, &o);
 
 	if (rc >= 0)
 		goto out_opts;
-	/* render only the summaries that are printed (--expect prints none) */
+	/* render only the summaries that are printed: the text report prints the text, --json
+	 * and the --html report the JSON, --expect none */
 	o.cfg.summary_no_text = o.json || o.expect;
-	o.cfg.summary_no_json = !o.json || o.expect;
+	o.cfg.summary_no_json = !(o.json || o.html || o.live.html);
 	if (o.live.iface || o.live.list) {
 		rc = live_main(&o.live, &o.cfg, o.count, o.json, o.quiet, o.fail_on);
 		goto out_opts;
@@ -538,6 +560,21 @@ int main(int argc, char **argv)
 			goto out_report;
 		}
 	}
+	if (o.html) {
+		/* Opened before the analysis so a path that cannot be written fails at once. */
+		html_out = fopen(o.html, "w");
+		if (!html_out) {
+			fprintf(stderr, "mtadiag: --html %s: %s\n", o.html, strerror(errno));
+			rc = EXIT_USAGE;
+			goto out_report;
+		}
+		rep.html = html_new();
+		if (!rep.html) {
+			fputs("mtadiag: out of memory\n", stderr);
+			rc = EXIT_USAGE;
+			goto out_report;
+		}
+	}
 	if (o.follow_dump) {
 		rep.follow = fopen(o.follow_dump, "w");
 		if (!rep.follow) {
@@ -550,6 +587,15 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < o.n_files; i++)
 		if (run_file(&o, &rep, o.files[i], i == 0))
 			rc = EXIT_USAGE;
+	if (rep.html) {
+		FILE *hf = html_out;
+
+		html_out = NULL; /* closed by html_write_to */
+		if (html_write_to(rep.html, hf) != 0) {
+			fprintf(stderr, "mtadiag: --html %s: %s\n", o.html, strerror(errno));
+			rc = EXIT_USAGE;
+		}
+	}
 	if (rc)
 		goto out_report;
 	if (rep.expect) {
@@ -569,7 +615,10 @@ out_report:
 		fprintf(stderr, "mtadiag: %s: %s\n", o.follow_dump, strerror(errno));
 		rc = EXIT_USAGE;
 	}
+	if (html_out)
+		fclose(html_out);
 	expect_free(rep.expect);
+	html_free(rep.html);
 	report_free(&rep);
 out_opts:
 	if (fflush(stdout) != 0 || ferror(stdout)) {

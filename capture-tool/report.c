@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "expect.h"
+#include "html.h"
 
 void report_init(struct report *r)
 {
@@ -170,6 +171,8 @@ static void report_on_finding(void *user, const struct mta_finding *f)
 
 	if ((unsigned)f->severity < 4)
 		r->by_sev[f->severity]++;
+	if (r->html)
+		html_on_finding(r->html, f);
 	if (r->expect) {
 		if (!expect_wants(r->expect, f->code, f->severity))
 			return;
@@ -203,6 +206,8 @@ static void report_on_summary(void *user, const struct mta_summary *s)
 	struct report *r = user;
 	size_t n;
 
+	if (r->html)
+		html_on_summary(r->html, s);
 	if (r->expect)
 		return;
 	if (r->json) {
@@ -279,6 +284,14 @@ static void report_on_follow(void *user, const struct mta_conn_id *conn, uint64_
 	putc('\n', r->follow);
 }
 
+static void report_on_event(void *user, const struct mta_event *ev)
+{
+	struct report *r = user;
+
+	if (r->html)
+		html_on_event(r->html, ev);
+}
+
 void report_hooks(const struct report *r, struct mta_hooks *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -286,6 +299,8 @@ void report_hooks(const struct report *r, struct mta_hooks *h)
 	h->on_summary = report_on_summary;
 	if (r->follow)
 		h->on_follow = report_on_follow;
+	if (r->html)
+		h->on_event = report_on_event;
 }
 
 void report_file_begin(struct report *r, const char *file, bool first)
@@ -300,6 +315,8 @@ void report_file_begin(struct report *r, const char *file, bool first)
 		}
 	}
 	r->spooled = false;
+	if (r->html)
+		html_file_begin(r->html, file);
 	if (r->expect || r->json || !r->multi)
 		return;
 	fprintf(r->out, "%s== %s ==\n", first ? "" : "\n", file);
@@ -363,6 +380,8 @@ void report_file_end(struct report *r, const struct mta_stats *st)
 {
 	char *s;
 
+	if (r->html)
+		html_file_end(r->html, st);
 	if (r->expect)
 		return;
 	if (r->json) {

@@ -9,6 +9,7 @@
 #include "mtadiag/engine.h"
 
 struct expect_set;
+struct html_report;
 
 struct report {
 	FILE *out;                 /* stdout */
@@ -17,6 +18,7 @@ struct report {
 	bool multi;                /* several files: "file" key / header per file */
 	struct expect_set *expect; /* regression mode: findings go here, nothing is printed */
 	FILE *follow;              /* --follow-dump, or NULL */
+	struct html_report *html;  /* --html: also collected for the page, or NULL */
 	uint64_t follow_last;      /* connection (first frame) of the last follow line */
 	bool follow_any;
 

@@ -89,6 +89,14 @@ void conn_summary(struct conn *c, const char *json, const char *text);
  * summaries cost no allocation once the buffers have grown to size. */
 struct sbuf *conn_summary_buf(struct conn *c, int which);
 
+/* Protocol events (mta_config.events): conn_events_on() says whether anyone listens, so an
+ * analyser builds an event only then.  conn_event_init() fills the defaults (NULL / 0 / -1,
+ * the frame being processed and its time); conn_event() adds the connection and delivers. */
+bool conn_events_on(const struct conn *c);
+void conn_event_init(const struct conn *c, struct mta_event *ev, enum mta_event_kind kind,
+                     enum mta_dir dir);
+void conn_event(struct conn *c, struct mta_event *ev);
+
 /* Microseconds from a to b (b - a), saturating at 0. */
 uint64_t mta_time_diff_usec(struct mta_time a, struct mta_time b);
 

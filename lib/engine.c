@@ -194,6 +194,75 @@ unsigned conn_finding_count(const struct conn *c, enum mta_finding_code code)
 	return c->fcount[code];
 }
 
+/* ---- protocol events ---- */
+
+bool conn_events_on(const struct conn *c)
+{
+	return c->eng->cfg.events && c->eng->hooks.on_event;
+}
+
+void conn_event_init(const struct conn *c, struct mta_event *ev, enum mta_event_kind kind,
+                     enum mta_dir dir)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->dir = dir;
+	ev->frame = conn_cur_frame(c);
+	ev->ts = conn_cur_time(c);
+	ev->label = "";
+	ev->reply_code = -1;
+	ev->serial = -1;
+	ev->window_used = -1;
+	ev->window_size = -1;
+}
+
+void conn_event(struct conn *c, struct mta_event *ev)
+{
+	struct mta_engine *e = c->eng;
+	if (!e->cfg.events || !e->hooks.on_event)
+		return;
+	ev->proto = c->ops ? c->ops->proto : MTA_PROTO_NONE;
+	ev->conn = &c->cid;
+	ev->conn_first_frame = c->first_frame;
+	if (!ev->label)
+		ev->label = "";
+	e->hooks.on_event(e->user, ev);
+}
+
+/* SYN, SYN-ACK, FIN and RST of an analysed connection: the first of each per direction. */
+static void tcp_events(struct conn *c, enum mta_dir dir, uint8_t flags)
+{
+	struct mta_event ev;
+	if ((flags & TCPF_SYN) && !c->ev_syn[dir]) {
+		c->ev_syn[dir] = true;
+		conn_event_init(c, &ev, MTA_EV_TCP, dir);
+		ev.label = (flags & TCPF_ACK) ? "SYN-ACK" : "SYN";
+		conn_event(c, &ev);
+	}
+	if ((flags & TCPF_FIN) && !c->ev_fin[dir]) {
+		c->ev_fin[dir] = true;
+		conn_event_init(c, &ev, MTA_EV_TCP, dir);
+		ev.label = "FIN";
+		conn_event(c, &ev);
+	}
+	if ((flags & TCPF_RST) && !c->ev_rst[dir]) {
+		c->ev_rst[dir] = true;
+		conn_event_init(c, &ev, MTA_EV_TCP, dir);
+		ev.label = "RST";
+		conn_event(c, &ev);
+	}
+}
+
+static void gap_event(struct conn *c, enum mta_dir dir, uint64_t octets)
+{
+	struct mta_event ev;
+	char label[40];
+	conn_event_init(c, &ev, MTA_EV_TCP, dir);
+	snprintf(label, sizeof(label), "gap %llu", (unsigned long long)octets);
+	ev.label = label;
+	conn_event(c, &ev);
+}
+
 static void conn_vemit(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
 		       uint64_t frame, struct mta_time ts, uint64_t related, const char *detail,
 		       const char *fmt, va_list ap)
@@ -305,6 +374,9 @@ static size_t stream_sink(void *ctx, const struct rs_event *ev)
 		e->stats.buf_cap_hits++;
 	if (ev->type == RS_FIN)
 		c->fin_seen[sc->dir] = true;
+	if (ev->type == RS_GAP && ev->gap_len > 0 && c->detect == DETECT_ATTACHED &&
+	    e->cfg.events && e->hooks.on_event)
+		gap_event(c, sc->dir, ev->gap_len);
 
 	size_t used = ev->type == RS_DATA ? ev->len : 0;
 	if (c->detect == DETECT_ATTACHED && c->ops->on_stream) {
@@ -388,7 +460,7 @@ static bool is_service_port(const struct mta_engine *e, uint16_t port)
 
 static void conn_attach(struct conn *c, const struct analyser_ops *ops)
 {
-	if (!ops || !ops->create) {
+	if (!ops || !ops->create || (c->eng->cfg.skip_protos & (1u << ops->proto))) {
 		c->detect = DETECT_IGNORED;
 		return;
 	}
@@ -615,6 +687,10 @@ static void process_segment(struct mta_engine *e, struct conn *c, const struct p
 	struct sink_ctx sc = { c, dir };
 	reasm_segment(r, p->seq, p->payload, p->payload_len, p->payload_wire, p->flags, f->number,
 		      stream_sink, &sc);
+	/* after the segment's own data, so a ladder shows "QUIT" before its "FIN" */
+	if (c->detect == DETECT_ATTACHED && (p->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST)) &&
+	    e->cfg.events && e->hooks.on_event)
+		tcp_events(c, dir, p->flags);
 	if (p->flags & TCPF_ACK) {
 		struct sink_ctx sp = { c, (enum mta_dir)!dir };
 		reasm_ack(&c->rs[!dir], p->ack, f->number, stream_sink, &sp);

@@ -42,6 +42,7 @@ struct conn {
 	bool closed;                     /* both FINs delivered, or RST */
 	bool rst_seen;
 	bool fin_seen[2];
+	bool ev_syn[2], ev_fin[2], ev_rst[2]; /* TCP events given (mta_config.events) */
 	struct mta_time close_time;
 	bool in_frame;                   /* a frame of this connection is being processed */
 

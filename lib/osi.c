@@ -111,6 +111,133 @@ static void osi_trace(struct osi *o, int dir, const struct ses_tsdu *t, bool exp
 	cfg->osi_trace(cfg->osi_trace_user, conn_cur_frame(o->c), dir ? MTA_S2C : MTA_C2S, b);
 }
 
+/* ---- protocol events (mta_config.events) ---------------------------------------------------- */
+
+struct osi_vsnap {
+	bool known;
+	uint32_t vm, va;
+};
+
+static struct osi_vsnap osi_vsnap(const struct ses_assoc *a, int side)
+{
+	struct osi_vsnap v = {a->spm[side].known, a->spm[side].vm, a->spm[side].va};
+	return v;
+}
+
+static char osi_owner_char(int owner)
+{
+	return owner == 0 ? 'I' : owner == 1 ? 'R' : owner == SES_OWNER_NONE ? '-' : '?';
+}
+
+/* "dk=I mi=R ma=I tr=-": data, minor sync, major/activity and release tokens (I initiator,
+ * R responder, - not available, ? not known). */
+static void osi_tokens(const struct ses_assoc *a, char *b, size_t n)
+{
+	snprintf(b, n, "dk=%c mi=%c ma=%c tr=%c", osi_owner_char(a->tok[SES_TK_DATA]),
+	         osi_owner_char(a->tok[SES_TK_MINOR]), osi_owner_char(a->tok[SES_TK_MAJOR]),
+	         osi_owner_char(a->tok[SES_TK_RELEASE]));
+}
+
+static bool osi_is_confirm(enum ses_type t)
+{
+	return t == SES_MIA || t == SES_MAA || t == SES_AEA;
+}
+
+static void osi_tsdu_event(struct osi *o, int dir, const struct ses_tsdu *t, bool expedited,
+                           struct osi_vsnap before)
+{
+	const struct ses_assoc *a = &o->a;
+	struct mta_event ev;
+	char label[160], tokens[32], actid[2 * sizeof a->act[0].id + 1];
+	size_t k = 0;
+	int principal = -1;
+	int ckpt_side = dir;
+	conn_event_init(o->c, &ev, MTA_EV_OSI_SPDU, dir ? MTA_S2C : MTA_C2S);
+	label[0] = '\0';
+	for (unsigned i = 0; i < a->tsdu_n && i < t->n; i++) {
+		const struct spdu *s = &t->s[i];
+		enum ses_type ty = a->tsdu_type[i];
+		int64_t sn = s->serial.st == SES_SN_OK        ? (int64_t)s->serial.v
+		             : s->link_serial.st == SES_SN_OK ? (int64_t)s->link_serial.v
+		                                              : -1;
+		if (principal < 0 && s->cat != 0)
+			principal = (int)i;
+		if (osi_is_confirm(ty))
+			ckpt_side = 1 - dir;
+		if (k < sizeof label - 1) {
+			int w;
+			if (sn >= 0)
+				w = snprintf(label + k, sizeof label - k, "%s%s(%lld)",
+				             i ? "+" : "", ses_type_name(ty), (long long)sn);
+			else
+				w = snprintf(label + k, sizeof label - k, "%s%s", i ? "+" : "",
+				             ses_type_name(ty));
+			if (w > 0)
+				k += (size_t)w;
+		}
+	}
+	if (principal < 0 && t->n > 0)
+		principal = 0;
+	if (principal >= 0) {
+		const struct spdu *s = &t->s[principal];
+		ev.spdu = ses_type_name(a->tsdu_type[principal]);
+		ev.serial = s->serial.st == SES_SN_OK        ? (int64_t)s->serial.v
+		            : s->link_serial.st == SES_SN_OK ? (int64_t)s->link_serial.v
+		                                             : -1;
+		if (a->tsdu_type[principal] == SES_AB && a->has_rts_abort_reason &&
+		    k < sizeof label)
+			snprintf(label + k, sizeof label - k, " reason %lld",
+			         (long long)a->rts_abort_reason);
+	} else {
+		snprintf(label, sizeof label, "(no SPDU)");
+	}
+	k = strlen(label);
+	const char *mark = t->st == SES_TSDU_OVERRUN ? " !overrun"
+	                   : t->st == SES_TSDU_BAD_CONCAT || t->st == SES_TSDU_TOO_MANY ? " !concat"
+	                   : expedited ? " [expedited]"
+	                               : "";
+	if (*mark && k < sizeof label)
+		snprintf(label + k, sizeof label - k, "%s", mark);
+	ev.label = label;
+	struct osi_vsnap after = osi_vsnap(a, 1 - dir);
+	ev.v_known_before = before.known;
+	ev.vm_before = before.vm;
+	ev.va_before = before.va;
+	ev.v_known_after = after.known;
+	ev.vm_after = after.vm;
+	ev.va_after = after.va;
+	osi_tokens(a, tokens, sizeof tokens);
+	ev.tokens = tokens;
+	if (a->cur >= 0) {
+		const struct ses_activity *x = &a->act[a->cur];
+		for (unsigned i = 0; i < x->id_len; i++)
+			snprintf(actid + 2 * i, sizeof actid - 2 * i, "%02x", x->id[i]);
+		actid[2 * x->id_len] = '\0';
+		ev.activity_id = actid;
+	}
+	if (a->rts && a->ac_seen) {
+		const struct ses_spm *S = &a->spm[ckpt_side];
+		ev.window_size = a->window > INT32_MAX ? INT32_MAX : (int)a->window;
+		ev.window_used = S->known && !S->vsc && S->vm >= S->va ? (int)(S->vm - S->va) : 0;
+	}
+	conn_event(o->c, &ev);
+}
+
+static void osi_tpdu_event(struct osi *o, int dir, const struct cotp_tpdu *t)
+{
+	struct mta_event ev;
+	char label[48];
+	conn_event_init(o->c, &ev, MTA_EV_OSI_TPDU, dir ? MTA_S2C : MTA_C2S);
+	ev.spdu = cotp_code_name(t->code);
+	if (t->code == COTP_DR || t->code == COTP_ER)
+		snprintf(label, sizeof label, "%s %s %u", ev.spdu,
+		         t->code == COTP_DR ? "reason" : "cause", t->reason);
+	else
+		snprintf(label, sizeof label, "%s", ev.spdu);
+	ev.label = label;
+	conn_event(o->c, &ev);
+}
+
 /* ---- TSDUs ---------------------------------------------------------------------------------- */
 
 static void osi_tsdu(struct osi *o, int dir, const uint8_t *p, size_t n, bool expedited)
@@ -126,7 +253,13 @@ static void osi_tsdu(struct osi *o, int dir, const uint8_t *p, size_t n, bool ex
 	}
 	o->d[dir].tsdus++;
 	osi_trace(o, dir, &t, expedited);
+	bool events = conn_events_on(o->c);
+	struct osi_vsnap before = {false, 0, 0};
+	if (events)
+		before = osi_vsnap(&o->a, 1 - dir);
 	ses_sm_tsdu(&o->a, dir, &t, conn_cur_frame(o->c), &out);
+	if (events)
+		osi_tsdu_event(o, dir, &t, expedited, before);
 	for (unsigned i = 0; i < t.n; i++)
 		if (t.s[i].type == SES_AB && !o->end_how) {
 			o->end_how = "ab";
@@ -182,6 +315,8 @@ static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 		osi_flush(o, &out);
 		return;
 	}
+	if (t.code != COTP_DT && t.code != COTP_ED && conn_events_on(o->c))
+		osi_tpdu_event(o, dir, &t);
 	switch (t.code) {
 	case COTP_CR:
 		o->cr_seen = true;

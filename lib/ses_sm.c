@@ -1201,6 +1201,7 @@ void ses_sm_step(struct ses_assoc *a, int dir, const struct spdu *in, struct ses
 	/* SI 41 without Sync Type when activity management is not selected: a MAP */
 	if (tmp.type == SES_AE && fu_lacks(a, SES_FU_ACTIVITY))
 		tmp.type = SES_MAP;
+	a->step_type = tmp.type;
 	if (!a->quiet)
 		check_v1(a, dir, s, out);
 	switch (s->type) {
@@ -1300,6 +1301,9 @@ void ses_sm_tsdu(struct ses_assoc *a, int dir, const struct ses_tsdu *t, uint64_
 {
 	a->frame = frame;
 	a->quiet = false;
+	a->tsdu_n = t->n < SES_MAX_SPDUS ? t->n : SES_MAX_SPDUS;
+	for (unsigned i = 0; i < a->tsdu_n; i++)
+		a->tsdu_type[i] = t->s[i].type;
 	if (t->st == SES_TSDU_OVERRUN) {
 		ses_emit(a, out, MTA_F_OSI_SPDU_OVERRUN, -1, dir, 0, NULL,
 		         "A session PDU from the %s does not fit its transport message: %s; the "
@@ -1359,6 +1363,7 @@ void ses_sm_tsdu(struct ses_assoc *a, int dir, const struct ses_tsdu *t, uint64_
 		struct spdu s = t->s[order[i]];
 		s.frame = frame;
 		ses_sm_step(a, dir, &s, out);
+		a->tsdu_type[order[i]] = a->step_type;
 	}
 	a->quiet = false;
 }

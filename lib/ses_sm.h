@@ -149,6 +149,11 @@ struct ses_assoc {
 	uint64_t mip_sent[2], mia_sent[2];
 	uint64_t user_octets[2];
 	bool quiet; /* validity findings suppressed (TSDU already reported) */
+
+	/* the last TSDU's SPDUs as the machine resolved them (MAA/AEA, AE/MAP), in TSDU order */
+	enum ses_type step_type;
+	enum ses_type tsdu_type[SES_MAX_SPDUS];
+	unsigned tsdu_n;
 };
 
 void ses_sm_init(struct ses_assoc *a);

@@ -39,6 +39,7 @@ struct smtp_pend {
 	uint64_t frame;
 	struct mta_time ts;
 	int rcpt;      /* index into the current transaction's recipients, or -1 */
+	uint32_t txn;  /* the transaction it belongs to (1-based), 0 none (events) */
 	char word[16]; /* the verb as sent, for unknown verbs */
 };
 
@@ -49,6 +50,7 @@ struct smtp_rcpt {
 };
 
 struct smtp_txn {
+	uint32_t index; /* 1-based, in session order */
 	char from[SMTP_ADDR_MAX];
 	uint64_t mail_frame;
 	int mail_code;
@@ -190,6 +192,13 @@ struct smtp {
 	struct smtp_unit *dlg;
 	unsigned n_dlg, cap_dlg;
 	uint64_t dlg_omitted;
+
+	/* what the reply just completed answered (for its MTA_EV_SMTP_REPLY event) */
+	bool ev_answered;
+	enum smtp_verb ev_verb;
+	uint64_t ev_latency;
+	uint32_t ev_txn;
+	uint64_t chunk_size; /* the current BDAT chunk's announced size */
 };
 
 static void smtp_dialogue(struct smtp *st, uint64_t frame, uint64_t first, int code,
@@ -353,6 +362,7 @@ static struct smtp_txn *smtp_txn_new(struct smtp *st)
 		memset(t, 0, sizeof(*t));
 	}
 	t->outcome = "open";
+	t->index = st->txn_total > UINT32_MAX ? UINT32_MAX : (uint32_t)st->txn_total;
 	return t;
 }
 
@@ -455,6 +465,109 @@ static void smtp_unit_name(const struct smtp *st, const struct smtp_pend *p, cha
 	}
 }
 
+/* ---- protocol events (mta_config.events) ---------------------------------------------------- */
+
+/* Where the session stands after a unit, as one short word (the plugins' smtpdiag.state). */
+static const char *smtp_state_name(const struct smtp *st)
+{
+	const struct smtp_txn *t = smtp_txn_open(st) ? st->cur : NULL;
+	if (st->tls)
+		return "tls";
+	if (st->quit_sent)
+		return "quit";
+	if (t && (st->side[MTA_C2S].mode == SM_BODY || t->data_cmd_pending ||
+	          (t->body_done && !t->final_code && !t->bdat)))
+		return "data";
+	if (t && t->bdat)
+		return "bdat";
+	if (t && t->n_rcpt)
+		return "rcpt";
+	if (t)
+		return "mail";
+	if (st->auth_cont || st->starttls_pending)
+		return st->auth_cont ? "auth" : "starttls";
+	if (st->helo_verb[0])
+		return st->helo_verb[0] == 'E' ? "ehlo" : "helo";
+	if (st->greeted)
+		return "greeting";
+	return "connect";
+}
+
+static uint32_t smtp_cur_txn(const struct smtp *st)
+{
+	return smtp_txn_open(st) ? st->cur->index : 0;
+}
+
+static void smtp_event_init(const struct smtp *st, struct mta_event *ev, enum mta_event_kind kind,
+                            enum mta_dir dir)
+{
+	conn_event_init(st->c, ev, kind, dir);
+	ev->smtp_state = smtp_state_name(st);
+	ev->transaction = smtp_cur_txn(st);
+}
+
+/* The label of a command event: the line as sent (printable ASCII, shortened), except that an
+ * AUTH command shows its mechanism only, an AUTH response line nothing at all, and a line that is
+ * no known command (after a gap it may be an AUTH response the capture lost the 334 of) only its
+ * verb when that is a plain word. */
+static void smtp_cmd_label(char *buf, size_t cap, const struct smtp *st, const struct smtp_pend *p,
+                           const uint8_t *l, size_t n, bool has_arg)
+{
+	enum smtp_verb v = p->verb;
+	if (v == SV_UNKNOWN) {
+		snprintf(buf, cap, "%s", p->word[0] ? p->word : "(unrecognised command)");
+		return;
+	}
+	if (v == SV_AUTH_CONT) {
+		snprintf(buf, cap, "***");
+		return;
+	}
+	if (v == SV_AUTH) {
+		snprintf(buf, cap, "AUTH %s%s", st->auth_mech, has_arg ? " ***" : "");
+		return;
+	}
+	if (n > 96) {
+		smtp_copy(buf, cap < 97 ? cap : 97, l, 96);
+		snprintf(buf + strlen(buf), cap - strlen(buf), "...");
+		return;
+	}
+	smtp_copy(buf, cap, l, n);
+}
+
+/* AUTH PLAIN <initial response>: something after the mechanism */
+static bool smtp_has_second_token(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && p[i] == ' ')
+		i++;
+	while (i < n && p[i] != ' ')
+		i++;
+	while (i < n && p[i] == ' ')
+		i++;
+	return i < n;
+}
+
+static void smtp_cmd_event(struct smtp *st, const struct smtp_pend *p, const uint8_t *l, size_t n,
+                           bool has_arg)
+{
+	struct mta_event ev;
+	char label[128];
+	smtp_event_init(st, &ev, MTA_EV_SMTP_CMD, MTA_C2S);
+	smtp_cmd_label(label, sizeof(label), st, p, l, n, has_arg);
+	ev.label = label;
+	ev.smtp_cmd = p->verb == SV_UNKNOWN && p->word[0] ? p->word : smtp_verb_name(p->verb);
+	ev.transaction = p->txn;
+	conn_event(st->c, &ev);
+}
+
+static void smtp_nopsh_event(struct smtp *st, enum mta_dir dir)
+{
+	struct mta_event ev;
+	smtp_event_init(st, &ev, MTA_EV_TCP, dir);
+	ev.label = "no-PSH";
+	conn_event(st->c, &ev);
+}
+
 static void smtp_violation(struct smtp *st, enum mta_dir dir, const char *detail_json,
                            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void smtp_violation(struct smtp *st, enum mta_dir dir, const char *detail_json,
@@ -485,6 +598,8 @@ static bool smtp_check_psh(struct smtp *st, enum mta_dir dir, const struct rs_ev
 	              "%s sent %s in a segment without the TCP PUSH flag and then waits for the "
 	              "%s; a receiver that holds data until PUSH never passes it on",
 	              smtp_Who(dir), what, smtp_who(!dir));
+	if (conn_events_on(st->c))
+		smtp_nopsh_event(st, dir);
 	return true;
 }
 
@@ -654,6 +769,8 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 
 	if (code == 421)
 		st->saw_421 = true;
+	st->ev_answered = false;
+	st->ev_txn = smtp_cur_txn(st);
 
 	if (!st->greeted) {
 		bool greeting = !st->midstream ||
@@ -727,6 +844,10 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 
 	struct smtp_pend p = *h;
 	smtp_pop(st);
+	st->ev_answered = true;
+	st->ev_verb = p.verb;
+	st->ev_latency = smtp_usec(p.ts, now);
+	st->ev_txn = p.txn;
 	if (st->queue_unknown && !st->q_len && !st->side[MTA_C2S].resync &&
 	    !st->side[MTA_S2C].resync)
 		st->queue_unknown = false;
@@ -916,7 +1037,30 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 	}
 	a->active = false;
 	smtp_dialogue(st, conn_cur_frame(st->c), a->first_frame, a->code, SV_UNKNOWN, NULL);
+	bool was_tls = st->tls;
 	smtp_reply_done(st, nopsh);
+	if (conn_events_on(st->c) && !was_tls) {
+		struct mta_event rev;
+		char label[96];
+		smtp_event_init(st, &rev, MTA_EV_SMTP_REPLY, MTA_S2C);
+		snprintf(label, sizeof(label), "%d%s%.72s", a->code, a->text[0] ? " " : "",
+		         a->text);
+		rev.label = label;
+		rev.reply_code = a->code;
+		rev.transaction = st->ev_txn;
+		if (st->ev_answered) {
+			rev.smtp_cmd = smtp_verb_name(st->ev_verb);
+			rev.latency_usec = st->ev_latency;
+		}
+		conn_event(st->c, &rev);
+		if (st->tls) { /* this reply was the 220 to STARTTLS */
+			smtp_event_init(st, &rev, MTA_EV_SMTP_TLS, MTA_S2C);
+			rev.label = "TLS";
+			rev.smtp_cmd = "STARTTLS";
+			rev.transaction = 0;
+			conn_event(st->c, &rev);
+		}
+	}
 	return SL_DONE;
 }
 
@@ -992,6 +1136,9 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 		p->verb = SV_AUTH_CONT;
 		p->frame = frame;
 		p->ts = now;
+		p->txn = smtp_cur_txn(st);
+		if (conn_events_on(st->c))
+			smtp_cmd_event(st, p, l, 0, false);
 		p->nopsh = smtp_check_psh(st, MTA_C2S, ev, at_end, "an AUTH response line");
 		return SL_DONE;
 	}
@@ -1129,6 +1276,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 			t->body_done = true;
 		if (size) {
 			st->body_txn = t;
+			st->chunk_size = size;
 			st->chunk_left = size;
 			st->chunk_last = last;
 			sd->mode = SM_CHUNK;
@@ -1159,6 +1307,9 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	default:
 		break;
 	}
+	p->txn = smtp_cur_txn(st);
+	if (conn_events_on(st->c))
+		smtp_cmd_event(st, p, l, n, smtp_has_second_token(cmd.arg, cmd.arg_len));
 	smtp_dialogue(st, frame, frame, 0, cmd.verb, p->word);
 	if (check_psh && smtp_psh_missing(st, ev, at_end)) {
 		char what[48];
@@ -1169,6 +1320,28 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 }
 
 /* The end-of-data marker (or the last BDAT chunk) was sent. */
+/* MTA_EV_SMTP_DATA: the end of a DATA body (bdat_last < 0) or of a BDAT chunk. */
+static void smtp_data_event(struct smtp *st, uint64_t octets, int bdat_last)
+{
+	struct mta_event ev;
+	char label[64];
+	smtp_event_init(st, &ev, MTA_EV_SMTP_DATA, MTA_C2S);
+	if (bdat_last < 0) {
+		snprintf(label, sizeof(label), "<message, %llu octets> .",
+		         (unsigned long long)octets);
+		ev.smtp_cmd = "DATA";
+	} else {
+		snprintf(label, sizeof(label), "<chunk, %llu octets>%s", (unsigned long long)octets,
+		         bdat_last ? " LAST" : "");
+		ev.smtp_cmd = "BDAT";
+	}
+	ev.label = label;
+	ev.data_octets = octets;
+	if (st->body_txn)
+		ev.transaction = st->body_txn->index;
+	conn_event(st->c, &ev);
+}
+
 static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *ev, bool bdat)
 {
 	struct smtp_txn *t = st->body_txn;
@@ -1183,6 +1356,7 @@ static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *e
 	p->verb = SV_END_OF_DATA;
 	p->frame = conn_cur_frame(st->c);
 	p->ts = conn_cur_time(st->c);
+	p->txn = t->index;
 	p->nopsh = smtp_check_psh(st, MTA_C2S, ev, at_end, "the end-of-data marker (CRLF.CRLF)");
 }
 
@@ -1243,6 +1417,9 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 					    st->body_txn->body_octets >= 3
 					        ? st->body_txn->body_octets - 3
 					        : 0;
+				if (conn_events_on(st->c))
+					smtp_data_event(
+					    st, st->body_txn ? st->body_txn->body_octets : 0, -1);
 				smtp_body_end(st, off == len, ev, false);
 			}
 			continue;
@@ -1257,6 +1434,8 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 				st->body_txn->body_octets += take;
 			if (!st->chunk_left) {
 				sd->mode = SM_LINE;
+				if (conn_events_on(st->c))
+					smtp_data_event(st, st->chunk_size, st->chunk_last);
 				/* contract §1.3: octets of a BDAT chunk never count for
 				 * missing_psh, not even the last one of the LAST chunk */
 				if (st->chunk_last)

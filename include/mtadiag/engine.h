@@ -12,12 +12,11 @@
 #include <stdint.h>
 
 #include "mtadiag/finding.h"
+#include "mtadiag/version.h" /* MTA_VERSION, generated from project(VERSION) */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define MTA_VERSION "0.1.0"
 
 #define MTA_MAX_PORTS 32
 
@@ -27,7 +26,7 @@ extern "C" {
 #define MTA_DEFAULT_MAX_LINE          4096u        /* longest SMTP line kept */
 #define MTA_DEFAULT_STALL_USEC        30000000ull  /* 30 s */
 #define MTA_DEFAULT_IDLE_TIMEOUT_USEC 3600000000ull /* 1 h without a packet */
-#define MTA_DEFAULT_CLOSE_LINGER_USEC 120000000ull /* state kept 2 min after FIN/FIN or RST */
+#define MTA_DEFAULT_CLOSE_LINGER_USEC 10000000ull  /* state kept 10 s after FIN/FIN or RST */
 
 struct mta_config {
 	uint16_t smtp_ports[MTA_MAX_PORTS];
@@ -49,10 +48,17 @@ struct mta_config {
 	/* Report protocol events through mta_hooks.on_event (plugins' per-frame fields, the
 	 * HTML report's ladder diagrams). */
 	bool events;
+	/* Protocols not to analyse, as bits (1u << MTA_PROTO_SMTP, 1u << MTA_PROTO_OSI); 0 (the
+	 * default) analyses both.  Connections are still classified exactly as usual (ports,
+	 * then first payload), but one of a skipped protocol is only tracked: no findings,
+	 * summaries or events, and little work per packet.  The Wireshark plugins use it so that
+	 * each analyses only its own protocol. */
+	unsigned skip_protos;
 	/* When set, the OSI analyser reports every session TSDU it decodes on an ISO session
 	 * connection: frame where it completed, direction, and its SPDUs as text ("GT,MIP:5" —
 	 * names as X.225 resolves them, ':' + serial when one is present).  Used by the
-	 * differential test against tshark and by the osidiag plugin's per-frame fields. */
+	 * differential test against tshark (tests/tools/osi_trace.c); the plugins and reports
+	 * use the protocol events (events / on_event) instead. */
 	void (*osi_trace)(void *user, uint64_t frame, enum mta_dir dir, const char *spdus);
 	void *osi_trace_user;
 	/* A front end that prints only one rendering of the summaries (the CLI: --json, or the
@@ -105,15 +111,20 @@ struct mta_summary {
  * mta_hooks.on_event only when mta_config.events is set, so they cost nothing otherwise.
  * Strings are borrowed until the hook returns; fields that do not apply are NULL / 0 / -1. */
 enum mta_event_kind {
-	MTA_EV_TCP = 0,    /* a TCP event on an analysed connection: label "SYN", "FIN", "RST",
+	MTA_EV_TCP = 0,    /* a TCP event on an analysed connection: label "SYN", "SYN-ACK",
+			      "FIN", "RST" (the first of each per direction),
 			      "no-PSH" (a data segment without PSH that ends a sender's burst,
 			      only when it matters), "gap N" (octets lost to the capture) */
-	MTA_EV_SMTP_CMD,   /* an SMTP command (AUTH credentials and continuation lines never
-			      appear: label "AUTH PLAIN ***") */
+	MTA_EV_SMTP_CMD,   /* an SMTP command, label the line as sent; AUTH credentials and
+			      continuation lines never appear ("AUTH PLAIN ***", "***"), nor
+			      the arguments of a line that is no known command (its verb only,
+			      or "(unrecognised command)") */
 	MTA_EV_SMTP_REPLY, /* a complete (possibly multi-line) reply; latency_usec from its command */
-	MTA_EV_SMTP_DATA,  /* end of a DATA body or BDAT chunk: octets in data_octets */
+	MTA_EV_SMTP_DATA,  /* end of a DATA body or BDAT chunk: octets in data_octets (label
+			      "<message, N octets> ." or "<chunk, N octets>[ LAST]") */
 	MTA_EV_SMTP_TLS,   /* the connection switched to TLS after 220 to STARTTLS */
-	MTA_EV_OSI_TPDU,   /* a COTP TPDU other than DT (CR, CC, DR, ER, ED, ...) */
+	MTA_EV_OSI_TPDU,   /* a COTP TPDU other than DT and ED (CR, CC, DR, ER, ...); an ED
+			      carries a TSDU and gives MTA_EV_OSI_SPDU, "[expedited]" */
 	MTA_EV_OSI_SPDU,   /* one session TSDU (its SPDUs in label, as the session layer means
 			      them: "GT+MIP(3)", "PT+MIA(2)", "AS", "AE", "AB reason 1") */
 };
@@ -129,8 +140,10 @@ struct mta_event {
 	const char *label;          /* short text for a ladder arrow, never NULL */
 
 	/* SMTP (MTA_EV_SMTP_*) */
-	const char *smtp_state;     /* session state after the unit: "greeting", "ehlo", "mail",
-				       "rcpt", "data", "bdat", "quit", "tls", ... */
+	const char *smtp_state;     /* session state after the unit: "connect", "greeting",
+				       "ehlo"/"helo", "auth", "starttls", "mail", "rcpt",
+				       "data", "bdat", "quit", "tls" (a pipelined command's
+				       successor may already have moved it on) */
 	const char *smtp_cmd;       /* verb of the command (or of the command a reply answers) */
 	int reply_code;             /* -1 when not a reply */
 	uint32_t transaction;       /* 1-based index of the mail transaction, 0 outside one */
@@ -138,14 +151,24 @@ struct mta_event {
 	uint64_t data_octets;       /* MTA_EV_SMTP_DATA */
 
 	/* OSI (MTA_EV_OSI_*) */
-	const char *spdu;           /* first SPDU's name as X.225 resolves it ("AE", not "MAP") */
-	int64_t serial;             /* serial number carried, -1 when none */
+	const char *spdu;           /* the TSDU's principal SPDU as X.225 resolves it ("AE", not
+				       "MAP"): the first one that is not a category 0 GT/PT
+				       carrier, else the first; for MTA_EV_OSI_TPDU the TPDU
+				       ("CR", "CC", "DR", ...) */
+	int64_t serial;             /* serial number carried (an AR's: the resumed one), -1
+				       when none */
+	bool v_known_before;        /* the receiver's model knew its serial variables */
+	bool v_known_after;
 	uint64_t vm_before, vm_after; /* V(M) at the receiver's model, before and after */
 	uint64_t va_before, va_after; /* V(A) */
 	const char *tokens;         /* token holders after the unit: "dk=I mi=R ma=I tr=-"
-				       (I initiator, R responder, - not available) */
-	const char *activity_id;    /* current activity identifier (hex), NULL when none */
-	int window_used;            /* RTS: checkpoints sent and not yet confirmed, -1 n/a */
+				       (I initiator, R responder, - not available, ? not
+				       known), NULL for non-session events */
+	const char *activity_id;    /* current activity identifier (hex) after the unit, NULL
+				       when none is open */
+	int window_used;            /* RTS: checkpoints sent and not yet confirmed (by the side
+				       that checkpoints in this unit: the MIP/DT sender, or the
+				       peer of a MIA/MAA/AEA sender), -1 n/a */
 	int window_size;            /* RTS windowSize in force, -1 n/a */
 };
 

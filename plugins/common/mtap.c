@@ -4,9 +4,15 @@
  * top-level tvb) are fed to one engine per open capture, and what the engine reports is kept in
  * file-scoped storage keyed by frame.  Rendering (protocol item, fields, expert infos, tap data)
  * reads that storage on every pass, so one-pass, two-pass and GUI re-dissection show the same,
- * except what can only be decided when the capture ends (contract §1.3).  osidiag also keeps the
- * session SPDUs of each TSDU, which the engine reports through its OSI trace
- * (mta_config.osi_trace).
+ * except what can only be decided when the capture ends (contract §1.3).  The engine's protocol
+ * events (mta_config.events) are kept the same way and give the per-frame fields: SMTP state,
+ * command, reply code, transaction; session SPDUs with serial, V(M)/V(A), tokens, activity and
+ * RTS window.
+ *
+ * Cost: each plugin's engine classifies every TCP connection as mtadiag does (it knows both
+ * port sets) but analyses only its own protocol (mta_config.skip_protos), so a frame of another
+ * connection costs a header decode and a table look-up.  Per-frame storage is an array indexed
+ * by frame number; rendering formats no text for items Wireshark does not display (tshark -q).
  *
  * End of the capture: 4.0 gives a plugin no "end of first pass" event of its own, but every
  * front end that makes a sequential pass calls the postseq_cleanup routines right after it
@@ -45,9 +51,16 @@ static int mtap_tap = -1;
 
 static int hf_findings = -1, hf_code = -1, hf_severity = -1, hf_message = -1, hf_related = -1,
            hf_client = -1, hf_server = -1, hf_dir = -1, hf_detail = -1, hf_summary = -1,
-           hf_sum_first = -1, hf_sum_last = -1, hf_sum_line = -1, hf_sum_json = -1, hf_tsdu = -1,
-           hf_spdu = -1, hf_serial = -1;
-static gint ett_mtap = -1, ett_finding = -1, ett_summary = -1, ett_tsdu = -1;
+           hf_sum_first = -1, hf_sum_last = -1, hf_sum_line = -1, hf_sum_json = -1, hf_conv = -1,
+           hf_tcp_event = -1;
+/* SMTP fields */
+static int hf_event = -1, hf_state = -1, hf_command = -1, hf_reply_code = -1, hf_transaction = -1,
+           hf_latency = -1, hf_data_octets = -1;
+/* OSI fields */
+static int hf_tsdu = -1, hf_spdu = -1, hf_serial = -1, hf_kind = -1, hf_vm_before = -1,
+           hf_vm_after = -1, hf_va_before = -1, hf_va_after = -1, hf_tokens = -1, hf_activity = -1,
+           hf_win_used = -1, hf_win_size = -1, hf_tpdu = -1;
+static gint ett_mtap = -1, ett_finding = -1, ett_summary = -1, ett_event = -1;
 
 static expert_field ei_ids[MTA_F_COUNT][MTAP_NSEV];
 
@@ -61,8 +74,9 @@ static guint pref_max_buf = MTA_DEFAULT_MAX_BUF_PER_DIR;
 static struct mta_engine *engine;
 static bool engine_finished;
 static guint32 last_fed;
-static wmem_map_t *frames;  /* frame number -> struct mtap_frame */
-static wmem_map_t *strings; /* interned connection strings */
+static struct mtap_frame **frames; /* indexed by frame number (g_malloc'd, entries file scope) */
+static guint32 n_frames;           /* entries in frames[] */
+static wmem_map_t *strings;        /* interned strings */
 
 /* Wireshark encapsulation -> libpcap link type, for the link types the engine decodes. */
 struct encap_map {
@@ -213,15 +227,49 @@ static const char *mtap_intern(const char *s)
 	return v;
 }
 
+/* mtap_intern for the short names events carry (SMTP state and verb, SPDU and TPDU names),
+ * which are nearly always the same few literals: a pointer-keyed cache in front of the map,
+ * checked by content, so the common case is one short strcmp. */
+static struct {
+	const char *key, *copy;
+} intern_cache[64];
+
+static const char *mtap_intern_name(const char *s)
+{
+	if (!s)
+		return NULL;
+	guint slot = (guint)(((guintptr)s >> 3) * 2654435761u) % G_N_ELEMENTS(intern_cache);
+	if (intern_cache[slot].key == s && strcmp(intern_cache[slot].copy, s) == 0)
+		return intern_cache[slot].copy;
+	const char *v = mtap_intern(s);
+	intern_cache[slot].key = s;
+	intern_cache[slot].copy = v;
+	return v;
+}
+
+static struct mtap_frame *mtap_frame_lookup(guint32 num)
+{
+	return num < n_frames ? frames[num] : NULL;
+}
+
 static struct mtap_frame *mtap_frame_get(uint64_t num)
 {
-	if (num == 0 || num > G_MAXUINT32 || !frames)
+	if (num == 0 || num >= G_MAXUINT32 || !strings)
 		return NULL;
-	gpointer key = GUINT_TO_POINTER((guint32)num);
-	struct mtap_frame *fr = (struct mtap_frame *)wmem_map_lookup(frames, key);
+	if (num >= n_frames) {
+		guint32 n = n_frames ? n_frames : 4096;
+		while (n <= num && n < G_MAXUINT32 / 2)
+			n *= 2;
+		if (n <= num)
+			n = (guint32)num + 1;
+		frames = (struct mtap_frame **)g_realloc(frames, (gsize)n * sizeof(*frames));
+		memset(frames + n_frames, 0, (gsize)(n - n_frames) * sizeof(*frames));
+		n_frames = n;
+	}
+	struct mtap_frame *fr = frames[num];
 	if (!fr) {
 		fr = wmem_new0(wmem_file_scope(), struct mtap_frame);
-		wmem_map_insert(frames, key, fr);
+		frames[num] = fr;
 	}
 	return fr;
 }
@@ -271,19 +319,62 @@ static void mtap_on_summary(void *user _U_, const struct mta_summary *s)
 	fr->summaries_tail = sm;
 }
 
-static void mtap_on_tsdu(void *user _U_, uint64_t frame, enum mta_dir dir, const char *spdus)
+static uint32_t mtap_u32(uint64_t v)
 {
-	struct mtap_frame *fr = mtap_frame_get(frame);
-	if (!fr || !spdus)
+	return v > G_MAXUINT32 ? G_MAXUINT32 : (uint32_t)v;
+}
+
+static void mtap_on_event(void *user _U_, const struct mta_event *e)
+{
+	if (e->proto != mtap_desc.proto)
 		return;
-	struct mtap_tsdu *t = wmem_new0(wmem_file_scope(), struct mtap_tsdu);
-	t->dir = dir;
-	t->spdus = mtap_intern(spdus); /* the same few SPDU sequences recur */
-	if (fr->tsdus_tail)
-		fr->tsdus_tail->next = t;
+	struct mtap_frame *fr = mtap_frame_get(e->frame);
+	if (!fr)
+		return;
+	struct mtap_ev *ev = wmem_new0(wmem_file_scope(), struct mtap_ev);
+	ev->kind = (uint8_t)e->kind;
+	ev->dir = (uint8_t)e->dir;
+	switch (e->kind) {
+	case MTA_EV_SMTP_CMD:
+	case MTA_EV_SMTP_REPLY:
+	case MTA_EV_SMTP_DATA:
+	case MTA_EV_SMTP_TLS:
+		ev->u.smtp.state = mtap_intern_name(e->smtp_state);
+		ev->u.smtp.cmd = mtap_intern_name(e->smtp_cmd);
+		ev->u.smtp.transaction = e->transaction;
+		ev->u.smtp.code =
+		    (int16_t)(e->reply_code >= 0 && e->reply_code <= 999 ? e->reply_code : -1);
+		ev->u.smtp.latency_usec = e->latency_usec;
+		ev->u.smtp.data_octets = e->data_octets;
+		break;
+	case MTA_EV_OSI_TPDU:
+	case MTA_EV_OSI_SPDU:
+		ev->label = mtap_intern(e->label);
+		ev->u.osi.spdu = mtap_intern_name(e->spdu);
+		ev->u.osi.tokens = mtap_intern(e->tokens);
+		ev->u.osi.activity_id = mtap_intern(e->activity_id);
+		ev->u.osi.serial = e->serial;
+		ev->u.osi.known_before = e->v_known_before;
+		ev->u.osi.known_after = e->v_known_after;
+		ev->u.osi.vm_before = mtap_u32(e->vm_before);
+		ev->u.osi.va_before = mtap_u32(e->va_before);
+		ev->u.osi.vm_after = mtap_u32(e->vm_after);
+		ev->u.osi.va_after = mtap_u32(e->va_after);
+		ev->u.osi.window_used = e->window_used;
+		ev->u.osi.window_size = e->window_size;
+		break;
+	case MTA_EV_TCP:
+	default:
+		ev->label = mtap_intern(e->label);
+		break;
+	}
+	if (!fr->conv)
+		fr->conv = mtap_u32(e->conn_first_frame);
+	if (fr->evs_tail)
+		fr->evs_tail->next = ev;
 	else
-		fr->tsdus = t;
-	fr->tsdus_tail = t;
+		fr->evs = ev;
+	fr->evs_tail = ev;
 }
 
 /* ---- engine life cycle ----------------------------------------------------------------- */
@@ -331,11 +422,17 @@ static void mtap_init(void)
 		cfg.max_conns = pref_max_conns;
 	if (pref_max_buf > 0)
 		cfg.max_buf_per_dir = pref_max_buf;
-	if (mtap_desc.spdu_trace)
-		cfg.osi_trace = mtap_on_tsdu;
+	/* classify like mtadiag (both port sets), analyse only this plugin's protocol */
+	cfg.skip_protos =
+	    mtap_desc.proto == MTA_PROTO_SMTP ? 1u << MTA_PROTO_OSI : 1u << MTA_PROTO_SMTP;
+	cfg.events = true;
 	hooks.on_finding = mtap_on_finding;
 	hooks.on_summary = mtap_on_summary;
-	frames = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+	hooks.on_event = mtap_on_event;
+	g_free(frames);
+	frames = NULL;
+	n_frames = 0;
+	memset(intern_cache, 0, sizeof intern_cache); /* its copies were file scope */
 	strings = wmem_map_new(wmem_file_scope(), g_str_hash, g_str_equal);
 	engine = mta_engine_new(&cfg, &hooks, NULL);
 	engine_finished = false;
@@ -346,7 +443,10 @@ static void mtap_cleanup(void)
 {
 	mta_engine_free(engine);
 	engine = NULL;
-	frames = NULL; /* file scope, freed by Wireshark */
+	g_free(frames); /* the entries are file scope, freed by Wireshark */
+	memset(intern_cache, 0, sizeof intern_cache);
+	frames = NULL;
+	n_frames = 0;
 	strings = NULL;
 }
 
@@ -445,32 +545,212 @@ static void mtap_render_summary(proto_tree *pt, tvbuff_t *tvb, const struct mtap
 		    proto_tree_add_string(st, hf_sum_json, tvb, 0, 0, sm->json));
 }
 
-static void mtap_render_tsdu(proto_tree *pt, tvbuff_t *tvb, const struct mtap_tsdu *t)
+static const char *mtap_smtp_kind(unsigned kind)
 {
-	proto_item *ti =
-	    proto_tree_add_string_format(pt, hf_tsdu, tvb, 0, 0, t->spdus, "Session TSDU (%s): %s",
-	                                 mta_dir_str(t->dir), t->spdus);
-	proto_item_set_generated(ti);
-	proto_tree *tt = proto_item_add_subtree(ti, ett_tsdu);
-	gchar **tok = g_strsplit(t->spdus, ",", -1);
-	for (gchar **k = tok; *k; k++) {
-		if ((*k)[0] == '!' || (*k)[0] == '\0')
-			continue; /* a marker of a TSDU the parser judged invalid */
-		char *slash = strchr(*k, '/');
-		char *colon = strchr(*k, ':');
-		char *name = g_strndup(*k, slash   ? (gsize)(slash - *k)
-		                           : colon ? (gsize)(colon - *k)
-		                                   : strlen(*k));
-		proto_item_set_generated(proto_tree_add_string(tt, hf_spdu, tvb, 0, 0, name));
-		g_free(name);
-		if (colon && g_ascii_isdigit(colon[1])) {
-			guint64 v = g_ascii_strtoull(colon + 1, NULL, 10);
-			if (v <= G_MAXUINT32)
-				proto_item_set_generated(
-				    proto_tree_add_uint(tt, hf_serial, tvb, 0, 0, (guint32)v));
-		}
+	switch (kind) {
+	case MTA_EV_SMTP_CMD:
+		return "command";
+	case MTA_EV_SMTP_REPLY:
+		return "reply";
+	case MTA_EV_SMTP_DATA:
+		return "data";
+	case MTA_EV_SMTP_TLS:
+		return "tls";
+	default:
+		return "?";
 	}
-	g_strfreev(tok);
+}
+
+/* A generated item only when it is shown or filtered on: the caller skips the value work. */
+#define MTAP_GEN(expr) proto_item_set_generated(expr)
+
+static void mtap_render_smtp(proto_tree *pt, tvbuff_t *tvb, const struct mtap_ev *e)
+{
+	const char *cmd = e->u.smtp.cmd ? e->u.smtp.cmd : "";
+	const char *state = e->u.smtp.state ? e->u.smtp.state : "";
+	guint32 txn = e->u.smtp.transaction;
+	proto_item *ei;
+	switch (e->kind) {
+	case MTA_EV_SMTP_CMD:
+		ei = proto_tree_add_string_format(pt, hf_event, tvb, 0, 0, "command",
+		                                  "Command %s (transaction %u), state %s", cmd, txn,
+		                                  state);
+		break;
+	case MTA_EV_SMTP_REPLY:
+		if (cmd[0])
+			ei = proto_tree_add_string_format(
+			    pt, hf_event, tvb, 0, 0, "reply",
+			    "Reply %d to %s after %.3f ms (transaction %u), state %s",
+			    e->u.smtp.code, cmd, (double)e->u.smtp.latency_usec / 1000.0, txn,
+			    state);
+		else
+			ei = proto_tree_add_string_format(
+			    pt, hf_event, tvb, 0, 0, "reply",
+			    "Reply %d (greeting or unsolicited), state %s", e->u.smtp.code, state);
+		break;
+	case MTA_EV_SMTP_DATA:
+		ei = proto_tree_add_string_format(pt, hf_event, tvb, 0, 0, "data",
+		                                  "End of %s: %" PRIu64 " octets (transaction %u)",
+		                                  strcmp(cmd, "BDAT") == 0 ? "BDAT chunk"
+		                                                           : "message",
+		                                  e->u.smtp.data_octets, txn);
+		break;
+	case MTA_EV_SMTP_TLS:
+	default:
+		ei = proto_tree_add_string_format(pt, hf_event, tvb, 0, 0, mtap_smtp_kind(e->kind),
+		                                  "TLS starts (after 220 to STARTTLS)");
+		break;
+	}
+	MTAP_GEN(ei);
+	proto_tree *et = proto_item_add_subtree(ei, ett_event);
+	MTAP_GEN(proto_tree_add_string(et, hf_state, tvb, 0, 0, state));
+	if (cmd[0])
+		MTAP_GEN(proto_tree_add_string(et, hf_command, tvb, 0, 0, cmd));
+	if (e->u.smtp.code >= 0)
+		MTAP_GEN(
+		    proto_tree_add_uint(et, hf_reply_code, tvb, 0, 0, (guint32)e->u.smtp.code));
+	if (txn)
+		MTAP_GEN(proto_tree_add_uint(et, hf_transaction, tvb, 0, 0, txn));
+	if (e->kind == MTA_EV_SMTP_REPLY && cmd[0]) {
+		nstime_t t;
+		t.secs = (time_t)(e->u.smtp.latency_usec / 1000000u);
+		t.nsecs = (int)(e->u.smtp.latency_usec % 1000000u) * 1000;
+		MTAP_GEN(proto_tree_add_time(et, hf_latency, tvb, 0, 0, &t));
+	}
+	if (e->kind == MTA_EV_SMTP_DATA)
+		MTAP_GEN(
+		    proto_tree_add_uint64(et, hf_data_octets, tvb, 0, 0, e->u.smtp.data_octets));
+}
+
+/* Next SPDU of an OSI event label "GT+MIP(3) !overrun" (the markers after a space end it):
+ * its name into name[cap], its serial into *serial (-1 none); returns false at the end. */
+bool mtap_next_spdu(const char **pp, char *name, size_t cap, int64_t *serial)
+{
+	const char *p = *pp;
+	if (*p == '+')
+		p++;
+	if (*p == '\0' || *p == ' ')
+		return false;
+	size_t k = 0;
+	while (*p && *p != '+' && *p != ' ' && *p != '(') {
+		if (k + 1 < cap)
+			name[k++] = *p;
+		p++;
+	}
+	name[k] = '\0';
+	if (k == 0)
+		return false; /* "(no SPDU)": nothing decoded */
+	*serial = -1;
+	if (*p == '(') {
+		int64_t v = 0;
+		bool digits = false;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (v < G_MAXUINT32)
+				v = v * 10 + (*p - '0');
+			digits = true;
+		}
+		if (digits)
+			*serial = v;
+		while (*p && *p != '+' && *p != ' ')
+			p++;
+	}
+	*pp = p;
+	return true;
+}
+
+/* The SPDUs of an OSI event's label: each name, and its serial. */
+static void mtap_render_spdus(proto_tree *et, tvbuff_t *tvb, const char *label)
+{
+	char name[32];
+	int64_t sn;
+	const char *p = label;
+	while (mtap_next_spdu(&p, name, sizeof name, &sn)) {
+		MTAP_GEN(proto_tree_add_string(et, hf_spdu, tvb, 0, 0, name));
+		if (sn >= 0 && sn <= G_MAXUINT32)
+			MTAP_GEN(proto_tree_add_uint(et, hf_serial, tvb, 0, 0, (guint32)sn));
+	}
+}
+
+static void mtap_render_osi(proto_tree *pt, tvbuff_t *tvb, const struct mtap_ev *e)
+{
+	const char *label = e->label ? e->label : "";
+	const char *dir = mta_dir_str((enum mta_dir)e->dir);
+	if (e->kind == MTA_EV_OSI_TPDU) {
+		MTAP_GEN(proto_tree_add_string_format(pt, hf_tpdu, tvb, 0, 0,
+		                                      e->u.osi.spdu ? e->u.osi.spdu : label,
+		                                      "Transport %s (%s)", label, dir));
+		return;
+	}
+	proto_item *ei;
+	if (e->u.osi.known_before && e->u.osi.known_after)
+		ei = proto_tree_add_string_format(
+		    pt, hf_tsdu, tvb, 0, 0, label,
+		    "Session TSDU (%s): %s, V(M) %u->%u V(A) %u->%u, tokens %s%s%s", dir, label,
+		    e->u.osi.vm_before, e->u.osi.vm_after, e->u.osi.va_before, e->u.osi.va_after,
+		    e->u.osi.tokens ? e->u.osi.tokens : "?",
+		    e->u.osi.activity_id ? ", activity " : "",
+		    e->u.osi.activity_id ? e->u.osi.activity_id : "");
+	else
+		ei = proto_tree_add_string_format(pt, hf_tsdu, tvb, 0, 0, label,
+		                                  "Session TSDU (%s): %s, tokens %s%s%s", dir,
+		                                  label, e->u.osi.tokens ? e->u.osi.tokens : "?",
+		                                  e->u.osi.activity_id ? ", activity " : "",
+		                                  e->u.osi.activity_id ? e->u.osi.activity_id : "");
+	MTAP_GEN(ei);
+	proto_tree *et = proto_item_add_subtree(ei, ett_event);
+	if (e->u.osi.spdu)
+		MTAP_GEN(proto_tree_add_string(et, hf_kind, tvb, 0, 0, e->u.osi.spdu));
+	mtap_render_spdus(et, tvb, label);
+	if (e->u.osi.known_before) {
+		MTAP_GEN(proto_tree_add_uint(et, hf_vm_before, tvb, 0, 0, e->u.osi.vm_before));
+		MTAP_GEN(proto_tree_add_uint(et, hf_va_before, tvb, 0, 0, e->u.osi.va_before));
+	}
+	if (e->u.osi.known_after) {
+		MTAP_GEN(proto_tree_add_uint(et, hf_vm_after, tvb, 0, 0, e->u.osi.vm_after));
+		MTAP_GEN(proto_tree_add_uint(et, hf_va_after, tvb, 0, 0, e->u.osi.va_after));
+	}
+	if (e->u.osi.tokens)
+		MTAP_GEN(proto_tree_add_string(et, hf_tokens, tvb, 0, 0, e->u.osi.tokens));
+	if (e->u.osi.activity_id)
+		MTAP_GEN(proto_tree_add_string(et, hf_activity, tvb, 0, 0, e->u.osi.activity_id));
+	if (e->u.osi.window_size >= 0) {
+		MTAP_GEN(proto_tree_add_uint(
+		    et, hf_win_used, tvb, 0, 0,
+		    (guint32)(e->u.osi.window_used > 0 ? e->u.osi.window_used : 0)));
+		MTAP_GEN(
+		    proto_tree_add_uint(et, hf_win_size, tvb, 0, 0, (guint32)e->u.osi.window_size));
+	}
+}
+
+static void mtap_render_event(proto_tree *pt, tvbuff_t *tvb, const struct mtap_ev *e)
+{
+	if (e->kind == MTA_EV_TCP)
+		MTAP_GEN(proto_tree_add_string_format(
+		    pt, hf_tcp_event, tvb, 0, 0, e->label ? e->label : "", "TCP %s (%s)",
+		    e->label ? e->label : "", mta_dir_str((enum mta_dir)e->dir)));
+	else if (mtap_desc.proto == MTA_PROTO_SMTP)
+		mtap_render_smtp(pt, tvb, e);
+	else
+		mtap_render_osi(pt, tvb, e);
+}
+
+/* The protocol item's text: what happened on the frame, most telling first. */
+static void mtap_append_info(proto_item *ti, const struct mtap_frame *fr)
+{
+	if (fr->n_items)
+		proto_item_append_text(ti, ", %u finding%s", fr->n_items,
+		                       fr->n_items == 1 ? "" : "s");
+	if (fr->summaries)
+		proto_item_append_text(ti, ", connection summary");
+	for (const struct mtap_ev *e = fr->evs; e; e = e->next) {
+		if (e->kind == MTA_EV_SMTP_REPLY)
+			proto_item_append_text(ti, ", %d %s", e->u.smtp.code,
+			                       e->u.smtp.cmd ? e->u.smtp.cmd : "");
+		else if (e->kind == MTA_EV_SMTP_CMD)
+			proto_item_append_text(ti, ", %s", e->u.smtp.cmd ? e->u.smtp.cmd : "");
+		else if (e->label && e->label[0])
+			proto_item_append_text(ti, ", %s", e->label);
+	}
 }
 
 static int mtap_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
@@ -480,30 +760,29 @@ static int mtap_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
 	else
 		mtap_finish();
 
-	struct mtap_frame *fr =
-	    frames ? (struct mtap_frame *)wmem_map_lookup(frames, GUINT_TO_POINTER(pinfo->num))
-	           : NULL;
+	struct mtap_frame *fr = mtap_frame_lookup(pinfo->num);
 	if (!fr)
 		return 0;
 
 	proto_item *ti = proto_tree_add_item(tree, proto_mtap, tvb, 0, 0, ENC_NA);
 	proto_item_set_generated(ti);
-	if (fr->n_items)
-		proto_item_append_text(ti, ", %u finding%s", fr->n_items,
-		                       fr->n_items == 1 ? "" : "s");
-	if (fr->summaries)
-		proto_item_append_text(ti, ", connection summary");
-	if (fr->tsdus && !fr->n_items && !fr->summaries)
-		proto_item_append_text(ti, ", %s", fr->tsdus->spdus);
+	if (tree && PTREE_DATA(tree)->visible)
+		mtap_append_info(ti, fr);
 	proto_tree *pt = proto_item_add_subtree(ti, ett_mtap);
-	proto_item_set_generated(proto_tree_add_uint(pt, hf_findings, tvb, 0, 0, fr->n_items));
+	MTAP_GEN(proto_tree_add_uint(pt, hf_findings, tvb, 0, 0, fr->n_items));
+	/* findings also without a tree: their expert infos feed the expert tap */
 	for (const struct mtap_item *it = fr->items; it; it = it->next)
 		mtap_render_item(pt, tvb, pinfo, it);
-	for (const struct mtap_tsdu *t = fr->tsdus; t; t = t->next)
-		mtap_render_tsdu(pt, tvb, t);
-	for (const struct mtap_summary *sm = fr->summaries; sm; sm = sm->next)
-		mtap_render_summary(pt, tvb, sm);
-
+	/* the events and summaries only when the tree is shown or a filter, column or -e asks
+	 * for one of our fields (tshark -q -z expert needs neither) */
+	if (tree && proto_field_is_referenced(tree, proto_mtap)) {
+		if (fr->conv)
+			MTAP_GEN(proto_tree_add_uint(pt, hf_conv, tvb, 0, 0, fr->conv));
+		for (const struct mtap_ev *e = fr->evs; e; e = e->next)
+			mtap_render_event(pt, tvb, e);
+		for (const struct mtap_summary *sm = fr->summaries; sm; sm = sm->next)
+			mtap_render_summary(pt, tvb, sm);
+	}
 	tap_queue_packet(mtap_tap, pinfo, fr);
 	return tvb_captured_length(tvb);
 }
@@ -517,8 +796,8 @@ static const char *mtap_abbrev(const char *suffix)
 
 void mtap_proto_register(void)
 {
-	static hf_register_info hf[17];
-	static gint *ett[] = {&ett_mtap, &ett_finding, &ett_summary, &ett_tsdu};
+	static hf_register_info hf[40];
+	static gint *ett[] = {&ett_mtap, &ett_finding, &ett_summary, &ett_event};
 	int n = 0;
 
 #define MTAP_HF(var, label, suffix, type, disp, blurb)                                             \
@@ -551,13 +830,55 @@ void mtap_proto_register(void)
 	MTAP_HF(hf_sum_last, "Last frame", "summary.last_frame", FT_FRAMENUM, BASE_NONE, NULL);
 	MTAP_HF(hf_sum_line, "Summary line", "summary.line", FT_STRING, BASE_NONE, NULL);
 	MTAP_HF(hf_sum_json, "Summary (JSON)", "summary.json", FT_STRING, BASE_NONE, NULL);
-	if (mtap_desc.spdu_trace) {
+	MTAP_HF(hf_conv, "Connection", "conv", FT_FRAMENUM, BASE_NONE,
+	        "The connection this frame's events belong to (its first frame; the connection "
+	        "summary is there)");
+	MTAP_HF(hf_tcp_event, "TCP event", "tcp_event", FT_STRING, BASE_NONE,
+	        "SYN, SYN-ACK, FIN, RST (first of each per direction), no-PSH, gap N");
+	if (mtap_desc.proto == MTA_PROTO_SMTP) {
+		MTAP_HF(hf_event, "SMTP event", "event", FT_STRING, BASE_NONE,
+		        "command, reply, data (end of a message or BDAT chunk) or tls");
+		MTAP_HF(hf_state, "Session state", "state", FT_STRING, BASE_NONE,
+		        "After the unit: connect, greeting, ehlo, helo, auth, starttls, mail, "
+		        "rcpt, data, bdat, quit, tls");
+		MTAP_HF(hf_command, "Command", "command", FT_STRING, BASE_NONE,
+		        "The command's verb, or of the command a reply answers (END_OF_DATA: the "
+		        "message's end)");
+		MTAP_HF(hf_reply_code, "Reply code", "reply_code", FT_UINT16, BASE_DEC, NULL);
+		MTAP_HF(hf_transaction, "Mail transaction", "transaction", FT_UINT32, BASE_DEC,
+		        "1-based index of the mail transaction in the session");
+		MTAP_HF(hf_latency, "Reply latency", "latency", FT_RELATIVE_TIME, BASE_NONE,
+		        "Time from the command to its reply");
+		MTAP_HF(hf_data_octets, "Message octets", "data_octets", FT_UINT64, BASE_DEC,
+		        "Octets of a DATA body (as sent, without the end marker) or a BDAT chunk");
+	} else {
 		MTAP_HF(hf_tsdu, "Session TSDU", "tsdu", FT_STRING, BASE_NONE,
-		        "The SPDUs of a TSDU completed in this frame: name/SI[:serial]");
+		        "The SPDUs of a TSDU completed in this frame as the session layer means "
+		        "them, with serials: GT+MIP(3)");
+		MTAP_HF(hf_kind, "SPDU kind", "kind", FT_STRING, BASE_NONE,
+		        "The TSDU's main SPDU (not the GT/PT carrier), as X.225 resolves it: AE, "
+		        "not MAP");
 		MTAP_HF(hf_spdu, "SPDU", "spdu", FT_STRING, BASE_NONE,
-		        "Session PDU name (X.225), e.g. MIP, MIA, AB");
+		        "Each session PDU of the TSDU (X.225 name), e.g. MIP, MIA, AB");
 		MTAP_HF(hf_serial, "Serial number", "serial", FT_UINT32, BASE_DEC,
-		        "Serial number carried by the SPDU");
+		        "Serial number carried by an SPDU");
+		MTAP_HF(hf_vm_before, "V(M) before", "vm_before", FT_UINT32, BASE_DEC,
+		        "Next serial number at the receiver's model, before the TSDU");
+		MTAP_HF(hf_vm_after, "V(M) after", "vm_after", FT_UINT32, BASE_DEC, NULL);
+		MTAP_HF(hf_va_before, "V(A) before", "va_before", FT_UINT32, BASE_DEC,
+		        "Lowest serial number still to be confirmed, at the receiver's model");
+		MTAP_HF(hf_va_after, "V(A) after", "va_after", FT_UINT32, BASE_DEC, NULL);
+		MTAP_HF(hf_tokens, "Token holders", "tokens", FT_STRING, BASE_NONE,
+		        "After the TSDU: dk data, mi minor sync, ma major/activity, tr release; I "
+		        "initiator, R responder, - not available, ? not known");
+		MTAP_HF(hf_activity, "Activity", "activity_id", FT_STRING, BASE_NONE,
+		        "Identifier (hex) of the activity open after the TSDU");
+		MTAP_HF(hf_win_used, "RTS window used", "rts_window_used", FT_UINT32, BASE_DEC,
+		        "Checkpoints sent and not yet confirmed");
+		MTAP_HF(hf_win_size, "RTS window size", "rts_window_size", FT_UINT32, BASE_DEC,
+		        "windowSize in force (RTS)");
+		MTAP_HF(hf_tpdu, "Transport TPDU", "tpdu", FT_STRING, BASE_NONE,
+		        "A COTP TPDU other than DT: CR, CC, DR, ER ...");
 	}
 #undef MTAP_HF
 

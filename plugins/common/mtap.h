@@ -10,6 +10,7 @@
 #define MTADIAG_PLUGIN_MTAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mtadiag/engine.h"
@@ -19,13 +20,12 @@ struct mtap_desc {
 	const char *name;          /* long protocol name */
 	const char *short_name;    /* "SMTPDIAG" */
 	const char *stats_name;    /* GUI Statistics menu entry */
-	enum mta_proto proto;      /* the findings and summaries this plugin shows */
+	enum mta_proto proto;      /* the protocol this plugin analyses and shows */
 	const char *ports_default; /* this plugin's port set, e.g. "25,587,2525" */
 	const char *ports_title;
 	const char *peer_filter; /* the other plugin, whose port set the engine also needs */
 	const char *peer_ports_default;
-	bool has_stall;  /* the SMTP stall threshold preference */
-	bool spdu_trace; /* show the session SPDUs of each TSDU (osidiag.spdu, .serial) */
+	bool has_stall; /* the SMTP stall threshold preference */
 };
 
 /* Defined by each plugin. */
@@ -55,12 +55,27 @@ struct mtap_summary {
 	const char *json;
 };
 
-/* A session TSDU completed in this frame, as the engine's OSI trace renders it:
- * "GT/1,MIP/49:5" = SPDU name / SI code [: serial number]; "!overrun" etc. mark a bad TSDU. */
-struct mtap_tsdu {
-	struct mtap_tsdu *next;
-	enum mta_dir dir;
-	const char *spdus;
+/* A protocol event (struct mta_event) as stored for its frame: only what the fields show. */
+struct mtap_ev {
+	struct mtap_ev *next;
+	const char *label; /* TCP and OSI events: the engine's label; SMTP: NULL */
+	uint8_t kind;      /* enum mta_event_kind */
+	uint8_t dir;       /* enum mta_dir */
+	union {
+		struct {
+			const char *state, *cmd; /* interned */
+			uint32_t transaction;
+			int16_t code; /* -1: not a reply */
+			uint64_t latency_usec, data_octets;
+		} smtp;
+		struct {
+			const char *spdu, *tokens, *activity_id; /* interned or NULL */
+			int64_t serial;
+			uint32_t vm_before, va_before, vm_after, va_after;
+			int32_t window_used, window_size;
+			bool known_before, known_after;
+		} osi;
+	} u;
 };
 
 /* Everything shown on one frame; also the tap data of the stats tree. */
@@ -68,13 +83,15 @@ struct mtap_frame {
 	struct mtap_item *items, *items_tail;
 	unsigned n_items;
 	struct mtap_summary *summaries, *summaries_tail;
-	struct mtap_tsdu *tsdus, *tsdus_tail;
+	struct mtap_ev *evs, *evs_tail;
+	uint32_t conv; /* first frame of the connection the events belong to, 0 none */
 };
 
 /* mtap.c */
 void mtap_proto_register(void);
 void mtap_proto_handoff(void);
 int mtap_tap_id(void);
+bool mtap_next_spdu(const char **pp, char *name, size_t cap, int64_t *serial);
 
 /* mtap_stats.c */
 void mtap_stats_register(void);

@@ -28,22 +28,20 @@ static void mtap_stats_init(stats_tree *st)
 		                       STAT_DT_INT, TRUE);
 	st_by_code = stats_tree_create_node(st, st_str_by_code, 0, STAT_DT_INT, TRUE);
 	st_conns = stats_tree_create_node(st, st_str_conns, 0, STAT_DT_INT, FALSE);
-	if (mtap_desc.spdu_trace)
+	if (mtap_desc.proto == MTA_PROTO_OSI)
 		st_spdus = stats_tree_create_node(st, st_str_spdus, 0, STAT_DT_INT, TRUE);
 }
 
-/* Count each SPDU of a traced TSDU ("GT/1,MIP/49:5") under its name. */
-static void mtap_stats_tsdu(stats_tree *st, const char *spdus)
+/* Count each SPDU of a session TSDU event ("GT+MIP(3)", markers after a space) by name. */
+static void mtap_stats_tsdu(stats_tree *st, const char *label)
 {
-	gchar **tok = g_strsplit(spdus, ",", -1);
-	for (gchar **k = tok; *k; k++) {
-		if ((*k)[0] == '!' || (*k)[0] == '\0')
-			continue;
-		(*k)[strcspn(*k, "/:")] = '\0';
+	char name[32];
+	int64_t sn;
+	const char *p = label;
+	while (mtap_next_spdu(&p, name, sizeof name, &sn)) {
 		tick_stat_node(st, st_str_spdus, 0, TRUE);
-		tick_stat_node(st, *k, st_spdus, FALSE);
+		tick_stat_node(st, name, st_spdus, FALSE);
 	}
-	g_strfreev(tok);
 }
 
 static tap_packet_status mtap_stats_packet(stats_tree *st, packet_info *pinfo _U_,
@@ -61,8 +59,9 @@ static tap_packet_status mtap_stats_packet(stats_tree *st, packet_info *pinfo _U
 	}
 	for (const struct mtap_summary *sm = fr->summaries; sm; sm = sm->next)
 		tick_stat_node(st, st_str_conns, 0, FALSE);
-	for (const struct mtap_tsdu *t = fr->tsdus; t; t = t->next)
-		mtap_stats_tsdu(st, t->spdus);
+	for (const struct mtap_ev *e = fr->evs; e; e = e->next)
+		if (e->kind == MTA_EV_OSI_SPDU && e->label)
+			mtap_stats_tsdu(st, e->label);
 	return TAP_PACKET_REDRAW;
 }
 

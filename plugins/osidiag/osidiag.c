@@ -23,7 +23,6 @@ const struct mtap_desc mtap_desc = {
     .peer_filter = "smtpdiag",
     .peer_ports_default = "25,587,2525",
     .has_stall = false,
-    .spdu_trace = true,
 };
 
 void plugin_register(void)

@@ -23,7 +23,6 @@ const struct mtap_desc mtap_desc = {
     .peer_filter = "osidiag",
     .peer_ports_default = "102",
     .has_stall = true,
-    .spdu_trace = false,
 };
 
 void plugin_register(void)

@@ -6,7 +6,7 @@
 #   * SIGHUP after the -w file and the --output file were moved away: both are created again
 #     under their names; the old and new pcap files together hold every frame, the old report
 #     file holds what was printed before, the new one the rest (the stats object last; the
-#     summaries come at the end too, as the engine keeps a closed connection 2 minutes).
+#     summaries come at the end too, as the engine keeps a closed connection 10 s of capture time).
 #   * SIGHUP with standard output appended to a file (>>): the file is opened again under the
 #     name it had at start.
 #   * SIGHUP without moving anything appends to the same files (nothing lost, nothing

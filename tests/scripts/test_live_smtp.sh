@@ -8,7 +8,7 @@
 # Checks: exit 0; the swaks session summary (EHLO name, MAIL FROM, each RCPT with 250, final
 # 250, QUIT) and the aborted one (rst, message_lost) are in the live output; the live output
 # equals the offline analysis of the -w file record for record (stats but for libpcap's
-# counters).  A second capture on the "any" device (Linux cooked headers) summarises the same
+# counters), and so does the --html page written at exit.  A second capture on the "any" device (Linux cooked headers) summarises the same
 # two sessions.
 # Needs root, iproute2, swaks and python3-aiosmtpd; skipped (77) otherwise.
 set -u
@@ -29,7 +29,7 @@ live_bg $!
 live_wait_port "$NS_B" 25 || { cat "$t/server.log"; exit 1; }
 
 ip netns exec "$NS_B" timeout 60 "$MTADIAG" -i "$VETH_B" --json -w "$t/live.pcap" \
-	>"$t/live.json" 2>"$t/live.err" &
+	--html "$t/live.html" >"$t/live.json" 2>"$t/live.err" &
 cap=$!
 live_bg $cap
 live_wait_listening "$t/live.err" $cap || exit 1
@@ -116,4 +116,22 @@ timeout 60 "$MTADIAG" -r "$t/live.pcap" --json >"$t/offline.json" 2>"$t/offline.
 	{ echo "FAIL: offline analysis of the -w file"; cat "$t/offline.err"; exit 1; }
 /usr/bin/python3 "$src/tests/tools/live_compare.py" same "$t/live.json" "$t/offline.json" ||
 	{ echo "FAIL: live and offline outputs differ"; exit 1; }
+# The HTML report written at exit holds the same sessions, findings and ladder events as the
+# report of the -w file made offline.
+timeout 60 "$MTADIAG" -r "$t/live.pcap" -q --html "$t/offline.html" >/dev/null 2>&1 ||
+	{ echo "FAIL: offline --html of the -w file"; exit 1; }
+/usr/bin/python3 - "$t/live.html" "$t/offline.html" <<'PY' ||
+import json, re, sys
+def data(p):
+    m = re.search(r'<script type="application/json" id="mtadiag-data">(.*?)</script>', open(p).read(), re.S)
+    return json.loads(m.group(1))
+live, off = data(sys.argv[1]), data(sys.argv[2])
+helo = sorted(c["sum"].get("helo_name") for c in live["conns"])
+ok = helo == ["abort.example.org", "client.example.org"] and \
+    [(c["first"], c["ev"]) for c in live["conns"]] == [(c["first"], c["ev"]) for c in off["conns"]] and \
+    live["findings"] == off["findings"] and any(e[4] == "RST" for c in live["conns"] for e in c["ev"])
+print("live --html: %d sessions %s, %d findings" % (len(live["conns"]), helo, len(live["findings"])))
+sys.exit(0 if ok else 1)
+PY
+	{ echo "FAIL: live --html differs from the offline report"; exit 1; }
 echo "PASS: live SMTP on a veth: summaries as expected, -w file analysed offline gives the same"

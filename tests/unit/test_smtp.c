@@ -19,6 +19,20 @@
 /* ---- the stand-in connection ---------------------------------------------------------------- */
 
 #define MAXF 128
+#define MAXE 128
+
+/* a protocol event as recorded (strings copied) */
+struct tevent {
+	enum mta_event_kind kind;
+	enum mta_dir dir;
+	uint64_t frame;
+	char label[160];
+	char state[16];
+	char cmd[16];
+	int code;
+	uint32_t txn;
+	uint64_t latency, octets;
+};
 
 struct tfind {
 	enum mta_finding_code code;
@@ -47,6 +61,8 @@ struct conn {
 	uint64_t off[2];
 	uint32_t seq[2];
 	void *st;
+	struct tevent ev[MAXE];
+	unsigned nev;
 };
 
 const struct mta_conn_id *conn_id(const struct conn *c)
@@ -88,6 +104,44 @@ bool conn_syn_seen(const struct conn *c)
 unsigned conn_finding_count(const struct conn *c, enum mta_finding_code code)
 {
 	return c->counts[code];
+}
+
+bool conn_events_on(const struct conn *c)
+{
+	return c->cfg.events;
+}
+
+void conn_event_init(const struct conn *c, struct mta_event *ev, enum mta_event_kind kind,
+                     enum mta_dir dir)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->dir = dir;
+	ev->frame = c->frame;
+	ev->ts = c->now;
+	ev->label = "";
+	ev->reply_code = -1;
+	ev->serial = -1;
+	ev->window_used = ev->window_size = -1;
+}
+
+void conn_event(struct conn *c, struct mta_event *ev)
+{
+	assert_true(c->cfg.events); /* analysers build events only when asked to */
+	assert_non_null(ev->label);
+	if (c->nev == MAXE)
+		return;
+	struct tevent *t = &c->ev[c->nev++];
+	t->kind = ev->kind;
+	t->dir = ev->dir;
+	t->frame = ev->frame;
+	snprintf(t->label, sizeof(t->label), "%s", ev->label);
+	snprintf(t->state, sizeof(t->state), "%s", ev->smtp_state ? ev->smtp_state : "");
+	snprintf(t->cmd, sizeof(t->cmd), "%s", ev->smtp_cmd ? ev->smtp_cmd : "");
+	t->code = ev->reply_code;
+	t->txn = ev->transaction;
+	t->latency = ev->latency_usec;
+	t->octets = ev->data_octets;
 }
 
 static void t_vemit(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
@@ -1192,6 +1246,158 @@ static uint32_t t_rand(uint32_t *s)
 	return *s >> 8;
 }
 
+/* Protocol events (mta_config.events): each command and reply of a pipelined session, with the
+ * command a reply answers, its code, its transaction and its latency; AUTH shows no secret. */
+static void t_ev(const struct conn *c, unsigned i, enum mta_event_kind kind, uint64_t frame,
+                 const char *cmd, int code, uint32_t txn, const char *state)
+{
+	if (i >= c->nev)
+		fail_msg("event %u missing (%u events)", i, c->nev);
+	const struct tevent *e = &c->ev[i];
+	if (e->kind != kind || e->frame != frame || strcmp(e->cmd, cmd) != 0 || e->code != code ||
+	    e->txn != txn || strcmp(e->state, state) != 0)
+		fail_msg("event %u: kind %d frame %llu cmd %s code %d txn %u state %s label \"%s\"",
+		         i, (int)e->kind, (unsigned long long)e->frame, e->cmd, e->code, e->txn,
+		         e->state, e->label);
+}
+
+static void test_events_pipelined(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	c->cfg.events = true;
+	const enum mta_event_kind CMD = MTA_EV_SMTP_CMD, REP = MTA_EV_SMTP_REPLY;
+	t_clean_start(c, EHLO_REPLY); /* 4: greeting, 5: EHLO, 6: its reply */
+	t_ev(c, 0, REP, 4, "", 220, 0, "greeting");
+	assert_string_equal(c->ev[0].label, "220 mx.example.net ESMTP");
+	t_ev(c, 1, CMD, 5, "EHLO", -1, 0, "ehlo");
+	assert_string_equal(c->ev[1].label, "EHLO client.example.org");
+	t_ev(c, 2, REP, 6, "EHLO", 250, 0, "ehlo");
+	assert_int_equal(c->ev[2].latency, 10000);
+	t_line(c, C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRCPT TO:<c@y>\r\nDATA\r\n"); /* 7 */
+	t_ev(c, 3, CMD, 7, "MAIL", -1, 1, "mail");
+	assert_string_equal(c->ev[3].label, "MAIL FROM:<a@x>");
+	t_ev(c, 4, CMD, 7, "RCPT", -1, 1, "rcpt");
+	t_ev(c, 5, CMD, 7, "RCPT", -1, 1, "rcpt");
+	t_ev(c, 6, CMD, 7, "DATA", -1, 1, "data");
+	const char *replies = "250 2.1.0 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n354 go\r\n";
+	t_seg(c, S, P, replies, strlen(replies), 25); /* 8 */
+	t_ev(c, 7, REP, 8, "MAIL", 250, 1, "data");   /* DATA is already on its way */
+	assert_string_equal(c->ev[7].label, "250 2.1.0 ok");
+	assert_int_equal(c->ev[7].latency, 25000);
+	t_ev(c, 8, REP, 8, "RCPT", 250, 1, "data");
+	t_ev(c, 9, REP, 8, "RCPT", 550, 1, "data");
+	assert_string_equal(c->ev[9].label, "550 5.1.1 no such user");
+	t_ev(c, 10, REP, 8, "DATA", 354, 1, "data");
+	t_line(c, C, "body\r\n.\r\n"); /* 9: 6 body octets and the marker */
+	t_ev(c, 11, MTA_EV_SMTP_DATA, 9, "DATA", -1, 1, "data");
+	assert_int_equal(c->ev[11].octets, 6);
+	t_line(c, S, "250 2.0.0 queued as ABC\r\n"); /* 10 */
+	t_ev(c, 12, REP, 10, "END_OF_DATA", 250, 1, "ehlo");
+	/* a second transaction, reset */
+	t_line(c, C, "MAIL FROM:<d@x>\r\nRCPT TO:<e@y>\r\n"); /* 11 */
+	t_line(c, S, "250 ok\r\n250 ok\r\n");                 /* 12 */
+	t_line(c, C, "RSET\r\n");                             /* 13 */
+	t_line(c, S, "250 reset\r\n");                        /* 14 */
+	t_ev(c, 13, CMD, 11, "MAIL", -1, 2, "mail");
+	t_ev(c, 14, CMD, 11, "RCPT", -1, 2, "rcpt");
+	t_ev(c, 15, REP, 12, "MAIL", 250, 2, "rcpt");
+	t_ev(c, 16, REP, 12, "RCPT", 250, 2, "rcpt");
+	t_ev(c, 17, CMD, 13, "RSET", -1, 2, "rcpt");
+	t_ev(c, 18, REP, 14, "RSET", 250, 2, "ehlo");
+	/* AUTH: the mechanism, never the credential */
+	t_line(c, C, "AUTH PLAIN AHNlY3JldHVzZXIAaHVudGVy\r\n"); /* 15 */
+	t_line(c, S, "235 2.7.0 ok\r\n");                        /* 16 */
+	t_ev(c, 19, CMD, 15, "AUTH", -1, 0, "ehlo");
+	assert_string_equal(c->ev[19].label, "AUTH PLAIN ***");
+	t_ev(c, 20, REP, 16, "AUTH", 235, 0, "ehlo");
+	/* a line that is no command (here an AUTH response whose 334 the capture lost) shows no
+	 * more than a plain verb */
+	t_line(c, C, "dXNlcjpzZWNyZXQ=\r\n");    /* 17 */
+	t_line(c, S, "500 unrecognised\r\n");    /* 18 */
+	t_line(c, C, "XYZZY plugh\r\n");         /* 19 */
+	t_line(c, S, "502 not implemented\r\n"); /* 20 */
+	t_ev(c, 21, CMD, 17, "UNKNOWN", -1, 0, "ehlo");
+	assert_string_equal(c->ev[21].label, "(unrecognised command)");
+	t_ev(c, 22, REP, 18, "UNKNOWN", 500, 0, "ehlo");
+	t_ev(c, 23, CMD, 19, "XYZZY", -1, 0, "ehlo");
+	assert_string_equal(c->ev[23].label, "XYZZY");
+	t_ev(c, 24, REP, 20, "UNKNOWN", 502, 0, "ehlo");
+	t_line(c, C, "QUIT\r\n");    /* 21 */
+	t_line(c, S, "221 bye\r\n"); /* 22 */
+	t_ev(c, 25, CMD, 21, "QUIT", -1, 0, "quit");
+	t_ev(c, 26, REP, 22, "QUIT", 221, 0, "quit");
+	assert_int_equal(c->nev, 27);
+	for (unsigned i = 0; i < c->nev; i++) {
+		assert_null(strstr(c->ev[i].label, "AHNlY3"));
+		assert_null(strstr(c->ev[i].label, "dXNlcj"));
+		assert_null(strstr(c->ev[i].label, "plugh"));
+	}
+	t_free(c);
+}
+
+/* BDAT chunks, STARTTLS, missing PSH and an AUTH LOGIN exchange as events; none without
+ * cfg.events. */
+static void test_events_bdat_tls(void **state)
+{
+	(void)state;
+	struct conn *c = t_new(true);
+	c->cfg.events = true;
+	t_clean_start(c, "250-mx\r\n250-CHUNKING\r\n250-AUTH LOGIN\r\n250 STARTTLS\r\n");
+	c->nev = 0;
+	t_line(c, C, "MAIL FROM:<a@x>\r\n"); /* 7 */
+	t_line(c, S, "250 ok\r\n");          /* 8 */
+	t_line(c, C, "RCPT TO:<b@y>\r\n");   /* 9 */
+	t_line(c, S, "250 ok\r\n");          /* 10 */
+	t_line(c, C, "BDAT 5\r\nhello");     /* 11 */
+	t_line(c, S, "250 ok 5\r\n");        /* 12 */
+	t_line(c, C, "BDAT 3 LAST\r\nabc");  /* 13 */
+	t_line(c, S, "250 ok queued\r\n");   /* 14 */
+	t_ev(c, 4, MTA_EV_SMTP_CMD, 11, "BDAT", -1, 1, "bdat");
+	t_ev(c, 5, MTA_EV_SMTP_DATA, 11, "BDAT", -1, 1, "bdat");
+	assert_int_equal(c->ev[5].octets, 5);
+	assert_string_equal(c->ev[5].label, "<chunk, 5 octets>");
+	t_ev(c, 6, MTA_EV_SMTP_REPLY, 12, "BDAT", 250, 1, "bdat");
+	t_ev(c, 8, MTA_EV_SMTP_DATA, 13, "BDAT", -1, 1, "bdat");
+	assert_string_equal(c->ev[8].label, "<chunk, 3 octets> LAST");
+	t_ev(c, 9, MTA_EV_SMTP_REPLY, 14, "BDAT", 250, 1, "ehlo");
+	/* AUTH LOGIN: challenges and the client's hidden answers */
+	t_line(c, C, "AUTH LOGIN\r\n");       /* 15 */
+	t_line(c, S, "334 VXNlcm5hbWU6\r\n"); /* 16 */
+	t_line(c, C, "c2VjcmV0dXNlcg==\r\n"); /* 17 */
+	t_line(c, S, "235 ok\r\n");           /* 18 */
+	t_ev(c, 10, MTA_EV_SMTP_CMD, 15, "AUTH", -1, 0, "ehlo");
+	assert_string_equal(c->ev[10].label, "AUTH LOGIN");
+	t_ev(c, 11, MTA_EV_SMTP_REPLY, 16, "AUTH", 334, 0, "auth");
+	t_ev(c, 12, MTA_EV_SMTP_CMD, 17, "AUTH_CONT", -1, 0, "ehlo");
+	assert_string_equal(c->ev[12].label, "***");
+	t_ev(c, 13, MTA_EV_SMTP_REPLY, 18, "AUTH_CONT", 235, 0, "ehlo");
+	/* a command without PSH: a TCP no-PSH event after the command */
+	t_seg(c, C, A, "NOOP\r\n", 6, 10); /* 19 */
+	t_ev(c, 14, MTA_EV_SMTP_CMD, 19, "NOOP", -1, 0, "ehlo");
+	t_ev(c, 15, MTA_EV_TCP, 19, "", -1, 0, "ehlo");
+	assert_string_equal(c->ev[15].label, "no-PSH");
+	t_line(c, S, "250 ok\r\n");       /* 20 */
+	t_line(c, C, "STARTTLS\r\n");     /* 21 */
+	t_line(c, S, "220 go ahead\r\n"); /* 22 */
+	t_ev(c, 17, MTA_EV_SMTP_CMD, 21, "STARTTLS", -1, 0, "starttls");
+	t_ev(c, 18, MTA_EV_SMTP_REPLY, 22, "STARTTLS", 220, 0, "tls");
+	t_ev(c, 19, MTA_EV_SMTP_TLS, 22, "STARTTLS", -1, 0, "tls");
+	t_seg(c, C, P, "\x16\x03\x01\x00\x05hello", 10, 1); /* 23: TLS, no events */
+	assert_int_equal(c->nev, 20);
+	t_free(c);
+
+	/* without cfg.events, conn_event is never called (it asserts) */
+	c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_line(c, C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	t_line(c, S, "250 ok\r\n250 ok\r\n354 go\r\n");
+	t_seg(c, C, A, "x\r\n.\r\n", 6, 1);
+	t_line(c, S, "250 ok\r\n");
+	assert_int_equal(c->nev, 0);
+	t_free(c);
+}
+
 static void test_random_streams(void **state)
 {
 	(void)state;
@@ -1294,6 +1500,8 @@ int main(void)
 	    cmocka_unit_test(test_clean_session),
 	    cmocka_unit_test(test_missing_psh),
 	    cmocka_unit_test(test_unadvertised_pipelining),
+	    cmocka_unit_test(test_events_pipelined),
+	    cmocka_unit_test(test_events_bdat_tls),
 	    cmocka_unit_test(test_split_invariance),
 	    cmocka_unit_test(test_rst_during_data),
 	    cmocka_unit_test(test_auth_privacy),
