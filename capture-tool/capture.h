@@ -20,6 +20,7 @@ struct capture {
 	ino_t ino;
 	bool regular;
 	int linktype;
+	char *iobuf; /* stdio buffer of fp (regular files), freed after fp is closed */
 };
 
 /* Open a capture file.  Returns 0, or -1 with the reason, in the user's terms, in why (the

@@ -534,6 +534,10 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		goto out_opts;
+	/* render only the summaries that are printed: the text report prints the text, --json
+	 * and the --html report the JSON, --expect none */
+	o.cfg.summary_no_text = o.json || o.expect;
+	o.cfg.summary_no_json = !(o.json || o.html || o.live.html);
 	if (o.live.iface || o.live.list) {
 		rc = live_main(&o.live, &o.cfg, o.count, o.json, o.quiet, o.fail_on);
 		goto out_opts;

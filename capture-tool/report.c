@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "expect.h"
 #include "html.h"
@@ -17,11 +18,58 @@ void report_init(struct report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+#define REPORT_SUM_MEM (1u << 20)
+
 void report_free(struct report *r)
 {
 	free(r->sum);
 	r->sum = NULL;
 	r->sum_len = r->sum_cap = 0;
+	if (r->spool)
+		fclose(r->spool);
+	r->spool = NULL;
+	r->spooled = false;
+}
+
+/* Move the summary blocks held in memory to the spool file (opened on first use); when no
+ * temporary file can be had they simply stay in memory. */
+static void report_spool(struct report *r)
+{
+	if (!r->spool)
+		r->spool = tmpfile();
+	if (!r->spool)
+		return;
+	if (fwrite(r->sum, 1, r->sum_len, r->spool) != r->sum_len) {
+		/* a full disk: keep what is in memory, stop spooling */
+		fclose(r->spool);
+		r->spool = NULL;
+		r->spooled = false;
+		return;
+	}
+	r->spooled = true;
+	r->sum_len = 0;
+}
+
+/* Print the current file's summary blocks in order: the spooled ones, then those in memory. */
+static void report_sum_flush(struct report *r)
+{
+	if (r->spooled && r->spool) {
+		char buf[1 << 16];
+		size_t k;
+		fflush(r->spool);
+		rewind(r->spool);
+		while ((k = fread(buf, 1, sizeof(buf), r->spool)) > 0)
+			fwrite(buf, 1, k, r->out);
+		rewind(r->spool);
+		if (ftruncate(fileno(r->spool), 0) != 0) {
+			fclose(r->spool); /* start a fresh one for the next file */
+			r->spool = NULL;
+		}
+	}
+	r->spooled = false;
+	if (r->sum_len)
+		fwrite(r->sum, 1, r->sum_len, r->out);
+	r->sum_len = 0;
 }
 
 static void report_oom(struct report *r)
@@ -179,6 +227,8 @@ static void report_on_summary(void *user, const struct mta_summary *s)
 	/* Text mode: keep the block until the file's findings are printed.  A blank line
 	 * separates blocks. */
 	n = strlen(s->text) + 2;
+	if (r->sum_len && r->sum_len + n > REPORT_SUM_MEM)
+		report_spool(r);
 	if (r->sum_cap - r->sum_len < n + 1) {
 		size_t cap = r->sum_cap ? r->sum_cap : 4096;
 		char *p;
@@ -257,6 +307,14 @@ void report_file_begin(struct report *r, const char *file, bool first)
 {
 	r->file = file;
 	r->sum_len = 0;
+	if (r->spooled && r->spool) { /* left over from a file that did not end: drop it */
+		rewind(r->spool);
+		if (ftruncate(fileno(r->spool), 0) != 0) {
+			fclose(r->spool);
+			r->spool = NULL;
+		}
+	}
+	r->spooled = false;
 	if (r->html)
 		html_file_begin(r->html, file);
 	if (r->expect || r->json || !r->multi)
@@ -338,9 +396,7 @@ void report_file_end(struct report *r, const struct mta_stats *st)
 		free(s);
 		return;
 	}
-	if (r->sum_len)
-		fwrite(r->sum, 1, r->sum_len, r->out);
-	r->sum_len = 0;
+	report_sum_flush(r);
 	report_text_stats(r, st);
 	if (r->have_pcap)
 		fprintf(r->out,

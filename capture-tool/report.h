@@ -33,9 +33,13 @@ struct report {
 	uint64_t by_sev[4]; /* findings reported so far, all files, by severity */
 	bool failed;        /* out of memory while rendering: output is incomplete */
 
-	/* Text mode: the summary blocks of the current file, printed after its findings. */
+	/* Text mode: the summary blocks of the current file, printed after its findings.  Up to
+	 * REPORT_SUM_MEM octets in memory, the older ones spooled to a temporary file, so memory
+	 * does not grow with the number of sessions. */
 	char *sum;
 	size_t sum_len, sum_cap;
+	FILE *spool;
+	bool spooled; /* the spool holds blocks of the current file */
 };
 
 void report_init(struct report *r);

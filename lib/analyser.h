@@ -84,6 +84,10 @@ void conn_emit_now(struct conn *c, enum mta_finding_code code, int sev, enum mta
 	__attribute__((format(printf, 7, 8)));
 /* Hand the summary to the front end.  json: one object; text: lines ending in '\n'. */
 void conn_summary(struct conn *c, const char *json, const char *text);
+/* Scratch buffers owned by the engine for rendering a summary (which = 0: the JSON, 1: the
+ * text), emptied; valid until the next call.  Reused from one summary to the next, so
+ * summaries cost no allocation once the buffers have grown to size. */
+struct sbuf *conn_summary_buf(struct conn *c, int which);
 
 /* Protocol events (mta_config.events): conn_events_on() says whether anyone listens, so an
  * analyser builds an event only then.  conn_event_init() fills the defaults (NULL / 0 / -1,

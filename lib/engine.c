@@ -29,6 +29,7 @@ struct mta_engine {
 	struct mta_time now;      /* latest capture time seen: drives timers */
 	bool have_now;
 	struct sbuf msg;          /* scratch for finding messages */
+	struct sbuf sum[2];       /* scratch for summaries: JSON, text (conn_summary_buf) */
 	uint8_t smtp_ports[8192]; /* bit sets over the 65536 ports */
 	uint8_t osi_ports[8192];
 };
@@ -101,7 +102,8 @@ static int64_t time_usec(struct mta_time t)
 {
 	const int64_t lim = INT64_MAX / 1000000 - 1;
 	int64_t s = t.sec > lim ? lim : t.sec < -lim ? -lim : t.sec;
-	return s * 1000000 + (int64_t)(t.usec % 1000000u);
+	uint32_t u = t.usec < 1000000u ? t.usec : t.usec % 1000000u; /* runs per frame */
+	return s * 1000000 + (int64_t)u;
 }
 
 uint64_t mta_time_diff_usec(struct mta_time a, struct mta_time b)
@@ -143,6 +145,8 @@ struct mta_engine *mta_engine_new(const struct mta_config *cfg, const struct mta
 	port_set(e->smtp_ports, e->cfg.smtp_ports, e->cfg.n_smtp_ports);
 	port_set(e->osi_ports, e->cfg.osi_ports, e->cfg.n_osi_ports);
 	sb_init(&e->msg);
+	sb_init(&e->sum[0]);
+	sb_init(&e->sum[1]);
 	uint32_t seed = e->cfg.hash_seed;
 	while (seed == 0) {
 		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
@@ -336,6 +340,13 @@ void conn_summary(struct conn *c, const char *json, const char *text)
 	e->hooks.on_summary(e->user, &s);
 }
 
+struct sbuf *conn_summary_buf(struct conn *c, int which)
+{
+	struct sbuf *b = &c->eng->sum[which ? 1 : 0];
+	sb_reset(b);
+	return b;
+}
+
 /* ---- reassembly sink ---- */
 
 struct sink_ctx {
@@ -386,9 +397,34 @@ static void fmt_endpoint(char *out, size_t n, uint8_t ipver, const uint8_t *addr
 			strcpy(a, "?");
 		snprintf(out, n, "[%s]:%u", a, port);
 	} else {
-		if (!inet_ntop(AF_INET, addr, a, sizeof(a)))
-			strcpy(a, "?");
-		snprintf(out, n, "%s:%u", a, port);
+		/* dotted quad and port by hand: inet_ntop + snprintf cost more than the rest of a
+		 * short connection's set-up; same text */
+		char t[24];
+		size_t k = 0;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+			if (v >= 100)
+				t[k++] = (char)('0' + v / 100);
+			if (v >= 10)
+				t[k++] = (char)('0' + v / 10 % 10);
+			t[k++] = (char)('0' + v % 10);
+			t[k++] = i < 3 ? '.' : ':';
+		}
+		char d[5];
+		int m = 0;
+		unsigned pv = port;
+		do {
+			d[m++] = (char)('0' + pv % 10);
+			pv /= 10;
+		} while (pv);
+		while (m)
+			t[k++] = d[--m];
+		if (n == 0)
+			return;
+		if (k >= n)
+			k = n - 1;
+		memcpy(out, t, k);
+		out[k] = '\0';
 	}
 }
 
@@ -525,14 +561,21 @@ static void conn_end(struct mta_engine *e, struct conn *c, enum conn_end_reason 
 static void expire(struct mta_engine *e, struct mta_time now)
 {
 	struct conn *c;
-	while ((c = e->ft.closed_head) &&
-	       mta_time_diff_usec(c->close_time, now) > e->cfg.close_linger_usec)
+	int64_t t = time_usec(now); /* as mta_time_diff_usec, converting `now` once */
+	while ((c = e->ft.closed_head)) {
+		int64_t x = time_usec(c->close_time);
+		if (!(t > x && (uint64_t)t - (uint64_t)x > e->cfg.close_linger_usec))
+			break;
 		conn_end(e, c, CONN_END_CLOSED);
+	}
 	if (e->cfg.idle_timeout_usec == 0)
 		return;
-	while ((c = e->ft.lru_head) &&
-	       mta_time_diff_usec(c->last_time, now) > e->cfg.idle_timeout_usec)
+	while ((c = e->ft.lru_head)) {
+		int64_t x = time_usec(c->last_time);
+		if (!(t > x && (uint64_t)t - (uint64_t)x > e->cfg.idle_timeout_usec))
+			break;
 		conn_end(e, c, CONN_END_IDLE);
+	}
 }
 
 /* Make room under the connection cap: finished connections first, else the least recently
@@ -661,10 +704,15 @@ static void process_segment(struct mta_engine *e, struct conn *c, const struct p
 			}
 			c->close_time = f->ts;
 			flow_mark_closed(&e->ft, c);
+			reasm_shrink(&c->rs[0]);
+			reasm_shrink(&c->rs[1]);
 		}
 	} else if (c->fin_seen[0] && c->fin_seen[1] && !c->closed) {
 		c->close_time = f->ts;
 		flow_mark_closed(&e->ft, c);
+		/* it lingers for late segments: keep no empty buffers meanwhile */
+		reasm_shrink(&c->rs[0]);
+		reasm_shrink(&c->rs[1]);
 	}
 }
 
@@ -808,5 +856,7 @@ void mta_engine_free(struct mta_engine *e)
 	}
 	flow_destroy(&e->ft);
 	sb_free(&e->msg);
+	sb_free(&e->sum[0]);
+	sb_free(&e->sum[1]);
 	free(e);
 }

@@ -582,15 +582,22 @@ static const char *end_text(const char *how)
 	return how;
 }
 
-static void osi_summary(struct osi *o, enum conn_end_reason why)
+static const char *osi_end_how(const struct osi *o, enum conn_end_reason why)
+{
+	const char *how = end_text(o->end_how);
+	if (!o->end_how && why == CONN_END_IDLE)
+		how = "idle";
+	if (!o->end_how && why == CONN_END_EVICTED)
+		how = "evicted";
+	return how;
+}
+
+static void osi_summary_json(struct osi *o, const char *how, struct sbuf *bp)
 {
 	struct ses_assoc *a = &o->a;
 	const struct mta_conn_id *id = conn_id(o->c);
-	struct sbuf b, t;
-	sb_init(&b);
-	sb_init(&t);
 	struct jw w;
-	jw_init(&w, &b);
+	jw_init(&w, bp);
 	jw_obj(&w, NULL);
 	jw_str(&w, "kind", "osi_association");
 	jw_obj(&w, "conn");
@@ -660,11 +667,6 @@ static void osi_summary(struct osi *o, enum conn_end_reason why)
 	}
 	jw_arr_end(&w);
 	jw_obj(&w, "end");
-	const char *how = end_text(o->end_how);
-	if (!o->end_how && why == CONN_END_IDLE)
-		how = "idle";
-	if (!o->end_how && why == CONN_END_EVICTED)
-		how = "evicted";
 	jw_str(&w, "how", how);
 	if (o->end_how) {
 		jw_str(&w, "by", ses_side_name(o->end_side));
@@ -706,34 +708,84 @@ static void osi_summary(struct osi *o, enum conn_end_reason why)
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 
-	sb_printf(&t, "OSI association %s -> %s, frames %" PRIu64 "-%" PRIu64 "%s\n", id->client,
-	          id->server, conn_first_frame(o->c), conn_last_frame(o->c),
-	          a->learning ? " (capture began mid-association)" : "");
+}
+
+/* The human block, piece by piece (no printf: once per association). */
+static void osi_summary_text(struct osi *o, const char *how, struct sbuf *t)
+{
+	struct ses_assoc *a = &o->a;
+	const struct mta_conn_id *id = conn_id(o->c);
+	sb_puts(t, "OSI association ");
+	sb_puts(t, id->client);
+	sb_puts(t, " -> ");
+	sb_puts(t, id->server);
+	sb_puts(t, ", frames ");
+	sb_u64(t, conn_first_frame(o->c));
+	sb_putc(t, '-');
+	sb_u64(t, conn_last_frame(o->c));
+	sb_puts(t, a->learning ? " (capture began mid-association)\n" : "\n");
 	if (a->ac_seen)
-		sb_printf(&t, "  functional units selected 0x%04x (CN 0x%04x, AC 0x%04x)\n", a->fu,
+		sb_printf(t, "  functional units selected 0x%04x (CN 0x%04x, AC 0x%04x)\n", a->fu,
 		          a->fu_cn, a->fu_ac);
-	if (a->rts)
-		sb_printf(&t, "  RTS: checkpoint size %lld x 1024 octets, window %lld\n",
-		          (long long)a->ckpt, (long long)a->window);
+	if (a->rts) {
+		sb_puts(t, "  RTS: checkpoint size ");
+		sb_i64(t, (int64_t)a->ckpt);
+		sb_puts(t, " x 1024 octets, window ");
+		sb_i64(t, (int64_t)a->window);
+		sb_putc(t, '\n');
+	}
 	for (unsigned i = 0; i < a->n_act; i++) {
 		const struct ses_activity *x = &a->act[i];
-		sb_printf(&t,
-		          "  activity %u by the %s, frames %" PRIu64 "-%" PRIu64
-		          ": %u sync points (%u confirmed), %" PRIu64 " octets, %s\n",
-		          i + 1, ses_side_name(x->side), x->first_frame, x->last_frame, x->mips,
-		          x->mips_confirmed, x->octets, x->end ? x->end : "open");
+		sb_puts(t, "  activity ");
+		sb_u64(t, i + 1);
+		sb_puts(t, " by the ");
+		sb_puts(t, ses_side_name(x->side));
+		sb_puts(t, ", frames ");
+		sb_u64(t, x->first_frame);
+		sb_putc(t, '-');
+		sb_u64(t, x->last_frame);
+		sb_puts(t, ": ");
+		sb_u64(t, x->mips);
+		sb_puts(t, " sync points (");
+		sb_u64(t, x->mips_confirmed);
+		sb_puts(t, " confirmed), ");
+		sb_u64(t, x->octets);
+		sb_puts(t, " octets, ");
+		sb_puts(t, x->end ? x->end : "open");
+		sb_putc(t, '\n');
 	}
-	sb_printf(&t, "  ended: %s", how);
-	if (o->end_how)
-		sb_printf(&t, " by the %s at frame %" PRIu64, ses_side_name(o->end_side),
-		          o->end_frame);
-	if (a->aborted && a->last_error_frame)
-		sb_printf(&t, "; root cause: %s at frame %" PRIu64,
-		          mta_finding_code_str(a->last_error_code), a->last_error_frame);
-	sb_puts(&t, "\n");
-	conn_summary(o->c, sb_str(&b), sb_str(&t));
-	sb_free(&b);
-	sb_free(&t);
+	sb_puts(t, "  ended: ");
+	sb_puts(t, how);
+	if (o->end_how) {
+		sb_puts(t, " by the ");
+		sb_puts(t, ses_side_name(o->end_side));
+		sb_puts(t, " at frame ");
+		sb_u64(t, o->end_frame);
+	}
+	if (a->aborted && a->last_error_frame) {
+		sb_puts(t, "; root cause: ");
+		sb_puts(t, mta_finding_code_str(a->last_error_code));
+		sb_puts(t, " at frame ");
+		sb_u64(t, a->last_error_frame);
+	}
+	sb_puts(t, "\n");
+}
+
+/* Render the renderings the front end uses (mta_config.summary_no_*) and hand them over. */
+static void osi_summary(struct osi *o, enum conn_end_reason why)
+{
+	const struct mta_config *cfg = conn_cfg(o->c);
+	const char *how = osi_end_how(o, why);
+	struct sbuf *jb = NULL, *tb = NULL;
+	if (!cfg->summary_no_json) {
+		jb = conn_summary_buf(o->c, 0);
+		osi_summary_json(o, how, jb);
+	}
+	if (!cfg->summary_no_text) {
+		tb = conn_summary_buf(o->c, 1);
+		osi_summary_text(o, how, tb);
+	}
+	conn_summary(o->c, jb ? sb_str(jb) : NULL, tb ? sb_str(tb) : NULL);
 }
 
 /* ---- life cycle ----------------------------------------------------------------------------- */

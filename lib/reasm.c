@@ -102,15 +102,38 @@ size_t reasm_buffered(const struct reasm *r)
 	return r->pend_len + r->ooo_bytes;
 }
 
-/* FNV-1a, 32 bit: cheap fingerprint of delivered segments for the conflict check. */
+/* Fingerprint of delivered segments for the conflict check.  Every delivered octet passes
+ * through here, so it is built for throughput: Fletcher-style sums over 64-bit words in four
+ * independent lanes (a[k] += w, b[k] += a[k]; no multiply in the loop, vectorisable), mixed
+ * once at the end.  Any change of a single word changes its lane's a (so the fingerprint,
+ * barring a collision in the final mix); the b sums make it sensitive to order. */
 static uint32_t reasm_hash(const uint8_t *p, size_t n)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 16777619u;
+	uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, w[4];
+	size_t i = 0;
+	for (; n - i >= 32; i += 32) {
+		memcpy(w, p + i, 32);
+		a0 += w[0];
+		a1 += w[1];
+		a2 += w[2];
+		a3 += w[3];
+		b0 += a0;
+		b1 += a1;
+		b2 += a2;
+		b3 += a3;
 	}
-	return h;
+	/* the mix: the lane sums (when there were full blocks), then the last 0..31 octets
+	 * zero-padded, word by word (n is mixed in first, so the padding is unambiguous) */
+	uint64_t v[12] = { a0, a1, a2, a3, b0, b1, b2, b3, 0, 0, 0, 0 };
+	memcpy(v + 8, p + i, n - i);
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+	int from = n >= 32 ? 0 : 8, to = 8 + (int)((n - i + 7) / 8);
+	for (int k = from; k < to; k++) {
+		h = (h ^ v[k]) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static uint32_t reasm_seq_of(const struct reasm *r, uint64_t off)
@@ -670,6 +693,15 @@ void reasm_ack(struct reasm *r, uint32_t ack, uint64_t frame, rs_sink_fn sink, v
 		reasm_drain(r, frame, sink, ctx);
 	}
 	reasm_check_fin(r, frame, sink, ctx);
+}
+
+void reasm_shrink(struct reasm *r)
+{
+	if (r->pend_len == 0 && r->pend) {
+		free(r->pend);
+		r->pend = NULL;
+		r->pend_cap = 0;
+	}
 }
 
 void reasm_flush(struct reasm *r, enum rs_gap_cause cause, uint64_t frame, rs_sink_fn sink,

@@ -111,6 +111,9 @@ void reasm_ack(struct reasm *r, uint32_t ack, uint64_t frame, rs_sink_fn sink, v
  * delivered, a pending FIN is delivered. */
 void reasm_flush(struct reasm *r, enum rs_gap_cause cause, uint64_t frame, rs_sink_fn sink,
 		 void *ctx);
+/* Give back the buffer of unconsumed octets when it is empty (a finished connection that only
+ * lingers); it is allocated again if octets come. */
+void reasm_shrink(struct reasm *r);
 /* Octets currently buffered (unconsumed + out of order). */
 size_t reasm_buffered(const struct reasm *r);
 

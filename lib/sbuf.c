@@ -26,7 +26,8 @@ void sb_reset(struct sbuf *b)
 		b->p[0] = '\0';
 }
 
-static bool sb_grow(struct sbuf *b, size_t extra)
+/* The slow path of sb_put/sb_putc (sbuf.h): make room for extra octets plus the NUL. */
+bool sb_grow(struct sbuf *b, size_t extra)
 {
 	if (b->oom)
 		return false;
@@ -37,7 +38,7 @@ static bool sb_grow(struct sbuf *b, size_t extra)
 		b->oom = true;
 		return false;
 	}
-	size_t cap = b->cap ? b->cap : 64;
+	size_t cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
 	char *p = realloc(b->p, cap);
@@ -50,23 +51,74 @@ static bool sb_grow(struct sbuf *b, size_t extra)
 	return true;
 }
 
-void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	if (!sb_grow(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void sb_putc(struct sbuf *b, char c)
-{
-	sb_put(b, &c, 1);
-}
-
 void sb_puts(struct sbuf *b, const char *s)
 {
 	sb_put(b, s, strlen(s));
+}
+
+void sb_u64(struct sbuf *b, uint64_t v)
+{
+	static const char d2[] = "00010203040506070809101112131415161718192021222324"
+	                         "25262728293031323334353637383940414243444546474849"
+	                         "50515253545556575859606162636465666768697071727374"
+	                         "75767778798081828384858687888990919293949596979899";
+	char tmp[20];
+	size_t i = sizeof(tmp);
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		tmp[--i] = d2[2 * r + 1];
+		tmp[--i] = d2[2 * r];
+	}
+	if (v >= 10) {
+		tmp[--i] = d2[2 * v + 1];
+		tmp[--i] = d2[2 * v];
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
+	sb_put(b, tmp + i, sizeof(tmp) - i);
+}
+
+void sb_i64(struct sbuf *b, int64_t v)
+{
+	if (v < 0) {
+		sb_putc(b, '-');
+		sb_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sb_u64(b, (uint64_t)v);
+	}
+}
+
+void sb_fixed(struct sbuf *b, double v, int decimals)
+{
+	if (decimals >= 1 && decimals <= 6 && v >= 0 && v < 1e12) {
+		/* fixed point without printf: integer part, '.', decimals digits */
+		uint64_t scale = 1;
+		for (int i = 0; i < decimals; i++)
+			scale *= 10;
+		double x = v * (double)scale;
+		uint64_t m = (uint64_t)x;
+		double rest = x - (double)m;
+		if (x >= 1e8 || (rest > 0.499999 && rest < 0.500001)) {
+			/* large, or too close to a tie to be sure to round as printf does (on the
+			 * exact binary value): let printf decide */
+			sb_printf(b, "%.*f", decimals, v);
+			return;
+		}
+		if (rest >= 0.5)
+			m++;
+		char frac[8];
+		uint64_t f = m % scale;
+		sb_u64(b, m / scale);
+		frac[0] = '.';
+		for (int i = decimals; i >= 1; i--) {
+			frac[i] = (char)('0' + f % 10);
+			f /= 10;
+		}
+		sb_put(b, frac, (size_t)decimals + 1);
+	} else {
+		sb_printf(b, "%.*f", decimals, v);
+	}
 }
 
 void sb_printf(struct sbuf *b, const char *fmt, ...)
@@ -123,13 +175,66 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* True when none of the 8 octets at p needs escaping in a JSON string: all in 0x20..0x7E and
+ * none is '"' or '\\' (SWAR: a byte-wise "has zero / has less than" test on one word). */
+static bool json_plain8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t w;
+	memcpy(&w, p, 8);
+	uint64_t bad = w & high;                                 /* >= 0x80 */
+	bad |= (w - ones * 0x20) & ~w & high;                    /* < 0x20 */
+	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\'), d = w ^ (ones * 0x7F);
+	bad |= (q - ones) & ~q & high;                           /* == '"' */
+	bad |= (bs - ones) & ~bs & high;                         /* == '\\' */
+	bad |= (d - ones) & ~d & high;                           /* == 0x7F */
+	return bad == 0;
+}
+
+static bool json_plain1(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
 void sb_json_str(struct sbuf *b, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	sb_putc(b, '"');
+	/* the common case, a string with nothing to escape: one reservation, one copy */
 	size_t i = 0;
+	while (n - i >= 8 && json_plain8(s + i))
+		i += 8;
+	while (i < n && json_plain1(s[i]))
+		i++;
+	if (i == n) {
+		if (b->cap - b->len <= n + 2 && !sb_grow(b, n + 2))
+			return;
+		if (b->oom)
+			return;
+		char *d = b->p + b->len;
+		d[0] = '"';
+		memcpy(d + 1, str, n);
+		d[n + 1] = '"';
+		d[n + 2] = '\0';
+		b->len += n + 2;
+		return;
+	}
+	/* else: the plain prefix, then octet by octet */
+	sb_putc(b, '"');
+	sb_put(b, str, i);
 	while (i < n) {
 		unsigned char c = s[i];
+		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+			/* a run of printable ASCII needs no escaping: find its end 8 octets at a
+			 * time, copy it at once */
+			size_t j = i + 1;
+			while (n - j >= 8 && json_plain8(s + j))
+				j += 8;
+			while (j < n && s[j] >= 0x20 && s[j] < 0x7F && s[j] != '"' && s[j] != '\\')
+				j++;
+			sb_put(b, str + i, j - i);
+			i = j;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			sb_putc(b, '\\');
 			sb_putc(b, (char)c);
@@ -204,99 +309,113 @@ void jw_init(struct jw *w, struct sbuf *b)
 	w->b = b;
 }
 
-static void jw_prefix(struct jw *w, const char *k)
+void jw_key(struct jw *w, const char *k, size_t n)
 {
+	/* the comma and the key in one go: keys are string literals of the analysers, plain
+	 * ASCII, nothing to escape */
+	bool comma = false;
 	if (w->depth > 0 && w->depth <= JW_MAX_DEPTH) {
-		if (w->need_comma[w->depth - 1])
-			sb_putc(w->b, ',');
+		comma = w->need_comma[w->depth - 1];
 		w->need_comma[w->depth - 1] = true;
 	}
+	if (w->b->cap - w->b->len <= n + 4 && !sb_grow(w->b, n + 4))
+		return;
+	if (w->b->oom)
+		return;
+	char *d = w->b->p + w->b->len;
+	if (comma)
+		*d++ = ',';
 	if (k) {
-		sb_json_str(w->b, k, strlen(k));
-		sb_putc(w->b, ':');
+		*d++ = '"';
+		memcpy(d, k, n);
+		d += n;
+		*d++ = '"';
+		*d++ = ':';
 	}
+	*d = '\0';
+	w->b->len = (size_t)(d - w->b->p);
 }
 
-static void jw_open(struct jw *w, const char *k, char c)
+void jw_str_k(struct jw *w, const char *k, size_t kn, const char *v)
 {
-	jw_prefix(w, k);
+	jw_key(w, k, kn);
+	if (v)
+		sb_json_str(w->b, v, strlen(v));
+	else
+		sb_put(w->b, "null", 4);
+}
+
+void jw_open(struct jw *w, const char *k, size_t kn, char c)
+{
+	jw_key(w, k, kn);
 	sb_putc(w->b, c);
 	if (w->depth < JW_MAX_DEPTH)
 		w->need_comma[w->depth] = false;
 	w->depth++;
 }
 
-static void jw_close(struct jw *w, char c)
+void jw_close(struct jw *w, char c)
 {
 	if (w->depth > 0)
 		w->depth--;
 	sb_putc(w->b, c);
 }
 
-void jw_obj(struct jw *w, const char *k) { jw_open(w, k, '{'); }
-void jw_obj_end(struct jw *w) { jw_close(w, '}'); }
-void jw_arr(struct jw *w, const char *k) { jw_open(w, k, '['); }
-void jw_arr_end(struct jw *w) { jw_close(w, ']'); }
-
-void jw_str(struct jw *w, const char *k, const char *v)
-{
-	if (!v) {
-		jw_null(w, k);
-		return;
-	}
-	jw_strn(w, k, v, strlen(v));
-}
-
-void jw_strn(struct jw *w, const char *k, const char *v, size_t n)
-{
-	jw_prefix(w, k);
-	sb_json_str(w->b, v, n);
-}
-
-void jw_u64(struct jw *w, const char *k, uint64_t v)
-{
-	jw_prefix(w, k);
-	sb_printf(w->b, "%" PRIu64, v);
-}
-
-void jw_i64(struct jw *w, const char *k, int64_t v)
-{
-	jw_prefix(w, k);
-	sb_printf(w->b, "%" PRId64, v);
-}
-
-void jw_bool(struct jw *w, const char *k, bool v)
-{
-	jw_prefix(w, k);
-	sb_puts(w->b, v ? "true" : "false");
-}
-
-void jw_null(struct jw *w, const char *k)
-{
-	jw_prefix(w, k);
-	sb_puts(w->b, "null");
-}
-
 void jw_time(struct jw *w, const char *k, int64_t sec, uint32_t usec)
 {
-	jw_prefix(w, k);
-	if (sec < 0 && usec > 0)
+	JW_KEY(w, k);
+	if (sec < 0 && usec > 0) {
 		sb_printf(w->b, "-%" PRId64 ".%06u", -(sec + 1), 1000000u - usec);
-	else
+	} else if (sec >= 0) {
+		char frac[7];
+		unsigned u = usec % 1000000u;
+		sb_u64(w->b, (uint64_t)sec);
+		for (int i = 5; i >= 0; i--) {
+			frac[i + 1] = (char)('0' + u % 10);
+			u /= 10;
+		}
+		frac[0] = '.';
+		sb_put(w->b, frac, 7);
+	} else {
 		sb_printf(w->b, "%" PRId64 ".%06u", sec, usec % 1000000u);
+	}
 }
 
 void jw_double(struct jw *w, const char *k, double v, int decimals)
 {
-	jw_prefix(w, k);
+	JW_KEY(w, k);
 	if (v != v || v > 1e300 || v < -1e300)
 		sb_puts(w->b, "null");
 	else
-		sb_printf(w->b, "%.*f", decimals, v);
+		sb_fixed(w->b, v, decimals);
+}
+
+void jw_milli(struct jw *w, const char *k, uint64_t v)
+{
+	JW_KEY(w, k);
+	sb_milli(w->b, v);
+}
+
+void sb_milli(struct sbuf *b, uint64_t v)
+{
+	if (v >= 1000000000000000ull) { /* 1e15: beyond, leave it to printf as jw_double does */
+		sb_fixed(b, (double)v / 1000.0, 3);
+		return;
+	}
+	/* v < 1e15 is exact as a double, and v / 1000.0 is within 2^-53 relative (< 1.2e-4
+	 * absolute) of v / 1000, which has exactly 3 decimals: printf "%.3f" prints v / 1000 */
+	char frac[4];
+	unsigned f = (unsigned)(v % 1000);
+	frac[0] = '.';
+	frac[1] = (char)('0' + f / 100);
+	frac[2] = (char)('0' + f / 10 % 10);
+	frac[3] = (char)('0' + f % 10);
+	sb_u64(b, v / 1000);
+	sb_put(b, frac, 4);
 }
 
 void jw_raw(struct jw *w, const char *k, const char *json)
 {
-	jw_prefix(w, k);
+	JW_KEY(w, k);
 	sb_puts(w->b, json ? json : "null");
 }

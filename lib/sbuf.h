@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct sbuf {
 	char *p;      /* always NUL-terminated when non-NULL */
@@ -16,9 +17,32 @@ struct sbuf {
 void sb_init(struct sbuf *b);
 void sb_free(struct sbuf *b);
 void sb_reset(struct sbuf *b);                 /* len = 0, keep the allocation */
-void sb_putc(struct sbuf *b, char c);
-void sb_put(struct sbuf *b, const char *s, size_t n);
+bool sb_grow(struct sbuf *b, size_t extra); /* room for extra octets + NUL; false if oom */
+/* The writers are inline: a capacity check and a copy, the slow path in sb_grow. */
+static inline void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len <= n && !sb_grow(b, n))
+		return;
+	if (b->oom)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+static inline void sb_putc(struct sbuf *b, char c)
+{
+	if (b->cap - b->len <= 1 && !sb_grow(b, 1))
+		return;
+	if (b->oom)
+		return;
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
 void sb_puts(struct sbuf *b, const char *s);
+void sb_u64(struct sbuf *b, uint64_t v);       /* decimal, as printf "%" PRIu64 */
+void sb_i64(struct sbuf *b, int64_t v);        /* decimal, as printf "%" PRId64 */
+/* v with `decimals` digits after the point, exactly as printf "%.*f" renders it. */
+void sb_fixed(struct sbuf *b, double v, int decimals);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string literal with quotes; invalid UTF-8 and control octets are escaped as \u00XX. */
 void sb_json_str(struct sbuf *b, const char *s, size_t n);
@@ -37,18 +61,61 @@ struct jw {
 	bool need_comma[JW_MAX_DEPTH];
 };
 void jw_init(struct jw *w, struct sbuf *b);
-void jw_obj(struct jw *w, const char *k);      /* { */
-void jw_obj_end(struct jw *w);                 /* } */
-void jw_arr(struct jw *w, const char *k);      /* [ */
-void jw_arr_end(struct jw *w);                 /* ] */
-void jw_str(struct jw *w, const char *k, const char *v);          /* NULL v -> null */
-void jw_strn(struct jw *w, const char *k, const char *v, size_t n);
-void jw_u64(struct jw *w, const char *k, uint64_t v);
-void jw_i64(struct jw *w, const char *k, int64_t v);
-void jw_bool(struct jw *w, const char *k, bool v);
-void jw_null(struct jw *w, const char *k);
+/* The comma before a value and its key (kn octets; k NULL inside arrays).  The writers below
+ * are inline wrappers so that strlen() of a literal key is folded at compile time. */
+void jw_key(struct jw *w, const char *k, size_t kn);
+void jw_open(struct jw *w, const char *k, size_t kn, char c);
+void jw_close(struct jw *w, char c);
+#define JW_KEY(w, k) jw_key((w), (k), (k) ? strlen(k) : 0)
+static inline void jw_obj(struct jw *w, const char *k)     /* { */
+{
+	jw_open(w, k, k ? strlen(k) : 0, '{');
+}
+static inline void jw_obj_end(struct jw *w) { jw_close(w, '}'); } /* } */
+static inline void jw_arr(struct jw *w, const char *k)     /* [ */
+{
+	jw_open(w, k, k ? strlen(k) : 0, '[');
+}
+static inline void jw_arr_end(struct jw *w) { jw_close(w, ']'); } /* ] */
+static inline void jw_strn(struct jw *w, const char *k, const char *v, size_t n)
+{
+	JW_KEY(w, k);
+	sb_json_str(w->b, v, n);
+}
+static inline void jw_null(struct jw *w, const char *k)
+{
+	JW_KEY(w, k);
+	sb_put(w->b, "null", 4);
+}
+void jw_str_k(struct jw *w, const char *k, size_t kn, const char *v);
+static inline void jw_str(struct jw *w, const char *k, const char *v) /* NULL v -> null */
+{
+	jw_str_k(w, k, k ? strlen(k) : 0, v);
+}
+static inline void jw_u64(struct jw *w, const char *k, uint64_t v)
+{
+	JW_KEY(w, k);
+	sb_u64(w->b, v);
+}
+static inline void jw_i64(struct jw *w, const char *k, int64_t v)
+{
+	JW_KEY(w, k);
+	sb_i64(w->b, v);
+}
+static inline void jw_bool(struct jw *w, const char *k, bool v)
+{
+	JW_KEY(w, k);
+	if (v)
+		sb_put(w->b, "true", 4);
+	else
+		sb_put(w->b, "false", 5);
+}
 void jw_time(struct jw *w, const char *k, int64_t sec, uint32_t usec);  /* 1254722767.492060 */
 void jw_double(struct jw *w, const char *k, double v, int decimals);
+/* v / 1000 with 3 decimals (microseconds as milliseconds): the same text as
+ * jw_double(w, k, (double)v / 1000.0, 3), by integer arithmetic. */
+void jw_milli(struct jw *w, const char *k, uint64_t v);
+void sb_milli(struct sbuf *b, uint64_t v); /* the value of jw_milli */
 void jw_raw(struct jw *w, const char *k, const char *json);           /* pre-rendered value */
 
 #endif

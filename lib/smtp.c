@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define SMTP_MAX_PENDING   64  /* commands awaiting a reply (a pipelined group is far smaller) */
+#define SMTP_PENDING_INLINE 8  /* ... kept inside struct smtp; the queue grows on the heap */
 #define SMTP_MAX_TXN       32  /* transactions kept for the summary */
 #define SMTP_MAX_RCPT      100 /* recipients kept per transaction */
 #define SMTP_MAX_EXT       32  /* EHLO keywords kept */
@@ -100,7 +101,8 @@ struct smtp_reply_acc {
 	char text[SMTP_TEXT_MAX];
 	char enh[16];
 	uint32_t ext_bits;
-	char ext[SMTP_MAX_EXT][SMTP_EXT_LEN];
+	char (*ext)[SMTP_EXT_LEN]; /* SMTP_MAX_EXT entries, allocated at the first keyword;
+				      kept across replies (memset spares it) */
 	unsigned n_ext;
 };
 
@@ -136,11 +138,14 @@ struct smtp {
 	char helo_verb[8];
 	char helo_name[SMTP_ADDR_MAX];
 	uint32_t ext_bits;
-	char ext[SMTP_MAX_EXT][SMTP_EXT_LEN];
+	char (*ext)[SMTP_EXT_LEN]; /* n_ext entries on the heap (NULL when none) */
 	unsigned n_ext;
 
-	struct smtp_pend q[SMTP_MAX_PENDING];
-	unsigned q_head, q_len;
+	/* commands awaiting a reply: a ring of q_cap entries, q_small until more are pending
+	 * at once (then on the heap, up to SMTP_MAX_PENDING) */
+	struct smtp_pend *q;
+	unsigned q_head, q_len, q_cap;
+	struct smtp_pend q_small[SMTP_PENDING_INLINE];
 	uint64_t q_dropped;
 	bool group_flagged;
 
@@ -200,7 +205,7 @@ static void smtp_dialogue(struct smtp *st, uint64_t frame, uint64_t first, int c
                           enum smtp_verb verb, const char *word)
 {
 	if (st->n_dlg == st->cap_dlg) {
-		unsigned cap = st->cap_dlg ? st->cap_dlg * 2 : 32;
+		unsigned cap = st->cap_dlg ? st->cap_dlg * 2 : 16; /* a plain session: ~13 */
 		if (st->cap_dlg >= SMTP_MAX_DIALOGUE || cap > SMTP_MAX_DIALOGUE) {
 			st->dlg_omitted++;
 			return;
@@ -219,8 +224,13 @@ static void smtp_dialogue(struct smtp *st, uint64_t frame, uint64_t first, int c
 	u->first_frame = first;
 	u->code = (uint16_t)code;
 	u->verb = (uint8_t)verb;
-	if (word)
-		snprintf(u->word, sizeof(u->word), "%s", word);
+	if (word) {
+		/* as snprintf("%s") would, without its cost on every dialogue unit */
+		size_t i = 0;
+		for (; i + 1 < sizeof(u->word) && word[i]; i++)
+			u->word[i] = word[i];
+		u->word[i] = '\0';
+	}
 }
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -251,14 +261,25 @@ static uint64_t smtp_usec(struct mta_time a, struct mta_time b)
 /* Copy printable ASCII of p[0..n) into dst (cap incl. NUL); other octets become '?'. */
 static void smtp_copy(char *dst, size_t cap, const uint8_t *p, size_t n)
 {
-	size_t k = 0;
 	if (cap == 0)
 		return;
-	for (size_t i = 0; i < n && k + 1 < cap; i++) {
+	size_t m = n < cap - 1 ? n : cap - 1; /* a loop without early exit: vectorised */
+	for (size_t i = 0; i < m; i++) {
 		uint8_t ch = p[i];
-		dst[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+		dst[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
 	}
-	dst[k] = '\0';
+	dst[m] = '\0';
+}
+
+/* NUL-terminated copy of src, cut to cap - 1 octets, as snprintf(dst, cap, "%s", src) */
+static void smtp_strcpy(char *dst, size_t cap, const char *src)
+{
+	size_t i = 0;
+	if (cap == 0)
+		return;
+	for (; i + 1 < cap && src[i]; i++)
+		dst[i] = src[i];
+	dst[i] = '\0';
 }
 
 static uint64_t smtp_stall_usec(const struct smtp *st)
@@ -274,14 +295,14 @@ static struct smtp_pend *smtp_head(struct smtp *st)
 
 static struct smtp_pend *smtp_tail(struct smtp *st)
 {
-	return st->q_len ? &st->q[(st->q_head + st->q_len - 1) % SMTP_MAX_PENDING] : NULL;
+	return st->q_len ? &st->q[(st->q_head + st->q_len - 1) % st->q_cap] : NULL;
 }
 
 static void smtp_pop(struct smtp *st)
 {
 	if (!st->q_len)
 		return;
-	st->q_head = (st->q_head + 1) % SMTP_MAX_PENDING;
+	st->q_head = (st->q_head + 1) % st->q_cap;
 	st->q_len--;
 	if (!st->q_len)
 		st->group_flagged = false;
@@ -289,12 +310,26 @@ static void smtp_pop(struct smtp *st)
 
 static struct smtp_pend *smtp_push(struct smtp *st)
 {
-	if (st->q_len == SMTP_MAX_PENDING) {
+	if (st->q_len == st->q_cap && st->q_cap < SMTP_MAX_PENDING) {
+		/* grow the ring (doubling), oldest first at index 0 */
+		unsigned cap = st->q_cap * 2 > SMTP_MAX_PENDING ? SMTP_MAX_PENDING : st->q_cap * 2;
+		struct smtp_pend *n = malloc(cap * sizeof(*n));
+		if (n) {
+			for (unsigned i = 0; i < st->q_len; i++)
+				n[i] = st->q[(st->q_head + i) % st->q_cap];
+			if (st->q != st->q_small)
+				free(st->q);
+			st->q = n;
+			st->q_head = 0;
+			st->q_cap = cap;
+		}
+	}
+	if (st->q_len == st->q_cap) {
 		/* a client that never waits: forget the oldest, bounded memory */
 		smtp_pop(st);
 		st->q_dropped++;
 	}
-	struct smtp_pend *p = &st->q[(st->q_head + st->q_len) % SMTP_MAX_PENDING];
+	struct smtp_pend *p = &st->q[(st->q_head + st->q_len) % st->q_cap];
 	st->q_len++;
 	memset(p, 0, sizeof(*p));
 	p->rcpt = -1;
@@ -548,10 +583,15 @@ static void smtp_violation(struct smtp *st, enum mta_dir dir, const char *detail
 
 /* missing_psh (contract §1.3): the unit ends exactly at the end of the delivered data, i.e. at
  * the end of the segment that completed it, and that segment had neither PSH nor FIN. */
+static bool smtp_psh_missing(const struct smtp *st, const struct rs_event *ev, bool at_end)
+{
+	return at_end && !ev->psh && !ev->fin && !st->tls;
+}
+
 static bool smtp_check_psh(struct smtp *st, enum mta_dir dir, const struct rs_event *ev,
                            bool at_end, const char *what)
 {
-	if (!at_end || ev->psh || ev->fin || st->tls)
+	if (!smtp_psh_missing(st, ev, at_end))
 		return false;
 	uint64_t related = ev->seg_frame && ev->seg_frame != ev->frame ? ev->seg_frame : 0;
 	conn_emit_now(st->c, MTA_F_SMTP_MISSING_PSH, -1, dir, related, NULL,
@@ -695,8 +735,8 @@ static void smtp_final_reply(struct smtp *st, int code)
 		return;
 	t->final_code = code;
 	t->final_frame = conn_cur_frame(st->c);
-	snprintf(t->final_text, sizeof(t->final_text), "%s", st->acc.text);
-	snprintf(t->final_enh, sizeof(t->final_enh), "%s", st->acc.enh);
+	smtp_strcpy(t->final_text, sizeof(t->final_text), st->acc.text);
+	smtp_strcpy(t->final_enh, sizeof(t->final_enh), st->acc.enh);
 	const uint8_t *id;
 	size_t idn;
 	if (code / 100 == 2 &&
@@ -742,7 +782,7 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 			st->side[MTA_C2S].resync = false;
 			st->greeting_code = code;
 			st->greeting_frame = conn_cur_frame(st->c);
-			snprintf(st->greeting, sizeof(st->greeting), "%s", a->text);
+			smtp_strcpy(st->greeting, sizeof(st->greeting), a->text);
 			if (code >= 400)
 				smtp_reply_error(st, code, "the connection in its greeting", 0,
 				                 NULL);
@@ -826,8 +866,18 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 	case SV_EHLO:
 		if (code / 100 == 2) {
 			st->ext_bits = a->ext_bits;
-			st->n_ext = a->n_ext;
-			memcpy(st->ext, a->ext, sizeof(st->ext));
+			st->n_ext = 0;
+			free(st->ext);
+			st->ext = NULL;
+			if (a->n_ext) {
+				/* the keywords move over, cut to size (the accumulator gets a
+				 * fresh array if another EHLO reply comes) */
+				void *x = realloc(a->ext, a->n_ext * sizeof(*st->ext));
+				st->ext = x ? x : a->ext;
+				st->n_ext = a->n_ext;
+				a->ext = NULL;
+				a->n_ext = 0;
+			}
 		}
 		break;
 	case SV_MAIL:
@@ -944,12 +994,14 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 		    "CRLF",
 		    n + term, SMTP_REPLY_LINE_MAX);
 	if (!a->active) {
+		char(*ext)[SMTP_EXT_LEN] = a->ext;
 		memset(a, 0, sizeof(*a));
+		a->ext = ext;
 		a->active = true;
 		a->first_frame = conn_cur_frame(st->c);
 		a->code = r.code;
 		smtp_copy(a->text, sizeof(a->text), r.text, r.text_len);
-		snprintf(a->enh, sizeof(a->enh), "%s", r.enh);
+		smtp_strcpy(a->enh, sizeof(a->enh), r.enh);
 	} else if (r.code != a->code && !a->code_mismatch) {
 		a->code_mismatch = true;
 		smtp_violation(
@@ -962,7 +1014,9 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 		uint32_t kw = smtp_ehlo_keyword(r.text, r.text_len);
 		if (kw) {
 			a->ext_bits |= kw;
-			if (a->n_ext < SMTP_MAX_EXT) {
+			if (!a->ext)
+				a->ext = malloc(SMTP_MAX_EXT * sizeof(*a->ext));
+			if (a->ext && a->n_ext < SMTP_MAX_EXT) {
 				const uint8_t *t = r.text;
 				size_t tn = r.text_len;
 				while (tn && *t == ' ') {
@@ -975,9 +1029,12 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 	}
 	if (r.more)
 		return SL_DONE;
-	char what[48];
-	snprintf(what, sizeof(what), "the last line of a %d reply", a->code);
-	bool nopsh = smtp_check_psh(st, MTA_S2C, ev, at_end, what);
+	bool nopsh = false;
+	if (smtp_psh_missing(st, ev, at_end)) { /* the message is built only when needed */
+		char what[48];
+		snprintf(what, sizeof(what), "the last line of a %d reply", a->code);
+		nopsh = smtp_check_psh(st, MTA_S2C, ev, at_end, what);
+	}
 	a->active = false;
 	smtp_dialogue(st, conn_cur_frame(st->c), a->first_frame, a->code, SV_UNKNOWN, NULL);
 	bool was_tls = st->tls;
@@ -1154,7 +1211,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	switch (cmd.verb) {
 	case SV_EHLO:
 	case SV_HELO:
-		snprintf(st->helo_verb, sizeof(st->helo_verb), "%s", smtp_verb_name(cmd.verb));
+		smtp_strcpy(st->helo_verb, sizeof(st->helo_verb), smtp_verb_name(cmd.verb));
 		smtp_first_token(st->helo_name, sizeof(st->helo_name), cmd.arg, cmd.arg_len);
 		if (t)
 			smtp_txn_close(st,
@@ -1171,8 +1228,9 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	case SV_RCPT:
 		if (t && smtp_parse_path(cmd.arg, cmd.arg_len, "TO:", &addr, &alen)) {
 			if (t->n_rcpt == t->cap_rcpt && t->cap_rcpt < SMTP_MAX_RCPT) {
-				/* grow 4, 8, ... up to the cap: most messages have one recipient */
-				unsigned cap = t->cap_rcpt ? t->cap_rcpt * 2 : 4;
+				/* grow 1, 2, 4, ... up to the cap: most messages have one
+				 * recipient, and a finished session lingers with its summary */
+				unsigned cap = t->cap_rcpt ? t->cap_rcpt * 2 : 1;
 				if (cap > SMTP_MAX_RCPT)
 					cap = SMTP_MAX_RCPT;
 				struct smtp_rcpt *nr = realloc(t->rcpt, cap * sizeof(*nr));
@@ -1253,7 +1311,7 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	if (conn_events_on(st->c))
 		smtp_cmd_event(st, p, l, n, smtp_has_second_token(cmd.arg, cmd.arg_len));
 	smtp_dialogue(st, frame, frame, 0, cmd.verb, p->word);
-	if (check_psh) {
+	if (check_psh && smtp_psh_missing(st, ev, at_end)) {
 		char what[48];
 		snprintf(what, sizeof(what), "the %s command line", smtp_verb_name(cmd.verb));
 		p->nopsh = smtp_check_psh(st, MTA_C2S, ev, at_end, what);
@@ -1546,6 +1604,8 @@ static void *smtp_create(struct conn *c)
 		return NULL;
 	st->c = c;
 	st->end_by = -1;
+	st->q = st->q_small;
+	st->q_cap = SMTP_PENDING_INLINE;
 	return st;
 }
 
@@ -1560,6 +1620,10 @@ static void smtp_destroy(void *vst)
 	}
 	free(st->spill.rcpt);
 	free(st->dlg);
+	free(st->ext);
+	free(st->acc.ext);
+	if (st->q != st->q_small)
+		free(st->q);
 	free(st);
 }
 
@@ -1747,23 +1811,20 @@ static const enum mta_finding_code smtp_codes[] = {
     MTA_F_SMTP_MEMCAP,
 };
 
-static void smtp_code_str(char *buf, size_t cap, int code)
+static void smtp_code_put(struct sbuf *b, int code)
 {
 	if (code)
-		snprintf(buf, cap, "%d", code);
+		sb_i64(b, code);
 	else
-		snprintf(buf, cap, "(no reply)");
+		sb_puts(b, "(no reply)");
 }
 
-static void smtp_summary(struct smtp *st)
+static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 {
 	const struct mta_conn_id *id = conn_id(st->c);
 	struct mta_time ft = conn_first_time(st->c), lt = conn_last_time(st->c);
-	struct sbuf jb, tb;
 	struct jw w;
-	sb_init(&jb);
-	sb_init(&tb);
-	jw_init(&w, &jb);
+	jw_init(&w, jb);
 	jw_obj(&w, NULL);
 	jw_str(&w, "kind", "smtp_session");
 	jw_str(&w, "client", id->client);
@@ -1869,97 +1930,177 @@ static void smtp_summary(struct smtp *st)
 			jw_u64(&w, mta_finding_code_str(smtp_codes[i]), k);
 	}
 	jw_obj_end(&w);
+	/* latency_ms, written straight into the buffer like the dialogue below (the same text
+	 * as jw_obj/jw_u64/jw_milli/jw_double would give; verb names need no escaping) */
 	jw_obj(&w, "latency_ms");
+	bool first = true;
 	for (int v = 0; v < SV_COUNT; v++) {
 		const struct smtp_lat *l = &st->lat[v];
 		if (!l->n)
 			continue;
-		jw_obj(&w, smtp_verb_name((enum smtp_verb)v));
-		jw_u64(&w, "count", l->n);
-		jw_double(&w, "min", (double)l->min / 1000.0, 3);
-		jw_double(&w, "avg", (double)l->sum / (double)l->n / 1000.0, 3);
-		jw_double(&w, "max", (double)l->max / 1000.0, 3);
-		jw_obj_end(&w);
+		if (first)
+			sb_putc(jb, '"');
+		else
+			sb_put(jb, ",\"", 2);
+		first = false;
+		sb_puts(jb, smtp_verb_name((enum smtp_verb)v));
+		sb_put(jb, "\":{\"count\":", 11);
+		sb_u64(jb, l->n);
+		sb_put(jb, ",\"min\":", 7);
+		sb_milli(jb, l->min);
+		sb_put(jb, ",\"avg\":", 7);
+		double avg = (double)l->sum / (double)l->n / 1000.0;
+		if (avg != avg || avg > 1e300 || avg < -1e300)
+			sb_put(jb, "null", 4);
+		else
+			sb_fixed(jb, avg, 3);
+		sb_put(jb, ",\"max\":", 7);
+		sb_milli(jb, l->max);
+		sb_putc(jb, '}');
 	}
 	jw_obj_end(&w);
 	/* the dialogue: [frame, "VERB"] for commands, [frame, code] or [frame, code, first
 	 * frame] for replies (arguments are never listed) */
 	jw_arr(&w, "dialogue");
+	/* the units written straight into the buffer (a dozen per session, five writer calls
+	 * each otherwise); the same text; jw_arr_end closes the array */
 	for (unsigned i = 0; i < st->n_dlg; i++) {
 		const struct smtp_unit *u = &st->dlg[i];
-		jw_arr(&w, NULL);
-		jw_u64(&w, NULL, u->frame);
+		if (i)
+			sb_put(jb, ",[", 2);
+		else
+			sb_putc(jb, '[');
+		sb_u64(jb, u->frame);
+		sb_putc(jb, ',');
 		if (u->code) {
-			jw_u64(&w, NULL, u->code);
-			if (u->first_frame != u->frame)
-				jw_u64(&w, NULL, u->first_frame);
+			sb_u64(jb, u->code);
+			if (u->first_frame != u->frame) {
+				sb_putc(jb, ',');
+				sb_u64(jb, u->first_frame);
+			}
 		} else {
-			jw_str(&w, NULL,
-			       u->word[0] ? u->word : smtp_verb_name((enum smtp_verb)u->verb));
+			const char *v =
+			    u->word[0] ? u->word : smtp_verb_name((enum smtp_verb)u->verb);
+			sb_json_str(jb, v, strlen(v));
 		}
-		jw_arr_end(&w);
+		sb_putc(jb, ']');
 	}
 	jw_arr_end(&w);
 	if (st->dlg_omitted)
 		jw_u64(&w, "dialogue_omitted", st->dlg_omitted);
 	jw_obj_end(&w);
 
-	/* the human block */
-	sb_printf(&tb, "SMTP session %s -> %s, frames %llu-%llu\n", id->client, id->server,
-	          (unsigned long long)conn_first_frame(st->c),
-	          (unsigned long long)conn_last_frame(st->c));
-	if (st->greeting_code)
-		sb_printf(&tb, "  greeting: %d %s\n", st->greeting_code, st->greeting);
-	else
-		sb_printf(&tb, "  greeting: not seen%s\n",
-		          conn_syn_seen(st->c) ? "" : " (capture started mid-session)");
-	if (st->helo_verb[0]) {
-		sb_printf(&tb, "  %s %s", st->helo_verb, st->helo_name);
-		if (st->n_ext) {
-			sb_puts(&tb, "; extensions:");
-			for (unsigned i = 0; i < st->n_ext; i++)
-				sb_printf(&tb, "%s %s", i ? "," : "", st->ext[i]);
-		}
-		sb_putc(&tb, '\n');
+}
+
+/* The human block, written piece by piece (no printf: this runs once per session). */
+static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
+{
+	const struct mta_conn_id *id = conn_id(st->c);
+	sb_puts(tb, "SMTP session ");
+	sb_puts(tb, id->client);
+	sb_puts(tb, " -> ");
+	sb_puts(tb, id->server);
+	sb_puts(tb, ", frames ");
+	sb_u64(tb, conn_first_frame(st->c));
+	sb_putc(tb, '-');
+	sb_u64(tb, conn_last_frame(st->c));
+	sb_putc(tb, '\n');
+	if (st->greeting_code) {
+		sb_puts(tb, "  greeting: ");
+		sb_i64(tb, st->greeting_code);
+		sb_putc(tb, ' ');
+		sb_puts(tb, st->greeting);
+		sb_putc(tb, '\n');
+	} else {
+		sb_puts(tb, conn_syn_seen(st->c) ? "  greeting: not seen\n"
+		                                 : "  greeting: not seen (capture started mid-session)\n");
 	}
-	if (st->auth_mech[0])
-		sb_printf(&tb, "  AUTH %s -> %d\n", st->auth_mech, st->auth_code);
+	if (st->helo_verb[0]) {
+		sb_puts(tb, "  ");
+		sb_puts(tb, st->helo_verb);
+		sb_putc(tb, ' ');
+		sb_puts(tb, st->helo_name);
+		if (st->n_ext) {
+			sb_puts(tb, "; extensions:");
+			for (unsigned i = 0; i < st->n_ext; i++) {
+				sb_puts(tb, i ? ", " : " ");
+				sb_puts(tb, st->ext[i]);
+			}
+		}
+		sb_putc(tb, '\n');
+	}
+	if (st->auth_mech[0]) {
+		sb_puts(tb, "  AUTH ");
+		sb_puts(tb, st->auth_mech);
+		sb_puts(tb, " -> ");
+		sb_i64(tb, st->auth_code);
+		sb_putc(tb, '\n');
+	}
 	if (st->tls)
-		sb_puts(&tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
+		sb_puts(tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
 	for (unsigned i = 0; i < st->n_txn; i++) {
 		const struct smtp_txn *t = st->txns[i];
-		char code[16];
-		smtp_code_str(code, sizeof(code), t->mail_code);
-		sb_printf(&tb, "  transaction %u: MAIL FROM:<%s> %s", i + 1, t->from, code);
+		sb_puts(tb, "  transaction ");
+		sb_u64(tb, i + 1);
+		sb_puts(tb, ": MAIL FROM:<");
+		sb_puts(tb, t->from);
+		sb_puts(tb, "> ");
+		smtp_code_put(tb, t->mail_code);
 		for (unsigned k = 0; k < t->n_rcpt; k++) {
-			smtp_code_str(code, sizeof(code), t->rcpt[k].code);
-			sb_printf(&tb, "; RCPT TO:<%s> %s", t->rcpt[k].to, code);
+			sb_puts(tb, "; RCPT TO:<");
+			sb_puts(tb, t->rcpt[k].to);
+			sb_puts(tb, "> ");
+			smtp_code_put(tb, t->rcpt[k].code);
 		}
-		if (t->data_sent || t->body_started)
-			sb_printf(&tb, "; %s %llu octets", t->bdat ? "BDAT" : "DATA",
-			          (unsigned long long)t->body_octets);
-		if (t->final_code)
-			sb_printf(&tb, "; final %d %s", t->final_code, t->final_text);
-		if (t->queue_id[0])
-			sb_printf(&tb, " (queue id %s)", t->queue_id);
-		sb_printf(&tb, " -> %s\n", t->outcome);
+		if (t->data_sent || t->body_started) {
+			sb_puts(tb, t->bdat ? "; BDAT " : "; DATA ");
+			sb_u64(tb, t->body_octets);
+			sb_puts(tb, " octets");
+		}
+		if (t->final_code) {
+			sb_puts(tb, "; final ");
+			sb_i64(tb, t->final_code);
+			sb_putc(tb, ' ');
+			sb_puts(tb, t->final_text);
+		}
+		if (t->queue_id[0]) {
+			sb_puts(tb, " (queue id ");
+			sb_puts(tb, t->queue_id);
+			sb_putc(tb, ')');
+		}
+		sb_puts(tb, " -> ");
+		sb_puts(tb, t->outcome ? t->outcome : "(null)");
+		sb_putc(tb, '\n');
 	}
-	if (st->txn_total > st->n_txn)
-		sb_printf(&tb, "  (%llu more transactions not listed)\n",
-		          (unsigned long long)(st->txn_total - st->n_txn));
-	if (st->end_how)
-		sb_printf(&tb, "  ended: %s by the %s (frame %llu)\n", st->end_how,
-		          st->end_by < 0 ? "?" : smtp_who((enum mta_dir)st->end_by),
-		          (unsigned long long)st->end_frame);
-	else
-		sb_puts(&tb, "  ended: capture end (connection still open)\n");
-	sb_printf(
-	    &tb,
-	    "  data segments: client %llu (%llu without PSH), server %llu (%llu without PSH); "
-	    "retransmissions: client %llu, server %llu\n",
-	    (unsigned long long)st->side[0].segs, (unsigned long long)st->side[0].segs_nopsh,
-	    (unsigned long long)st->side[1].segs, (unsigned long long)st->side[1].segs_nopsh,
-	    (unsigned long long)st->side[0].retrans, (unsigned long long)st->side[1].retrans);
+	if (st->txn_total > st->n_txn) {
+		sb_puts(tb, "  (");
+		sb_u64(tb, st->txn_total - st->n_txn);
+		sb_puts(tb, " more transactions not listed)\n");
+	}
+	if (st->end_how) {
+		sb_puts(tb, "  ended: ");
+		sb_puts(tb, st->end_how);
+		sb_puts(tb, " by the ");
+		sb_puts(tb, st->end_by < 0 ? "?" : smtp_who((enum mta_dir)st->end_by));
+		sb_puts(tb, " (frame ");
+		sb_u64(tb, st->end_frame);
+		sb_puts(tb, ")\n");
+	} else {
+		sb_puts(tb, "  ended: capture end (connection still open)\n");
+	}
+	sb_puts(tb, "  data segments: client ");
+	sb_u64(tb, st->side[0].segs);
+	sb_puts(tb, " (");
+	sb_u64(tb, st->side[0].segs_nopsh);
+	sb_puts(tb, " without PSH), server ");
+	sb_u64(tb, st->side[1].segs);
+	sb_puts(tb, " (");
+	sb_u64(tb, st->side[1].segs_nopsh);
+	sb_puts(tb, " without PSH); retransmissions: client ");
+	sb_u64(tb, st->side[0].retrans);
+	sb_puts(tb, ", server ");
+	sb_u64(tb, st->side[1].retrans);
+	sb_putc(tb, '\n');
 	bool any = false;
 	for (size_t i = 0; i < sizeof(smtp_codes) / sizeof(smtp_codes[0]); i++) {
 		unsigned k = conn_finding_count(st->c, smtp_codes[i]);
@@ -1968,29 +2109,50 @@ static void smtp_summary(struct smtp *st)
 		/* short names: the finding lines carry the full codes (and -q leaves them out) */
 		const char *name = mta_finding_code_str(smtp_codes[i]);
 		const char *dot = strchr(name, '.');
-		sb_printf(&tb, "%s %s %u", any ? "," : "  findings:", dot ? dot + 1 : name, k);
+		sb_puts(tb, any ? ", " : "  findings: ");
+		sb_puts(tb, dot ? dot + 1 : name);
+		sb_putc(tb, ' ');
+		sb_u64(tb, k);
 		any = true;
 	}
 	if (any)
-		sb_putc(&tb, '\n');
+		sb_putc(tb, '\n');
 	any = false;
 	for (int v = 0; v < SV_COUNT; v++) {
 		const struct smtp_lat *l = &st->lat[v];
 		if (!l->n)
 			continue;
-		sb_printf(&tb, "%s %s %llux avg %.1f ms max %.1f ms",
-		          any ? "," : "  reply latency:", smtp_verb_name((enum smtp_verb)v),
-		          (unsigned long long)l->n, (double)l->sum / (double)l->n / 1000.0,
-		          (double)l->max / 1000.0);
+		sb_puts(tb, any ? ", " : "  reply latency: ");
+		sb_puts(tb, smtp_verb_name((enum smtp_verb)v));
+		sb_putc(tb, ' ');
+		sb_u64(tb, l->n);
+		sb_puts(tb, "x avg ");
+		sb_fixed(tb, (double)l->sum / (double)l->n / 1000.0, 1);
+		sb_puts(tb, " ms max ");
+		sb_fixed(tb, (double)l->max / 1000.0, 1);
+		sb_puts(tb, " ms");
 		any = true;
 	}
 	if (any)
-		sb_putc(&tb, '\n');
+		sb_putc(tb, '\n');
+}
 
-	if (!jb.oom && !tb.oom)
-		conn_summary(st->c, sb_str(&jb), sb_str(&tb));
-	sb_free(&jb);
-	sb_free(&tb);
+/* Render the renderings the front end uses (mta_config.summary_no_*) and hand them over. */
+static void smtp_summary(struct smtp *st)
+{
+	const struct mta_config *cfg = conn_cfg(st->c);
+	struct sbuf *jb = NULL, *tb = NULL;
+	if (!cfg->summary_no_json) {
+		jb = conn_summary_buf(st->c, 0);
+		smtp_summary_json(st, jb);
+	}
+	if (!cfg->summary_no_text) {
+		tb = conn_summary_buf(st->c, 1);
+		smtp_summary_text(st, tb);
+	}
+	if ((jb && jb->oom) || (tb && tb->oom))
+		return;
+	conn_summary(st->c, jb ? sb_str(jb) : NULL, tb ? sb_str(tb) : NULL);
 }
 
 static void smtp_on_end(void *vst, enum conn_end_reason why)

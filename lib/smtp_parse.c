@@ -43,6 +43,9 @@ static bool smtp_is_digit(uint8_t c)
 /* Case-insensitive compare of p[0..n) with the NUL-terminated s (exact length). */
 static bool smtp_ieq(const uint8_t *p, size_t n, const char *s)
 {
+	/* the first letter rejects most table entries before any strlen */
+	if (n == 0 || smtp_lower(p[0]) != smtp_lower((unsigned char)s[0]))
+		return n == 0 && s[0] == '\0';
 	size_t k = strlen(s);
 	if (n != k)
 		return false;
@@ -343,24 +346,40 @@ size_t smtp_body_feed(struct smtp_body_scan *s, const uint8_t *p, size_t n, bool
 		uint8_t c = p[i];
 		switch (s->pos) {
 		case SB_LINE: {
-			/* fast path: skip to the next CR or LF */
-			size_t j = i;
-			while (j < n && p[j] != '\r' && p[j] != '\n')
-				j++;
-			s->line_len += j - i;
-			i = j;
-			if (i == n)
-				return n;
-			c = p[i];
-			if (c == '\r') {
-				s->pos = SB_CR;
-			} else {
+			/* fast path: jump from LF to LF (memchr); a CR just before an LF makes
+			 * CRLF, any other CR is part of the line.  A CRLF followed by an ordinary
+			 * octet (the common case) stays here: that octet starts the next line,
+			 * exactly as SB_BOL would have taken it. */
+			for (;;) {
+				const uint8_t *lf = memchr(p + i, '\n', n - i);
+				if (!lf) {
+					if (p[n - 1] == '\r') {
+						s->line_len += n - 1 - i;
+						s->pos = SB_CR;
+					} else {
+						s->line_len += n - i;
+					}
+					return n;
+				}
+				size_t j = (size_t)(lf - p);
+				if (j > i && p[j - 1] == '\r') {
+					s->line_len += j - 1 - i;
+					smtp_body_eol(s, 2);
+					i = j + 1;
+					if (i < n && p[i] != '.' && p[i] != '\r' && p[i] != '\n')
+						continue; /* line_len is 0: the octet at i is counted */
+					s->pos = SB_BOL;
+					break;
+				}
 				/* a bare LF ends the line for length accounting, but only CRLF
 				 * opens the way to the end-of-data marker */
+				s->line_len += j - i;
 				s->bare_lf++;
 				smtp_body_eol(s, 1);
+				i = j + 1;
+				if (i == n)
+					return n;
 			}
-			i++;
 			continue;
 		}
 		case SB_BOL:

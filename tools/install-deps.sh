@@ -4,7 +4,7 @@
 set -e
 PKGS="cmake gcc make pkg-config clang libclang-rt-14-dev libpcap-dev libcmocka-dev libglib2.0-dev
       libwireshark-dev wireshark-dev tshark tcpdump python3 python3-scapy
-      python3-aiosmtpd swaks iproute2 tcpreplay
+      python3-aiosmtpd swaks iproute2 tcpreplay time
       dpkg-dev file lintian groff man-db bash-completion systemd debootstrap chromium"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -61,6 +61,11 @@ struct mta_config {
 	 * use the protocol events (events / on_event) instead. */
 	void (*osi_trace)(void *user, uint64_t frame, enum mta_dir dir, const char *spdus);
 	void *osi_trace_user;
+	/* A front end that prints only one rendering of the summaries (the CLI: --json, or the
+	 * text report) may leave the other out: it is then passed as "{}" (JSON) or "" (text).
+	 * Both false (the default): both are rendered. */
+	bool summary_no_json;
+	bool summary_no_text;
 };
 
 /* Fill *cfg with the named defaults: SMTP ports 25, 587, 2525; OSI port 102. */

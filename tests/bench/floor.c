@@ -4,6 +4,10 @@
  * reading cannot be optimised away.  Nothing else: no decoding, no state.  Whatever a
  * libpcap-based analyser costs beyond this is its own work.
  *
+ * The file is read through the same 1 MiB stdio buffer mtadiag gives libpcap (with the default
+ * 4 KiB buffer, a read(2) per 4 KiB is most of the floor's time), so the two pay the same for
+ * getting the octets in.
+ *
  *     floor FILE
  */
 #include <pcap/pcap.h>
@@ -36,7 +40,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s FILE\n", argv[0]);
 		return 2;
 	}
-	p = pcap_open_offline(argv[1], err);
+	FILE *fp = fopen(argv[1], "rb");
+	static char iobuf[1 << 20];
+	if (!fp) {
+		perror(argv[1]);
+		return 2;
+	}
+	setvbuf(fp, iobuf, _IOFBF, sizeof(iobuf));
+	p = pcap_fopen_offline(fp, err);
 	if (!p) {
 		fprintf(stderr, "%s: %s\n", argv[1], err);
 		return 2;

@@ -66,15 +66,30 @@ stat_of() { # FILE -> "packets connections evicted"
 echo "== sessions in sequence (all end): peak RSS must stay flat"
 echo "| sessions | packets | MB | --json wall s | --json peak RSS MB | text report peak RSS MB |"
 echo "|---:|---:|---:|---:|---:|---:|"
+declare -A MJ MT
 for k in 1 10 100 1000; do
 	n=$((BASE * k))
 	f=$(make_cap "seq_$n" smtp --sessions "$n" --mean-body 2000 --rate 5 --gap-ms 20 --seed 5)
 	read -r pk _ _ <<< "$(stat_of "$f")"
 	read -r wj mj <<< "$(run_rss "$f" --json)"
 	read -r _ mt <<< "$(run_rss "$f")"
+	MJ[$k]=$mj
+	MT[$k]=$mt
 	awk -v n="$n" -v pk="$pk" -v by="$(stat -c %s "$f")" -v wj="$wj" -v mj="$mj" -v mt="$mt" \
 		'BEGIN { printf "| %d | %d | %.0f | %.2f | %.1f | %.1f |\n", n, pk, by / 1e6, wj, mj / 1024, mt / 1024 }'
 done
+
+# flat: across the 10x, 100x and 1000x runs peak RSS varies by at most 10 % (of the smallest)
+flat() { # LABEL KB10 KB100 KB1000
+	awk -v l="$1" -v a="$2" -v b="$3" -v c="$4" 'BEGIN {
+		lo = a; hi = a; if (b < lo) lo = b; if (c < lo) lo = c; if (b > hi) hi = b; if (c > hi) hi = c
+		printf "%s  peak RSS flat across %sx/%sx/%sx sessions (%s): %.1f / %.1f / %.1f MB (%+.0f %%)\n",
+			(hi - lo <= 0.10 * lo) ? "PASS" : "MISS", 10, 100, 1000, l, a / 1024, b / 1024, c / 1024,
+			100 * (hi - lo) / lo }'
+}
+echo
+flat "--json" "${MJ[10]}" "${MJ[100]}" "${MJ[1000]}"
+flat "text report" "${MT[10]}" "${MT[100]}" "${MT[1000]}"
 
 echo
 echo "== connections open at once: RSS grows with open connections only"

@@ -33,6 +33,87 @@ static void test_json_embedded_nul_and_overlong(void **state)
 	sb_free(&b);
 }
 
+/* The 8-octets-at-a-time run scan of sb_json_str: every octet value at every position of a
+ * string of plain text (so at each lane of the word, and in the tail) comes out as the one-octet
+ * rendering says, and the text around it untouched. */
+static void test_json_runs(void **state)
+{
+	(void)state;
+	char in[40];
+	struct sbuf one, whole, want;
+	sb_init(&one);
+	sb_init(&whole);
+	sb_init(&want);
+	for (int c = 1; c < 256; c++) {
+		char ch = (char)c;
+		sb_reset(&one);
+		sb_json_str(&one, &ch, 1); /* "X" with X escaped as needed */
+		for (size_t len = 1; len <= sizeof(in); len++) {
+			for (size_t at = 0; at < len; at++) {
+				memset(in, 'a', len);
+				in[at] = ch;
+				sb_reset(&whole);
+				sb_json_str(&whole, in, len);
+				sb_reset(&want);
+				sb_putc(&want, '"');
+				for (size_t k = 0; k < at; k++)
+					sb_putc(&want, 'a');
+				if (c < 0x80)
+					sb_put(&want, one.p + 1, one.len - 2);
+				else
+					sb_printf(&want, "\\u00%02x", c); /* a lone non-ASCII octet: not UTF-8 */
+				for (size_t k = at + 1; k < len; k++)
+					sb_putc(&want, 'a');
+				sb_putc(&want, '"');
+				assert_string_equal(whole.p, want.p);
+			}
+		}
+	}
+	/* the numbers written without printf agree with printf */
+	uint64_t vals[] = { 0, 1, 9, 10, 99, 100, 101, 999, 1000, 65535, 1234567890123ull, UINT64_MAX };
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		sb_reset(&whole);
+		sb_u64(&whole, vals[i]);
+		sb_reset(&want);
+		sb_printf(&want, "%llu", (unsigned long long)vals[i]);
+		assert_string_equal(whole.p, want.p);
+		sb_reset(&whole);
+		sb_i64(&whole, -(int64_t)(vals[i] >> 1));
+		sb_reset(&want);
+		sb_printf(&want, "%lld", -(long long)(vals[i] >> 1));
+		assert_string_equal(whole.p, want.p);
+	}
+	for (int k = 0; k < 200000; k++) {
+		double v = (double)k * 0.0137 + (double)(k % 7) * 1e-4;
+		for (int d = 1; d <= 3; d++) {
+			sb_reset(&whole);
+			sb_fixed(&whole, v, d);
+			sb_reset(&want);
+			sb_printf(&want, "%.*f", d, v);
+			assert_string_equal(whole.p, want.p);
+		}
+	}
+	/* jw_milli is jw_double(v / 1000.0, 3) by integer arithmetic */
+	uint64_t x = 88172645463325252ull;
+	for (int k = 0; k < 300000; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		uint64_t v = k < 100000 ? (uint64_t)k : x >> (k % 64);
+		struct jw w1, w2;
+		sb_reset(&whole);
+		sb_reset(&want);
+		jw_init(&w1, &whole);
+		jw_init(&w2, &want);
+		jw_milli(&w1, NULL, v);
+		jw_double(&w2, NULL, (double)v / 1000.0, 3);
+		assert_string_equal(whole.p, want.p);
+	}
+	sb_free(&one);
+	sb_free(&whole);
+	sb_free(&want);
+}
+
 static void test_writer_commas(void **state)
 {
 	(void)state;
@@ -91,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_escapes),
 		cmocka_unit_test(test_json_embedded_nul_and_overlong),
+		cmocka_unit_test(test_json_runs),
 		cmocka_unit_test(test_writer_commas),
 		cmocka_unit_test(test_printf_long),
 		cmocka_unit_test(test_safe),

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "analyser.h"
+#include "sbuf.h"
 #include "smtp_parse.h"
 #include "testutil.h"
 
@@ -53,6 +54,7 @@ struct conn {
 	struct tfind f[MAXF];
 	unsigned nf;
 	char *json, *text;
+	struct sbuf sum[2]; /* conn_summary_buf */
 	/* reassembly stand-in: unconsumed bytes per direction and sequence numbers */
 	uint8_t pend[2][65536];
 	size_t pend_len[2];
@@ -187,6 +189,13 @@ void conn_summary(struct conn *c, const char *json, const char *text)
 	c->text = strdup(text);
 }
 
+struct sbuf *conn_summary_buf(struct conn *c, int which)
+{
+	struct sbuf *b = &c->sum[which ? 1 : 0];
+	sb_reset(b);
+	return b;
+}
+
 static struct conn *t_new(bool syn)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -212,6 +221,8 @@ static void t_free(struct conn *c)
 	smtp_analyser.destroy(c->st);
 	free(c->json);
 	free(c->text);
+	sb_free(&c->sum[0]);
+	sb_free(&c->sum[1]);
 	free(c);
 }
 
@@ -493,6 +504,141 @@ static void test_body_marker_splits(void **state)
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(smtp_body_feed(&s, (const uint8_t *)".\r\n", 3, &done), 3);
 	assert_true(done);
+}
+
+/* What smtp_body_feed must find in a body, computed the obvious way (one octet at a time over
+ * the whole body): the end-of-data marker (".\r\n" starting a line that follows a CRLF, or the
+ * body's start), and for the lines before it their count, bare LFs, dot-stuffed lines (a '.'
+ * at the start of a line not followed by CR) and lengths including the terminator. */
+struct body_ref {
+	bool done;
+	size_t used;
+	struct smtp_body_scan s;
+};
+
+static void body_reference(const uint8_t *p, size_t n, struct body_ref *r)
+{
+	memset(r, 0, sizeof(*r));
+	size_t start = 0; /* of the current line */
+	for (size_t i = 0; i <= n; i++) {
+		bool bol = i == 0 || (i >= 2 && p[i - 1] == '\n' && p[i - 2] == '\r');
+		if (bol && i < n) {
+			if (n - i >= 3 && p[i] == '.' && p[i + 1] == '\r' && p[i + 2] == '\n') {
+				r->done = true;
+				r->used = i + 3;
+				return;
+			}
+			if (p[i] == '.' && (i + 1 < n && p[i + 1] != '\r'))
+				r->s.stuffed++;
+		}
+		if (i < n && p[i] == '\n') {
+			uint64_t len = i + 1 - start;
+			r->s.lines++;
+			if (i == 0 || p[i - 1] != '\r')
+				r->s.bare_lf++;
+			if (len > SMTP_TEXT_LINE_MAX)
+				r->s.long_lines++;
+			if (len > r->s.longest)
+				r->s.longest = len;
+			start = i + 1;
+		}
+	}
+	r->used = n;
+}
+
+/* Feed p[0..n) in pieces cut at the offsets in cuts[] (ascending), each piece in a guarded copy. */
+static void body_feed_cut(const uint8_t *p, size_t n, const size_t *cuts, size_t ncut,
+                          struct body_ref *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t from = 0;
+	for (size_t k = 0; k <= ncut && !out->done; k++) {
+		size_t to = k < ncut ? cuts[k] : n;
+		if (to <= from)
+			continue;
+		uint8_t *g = tu_guarded_copy(p + from, to - from);
+		size_t used = smtp_body_feed(&out->s, g, to - from, &out->done);
+		tu_guarded_free(g, to - from);
+		if (!out->done)
+			assert_int_equal(used, to - from);
+		out->used = from + used;
+		from = to;
+	}
+}
+
+static void body_assert_same(const struct body_ref *want, const struct body_ref *got)
+{
+	assert_int_equal(got->done, want->done);
+	assert_int_equal(got->used, want->used);
+	assert_int_equal(got->s.lines, want->s.lines);
+	assert_int_equal(got->s.bare_lf, want->s.bare_lf);
+	assert_int_equal(got->s.stuffed, want->s.stuffed);
+	assert_int_equal(got->s.longest, want->s.longest);
+	assert_int_equal(got->s.long_lines, want->s.long_lines);
+}
+
+/* The body scanner (memchr from LF to LF, staying on its fast path across ordinary line starts)
+ * agrees with the reference on random bodies rich in '.', CR and LF, fed whole, cut in two at
+ * every offset, cut in three, and octet by octet. */
+static void test_body_scan_reference(void **state)
+{
+	(void)state;
+	uint32_t rnd = 12345;
+	uint8_t body[1400];
+	for (int iter = 0; iter < 400; iter++) {
+		size_t n = 0, want_n = 1 + (iter % 7 == 0 ? 1300 : (size_t)(iter % 97));
+		while (n < want_n) {
+			rnd = rnd * 1103515245u + 12345u;
+			unsigned r = (rnd >> 16) % 16;
+			if (r == 0 && want_n > 1100 && n + 1100 <= sizeof(body)) {
+				memset(body + n, 'x', 1010); /* a line over the RFC 5321 limit */
+				n += 1010;
+			} else {
+				body[n++] = (uint8_t)(r < 6 ? 'a' : r < 9 ? '.' : r < 12 ? '\r' : r < 15 ? '\n' : ' ');
+			}
+		}
+		if (n > want_n)
+			n = want_n;
+		struct body_ref want, got;
+		body_reference(body, n, &want);
+		body_feed_cut(body, n, NULL, 0, &got);
+		body_assert_same(&want, &got);
+		size_t step = n > 200 ? 7 : 1;
+		for (size_t c = 0; c <= n; c += step) {
+			size_t cuts[2] = { c, c + (n - c) / 2 };
+			body_feed_cut(body, n, cuts, 1, &got);
+			body_assert_same(&want, &got);
+			body_feed_cut(body, n, cuts, 2, &got);
+			body_assert_same(&want, &got);
+		}
+		struct smtp_body_scan s;
+		memset(&s, 0, sizeof(s));
+		bool done = false;
+		size_t i = 0;
+		for (; i < n && !done; i++)
+			assert_int_equal(smtp_body_feed(&s, body + i, 1, &done), 1);
+		got.done = done;
+		got.used = i;
+		got.s = s;
+		body_assert_same(&want, &got);
+	}
+	/* the marker right after a CRLF at every position of a long body of ordinary lines */
+	const char *line = "VGhlIHF1aWNrIGJyb3duIGZveCBqdW1wcyBvdmVyIHRoZSBsYXp5IGRvZw==\r\n";
+	size_t ll = strlen(line), nl = 20;
+	uint8_t big[20 * 64 + 8];
+	for (size_t k = 0; k < nl; k++)
+		memcpy(big + k * ll, line, ll);
+	memcpy(big + nl * ll, ".\r\nQUIT", 7);
+	size_t n = nl * ll + 7;
+	struct body_ref want, got;
+	body_reference(big, n, &want);
+	assert_true(want.done);
+	assert_int_equal(want.used, nl * ll + 3);
+	for (size_t c = 0; c <= n; c++) {
+		size_t cuts[1] = { c };
+		body_feed_cut(big, n, cuts, 1, &got);
+		body_assert_same(&want, &got);
+	}
 }
 
 /* ---- the machine ------------------------------------------------------------------------------
@@ -1350,6 +1496,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_ehlo_bdat_qid),
 	    cmocka_unit_test(test_find_line),
 	    cmocka_unit_test(test_body_marker_splits),
+	    cmocka_unit_test(test_body_scan_reference),
 	    cmocka_unit_test(test_clean_session),
 	    cmocka_unit_test(test_missing_psh),
 	    cmocka_unit_test(test_unadvertised_pipelining),
