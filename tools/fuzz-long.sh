@@ -14,7 +14,7 @@
 # $FUZZ_BUILD/artifacts/<harness>/; logs in $FUZZ_BUILD/logs/.  The summary at the end gives,
 # per harness, executions, edge coverage (libFuzzer's final "cov:"), features, corpus size
 # and reproducers found, as a Markdown table for docs/hardening.md.
-# A reproducer that shows a bug goes to the lead; once fixed it is committed as
+# A reproducer that shows a bug is reported as a bug; once fixed it is committed as
 # tests/fuzz/corpus/<harness>/crash-<description> so the replay test keeps it fixed.
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_html_browser.sh — the HTML report in a real browser (issue 10 item 3): headless Debian
+# test_html_browser.sh — the HTML report in a real browser: headless Debian
 # chromium (--no-sandbox, a fresh profile) loads the report of the seed-003 OSI scenario
 # (invalid MIP, then the responder aborts) and of seed-000 SMTP (RST during DATA).  Checks: the
 # page's status is "ok" with no exception or console error; the findings table rows equal the

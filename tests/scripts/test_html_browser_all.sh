@@ -1,6 +1,6 @@
 #!/bin/bash
 # test_html_browser_all.sh — the HTML report of every capture in pcaps/ renders without a
-# script error (issue 10): one headless chromium loads each report, then draws every ladder
+# script error: one headless chromium loads each report, then draws every ladder
 # diagram of it (mtadiag.drawAll()); the console and uncaught exceptions are read through the
 # DevTools protocol, and the page's own status must be "ok" with as many findings and sessions
 # as mtadiag --json reports.  The same for the small hostile captures of tests/gen/gen_hostile.py

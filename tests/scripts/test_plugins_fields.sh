@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_plugins_fields.sh — the per-frame fields of smtpdiag and osidiag (issue 6 item 3): SMTP
+# test_plugins_fields.sh — the per-frame fields of smtpdiag and osidiag: SMTP
 # state, command, reply code, transaction, latency; session SPDU kind (as X.225 resolves it),
 # serial, V(M)/V(A) before and after at the receiver's model, token holders, activity, RTS
 # window; TCP events; the connection each frame belongs to and its summary on its first frame.
