@@ -841,7 +841,7 @@ void mtap_proto_register(void)
 		MTAP_HF(hf_state, "Session state", "state", FT_STRING, BASE_NONE,
 		        "After the unit: connect, greeting, ehlo, helo, auth, starttls, mail, "
 		        "rcpt, data, bdat, quit, tls");
-		MTAP_HF(hf_command, "Command", "command", FT_STRING, BASE_NONE,
+		MTAP_HF(hf_command, "Command", "cmd", FT_STRING, BASE_NONE,
 		        "The command's verb, or of the command a reply answers (END_OF_DATA: the "
 		        "message's end)");
 		MTAP_HF(hf_reply_code, "Reply code", "reply_code", FT_UINT16, BASE_DEC, NULL);
@@ -864,14 +864,16 @@ void mtap_proto_register(void)
 		        "Serial number carried by an SPDU");
 		MTAP_HF(hf_vm_before, "V(M) before", "vm_before", FT_UINT32, BASE_DEC,
 		        "Next serial number at the receiver's model, before the TSDU");
-		MTAP_HF(hf_vm_after, "V(M) after", "vm_after", FT_UINT32, BASE_DEC, NULL);
+		MTAP_HF(hf_vm_after, "V(M)", "vm", FT_UINT32, BASE_DEC,
+		        "V(M) after the TSDU: the next serial number at the receiver's model");
 		MTAP_HF(hf_va_before, "V(A) before", "va_before", FT_UINT32, BASE_DEC,
 		        "Lowest serial number still to be confirmed, at the receiver's model");
-		MTAP_HF(hf_va_after, "V(A) after", "va_after", FT_UINT32, BASE_DEC, NULL);
+		MTAP_HF(hf_va_after, "V(A)", "va", FT_UINT32, BASE_DEC,
+		        "V(A) after the TSDU: the lowest serial still to be confirmed");
 		MTAP_HF(hf_tokens, "Token holders", "tokens", FT_STRING, BASE_NONE,
 		        "After the TSDU: dk data, mi minor sync, ma major/activity, tr release; I "
 		        "initiator, R responder, - not available, ? not known");
-		MTAP_HF(hf_activity, "Activity", "activity_id", FT_STRING, BASE_NONE,
+		MTAP_HF(hf_activity, "Activity", "activity", FT_STRING, BASE_NONE,
 		        "Identifier (hex) of the activity open after the TSDU");
 		MTAP_HF(hf_win_used, "RTS window used", "rts_window_used", FT_UINT32, BASE_DEC,
 		        "Checkpoints sent and not yet confirmed");

@@ -48,13 +48,13 @@ want="4${TAB}reply${TAB}${TAB}220${TAB}${TAB}greeting${TAB}
 10${TAB}reply${TAB}END_OF_DATA${TAB}250${TAB}1${TAB}ehlo${TAB}
 11${TAB}command,command${TAB}RSET,QUIT${TAB}${TAB}${TAB}ehlo,quit${TAB}
 12${TAB}reply,reply${TAB}RSET,QUIT${TAB}250,221${TAB}${TAB}quit,quit${TAB}"
-got=$(fields "$f" smtpdiag.event frame.number smtpdiag.event smtpdiag.command smtpdiag.reply_code \
+got=$(fields "$f" smtpdiag.event frame.number smtpdiag.event smtpdiag.cmd smtpdiag.reply_code \
 	smtpdiag.transaction smtpdiag.state smtpdiag.data_octets)
 same "pipelined session: event, command, reply code, transaction, state, octets per frame" "$want" "$got"
 same "smtpdiag.reply_code >= 300 selects the 354 to DATA" "8" \
 	"$(fields "$f" 'smtpdiag.reply_code >= 300' frame.number)"
-same "smtpdiag.transaction == 1 && smtpdiag.command == \"END_OF_DATA\": the final reply" "10" \
-	"$(fields "$f" 'smtpdiag.transaction == 1 && smtpdiag.command == "END_OF_DATA"' frame.number)"
+same "smtpdiag.transaction == 1 && smtpdiag.cmd == \"END_OF_DATA\": the final reply" "10" \
+	"$(fields "$f" 'smtpdiag.transaction == 1 && smtpdiag.cmd == "END_OF_DATA"' frame.number)"
 same "smtpdiag.latency: the replies of frame 8 came 10 ms after frame 7" \
 	"0.010000000,0.010000000,0.010000000,0.010000000" \
 	"$(fields "$f" 'frame.number == 8' smtpdiag.latency)"
@@ -83,7 +83,7 @@ while read -r x; do
 	[ -n "$x" ] && grep -qF "$x" "$T/auth.pdml" && leaks+=" $x"
 done <<<"$secrets"
 same "AUTH LOGIN: no smtpdiag item shows the credentials ($(echo "$secrets" | wc -l) lines)" "" "$leaks"
-n=$(fields "$f" 'smtpdiag.command == "AUTH_CONT" && smtpdiag.event == "command"' frame.number | wc -l)
+n=$(fields "$f" 'smtpdiag.cmd == "AUTH_CONT" && smtpdiag.event == "command"' frame.number | wc -l)
 same "AUTH LOGIN: two client answers to 334 challenges" "2" "$n"
 
 # ---- OSI: seed 003, the invalid MINOR SYNC POINT -------------------------------------------------
@@ -99,8 +99,8 @@ want="6${TAB}CN${TAB}CN${TAB}${TAB}${TAB}${TAB}${TAB}${TAB}dk=? mi=? ma=? tr=?${
 14${TAB}AB${TAB}AB${TAB}${TAB}4${TAB}2${TAB}4${TAB}2${TAB}dk=I mi=I ma=I tr=-${TAB}${TAB}0${TAB}3
 15${TAB}AA${TAB}AA${TAB}${TAB}4${TAB}2${TAB}4${TAB}2${TAB}dk=I mi=I ma=I tr=-${TAB}${TAB}2${TAB}3"
 got=$(fields "$f" osidiag.tsdu frame.number osidiag.tsdu osidiag.kind osidiag.serial \
-	osidiag.vm_before osidiag.va_before osidiag.vm_after osidiag.va_after osidiag.tokens \
-	osidiag.activity_id osidiag.rts_window_used osidiag.rts_window_size)
+	osidiag.vm_before osidiag.va_before osidiag.vm osidiag.va osidiag.tokens \
+	osidiag.activity osidiag.rts_window_used osidiag.rts_window_size)
 same "seed 003: TSDU, kind, serial, V(M)/V(A) before/after, tokens, activity, RTS window" "$want" "$got"
 same "seed 003: the MIP whose serial is above V(M) (the one mtadiag reports)" "13" \
 	"$(fields "$f" 'osidiag.kind == "MIP" && osidiag.serial > osidiag.vm_before' frame.number)"
@@ -117,14 +117,14 @@ same "SI 42 answering an AE is AEA" "20 24 33" \
 	"$(fields "$f" 'osidiag.kind == "AEA"' frame.number | tr '\n' ' ' | sed 's/ $//')"
 same "each activity has its own id (AS frames)" "8${TAB}020101
 21${TAB}020102
-25${TAB}020103" "$(fields "$f" 'osidiag.kind == "AS"' frame.number osidiag.activity_id)"
+25${TAB}020103" "$(fields "$f" 'osidiag.kind == "AS"' frame.number osidiag.activity)"
 
 # ---- one pass == two passes, on every scenario capture -------------------------------------------
-ALL=(frame.number smtpdiag.conv smtpdiag.tcp_event smtpdiag.event smtpdiag.state smtpdiag.command
+ALL=(frame.number smtpdiag.conv smtpdiag.tcp_event smtpdiag.event smtpdiag.state smtpdiag.cmd
 	smtpdiag.reply_code smtpdiag.transaction smtpdiag.latency smtpdiag.data_octets osidiag.conv
 	osidiag.tcp_event osidiag.tpdu osidiag.tsdu osidiag.kind osidiag.spdu osidiag.serial
-	osidiag.vm_before osidiag.vm_after osidiag.va_before osidiag.va_after osidiag.tokens
-	osidiag.activity_id osidiag.rts_window_used osidiag.rts_window_size)
+	osidiag.vm_before osidiag.vm osidiag.va_before osidiag.va osidiag.tokens
+	osidiag.activity osidiag.rts_window_used osidiag.rts_window_size)
 args=()
 for x in "${ALL[@]}"; do args+=(-e "$x"); done
 n=0
