@@ -23,6 +23,7 @@
 #include "mtadiag/engine.h"
 #include "decode.h"
 #include "reasm.h"
+#include "sbuf.h"
 
 struct conn;
 
@@ -30,19 +31,19 @@ struct seg_info {
 	uint64_t frame;
 	struct mta_time ts;
 	enum mta_dir dir;
-	uint8_t flags;          /* TCPF_* */
+	uint8_t flags; /* TCPF_* */
 	uint32_t seq, ack;
-	uint32_t payload_len;   /* captured */
-	uint32_t payload_wire;  /* on the wire */
-	uint32_t win;           /* raw window field */
-	bool retrans;           /* the payload only re-sends bytes already seen (best effort) */
+	uint32_t payload_len;  /* captured */
+	uint32_t payload_wire; /* on the wire */
+	uint32_t win;          /* raw window field */
+	bool retrans;          /* the payload only re-sends bytes already seen (best effort) */
 };
 
 enum conn_end_reason {
-	CONN_END_CLOSED = 1,     /* FIN both ways or RST, then the linger time passed */
-	CONN_END_IDLE,           /* no packet for idle_timeout */
-	CONN_END_EVICTED,        /* connection cap: the oldest connection was dropped */
-	CONN_END_CAPTURE,        /* end of capture (mta_engine_finish) */
+	CONN_END_CLOSED = 1, /* FIN both ways or RST, then the linger time passed */
+	CONN_END_IDLE,       /* no packet for idle_timeout */
+	CONN_END_EVICTED,    /* connection cap: the oldest connection was dropped */
+	CONN_END_CAPTURE,    /* end of capture (mta_engine_finish) */
 };
 
 struct analyser_ops {
@@ -65,23 +66,37 @@ const struct mta_config *conn_cfg(const struct conn *c);
 uint64_t conn_cur_frame(const struct conn *c);       /* frame being processed (0 in a tick) */
 struct mta_time conn_cur_time(const struct conn *c); /* its time (or the tick's time) */
 uint64_t conn_first_frame(const struct conn *c);
-uint64_t conn_last_frame(const struct conn *c);      /* last frame of this connection so far */
+uint64_t conn_last_frame(const struct conn *c); /* last frame of this connection so far */
+/* First words of a text summary: "WHAT CLIENT -> SERVER, frames FIRST-LAST" (no newline). */
+static inline void conn_summary_head(const struct conn *c, const char *what, struct sbuf *t)
+{
+	const struct mta_conn_id *id = conn_id(c);
+	sb_puts(t, what);
+	sb_putc(t, ' ');
+	sb_puts(t, id->client);
+	sb_puts(t, " -> ");
+	sb_puts(t, id->server);
+	sb_puts(t, ", frames ");
+	sb_u64(t, conn_first_frame(c));
+	sb_putc(t, '-');
+	sb_u64(t, conn_last_frame(c));
+}
 struct mta_time conn_first_time(const struct conn *c);
 struct mta_time conn_last_time(const struct conn *c);
-bool conn_syn_seen(const struct conn *c);             /* the handshake was captured */
+bool conn_syn_seen(const struct conn *c); /* the handshake was captured */
 /* Findings of each code so far on this connection (for summaries). */
 unsigned conn_finding_count(const struct conn *c, enum mta_finding_code code);
 
 /* Emit a finding.  sev < 0: the catalogue's default.  detail_json: a JSON object or NULL.
  * related = 0: none.  The message is formatted printf-style. */
 void conn_emit(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
-	       uint64_t frame, struct mta_time ts, uint64_t related, const char *detail_json,
-	       const char *fmt, ...) __attribute__((format(printf, 9, 10)));
+               uint64_t frame, struct mta_time ts, uint64_t related, const char *detail_json,
+               const char *fmt, ...) __attribute__((format(printf, 9, 10)));
 /* The same on the frame being processed (or, in a tick or at the end, the connection's last
  * frame — contract §1.3). */
 void conn_emit_now(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
-		   uint64_t related, const char *detail_json, const char *fmt, ...)
-	__attribute__((format(printf, 7, 8)));
+                   uint64_t related, const char *detail_json, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 /* Hand the summary to the front end.  json: one object; text: lines ending in '\n'. */
 void conn_summary(struct conn *c, const char *json, const char *text);
 /* Scratch buffers owned by the engine for rendering a summary (which = 0: the JSON, 1: the

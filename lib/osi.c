@@ -343,7 +343,8 @@ static void osi_tpdu(struct osi *o, int dir, const uint8_t *p, size_t n)
 			osi_tsdu(o, dir, d->tsdu.p, d->tsdu.len, false);
 			d->tsdu.len = 0;
 		} else if (r == -2 && o->session) {
-			/* reported where the cap is hit, so a TSDU that never ends is reported too */
+			/* reported where the cap is hit, so a TSDU that never ends is reported too
+			 */
 			ses_emit(&o->a, &out, MTA_F_OSI_MEMCAP, -1, dir, d->tsdu.first_frame, NULL,
 			         "A transport message (TSDU) from the %s is larger than the buffer "
 			         "cap of %zu octets; it was not analysed, and serial checks start "
@@ -707,22 +708,13 @@ static void osi_summary_json(struct osi *o, const char *how, struct sbuf *bp)
 	}
 	jw_obj_end(&w);
 	jw_obj_end(&w);
-
 }
 
 /* The human block, piece by piece (no printf: once per association). */
 static void osi_summary_text(struct osi *o, const char *how, struct sbuf *t)
 {
 	struct ses_assoc *a = &o->a;
-	const struct mta_conn_id *id = conn_id(o->c);
-	sb_puts(t, "OSI association ");
-	sb_puts(t, id->client);
-	sb_puts(t, " -> ");
-	sb_puts(t, id->server);
-	sb_puts(t, ", frames ");
-	sb_u64(t, conn_first_frame(o->c));
-	sb_putc(t, '-');
-	sb_u64(t, conn_last_frame(o->c));
+	conn_summary_head(o->c, "OSI association", t);
 	sb_puts(t, a->learning ? " (capture began mid-association)\n" : "\n");
 	if (a->ac_seen)
 		sb_printf(t, "  functional units selected 0x%04x (CN 0x%04x, AC 0x%04x)\n", a->fu,

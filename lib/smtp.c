@@ -13,15 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SMTP_MAX_PENDING   64  /* commands awaiting a reply (a pipelined group is far smaller) */
-#define SMTP_PENDING_INLINE 8  /* ... kept inside struct smtp; the queue grows on the heap */
-#define SMTP_MAX_TXN       32  /* transactions kept for the summary */
-#define SMTP_MAX_RCPT      100 /* recipients kept per transaction */
-#define SMTP_MAX_EXT       32  /* EHLO keywords kept */
-#define SMTP_EXT_LEN       64
-#define SMTP_ADDR_MAX      256
-#define SMTP_TEXT_MAX      200
-#define SMTP_MAX_AFTER_FIN 4
+#define SMTP_MAX_PENDING    64  /* commands awaiting a reply (a pipelined group is far smaller) */
+#define SMTP_PENDING_INLINE 8   /* ... kept inside struct smtp; the queue grows on the heap */
+#define SMTP_MAX_TXN        32  /* transactions kept for the summary */
+#define SMTP_MAX_RCPT       100 /* recipients kept per transaction */
+#define SMTP_MAX_EXT        32  /* EHLO keywords kept */
+#define SMTP_EXT_LEN        64
+#define SMTP_ADDR_MAX       256
+#define SMTP_TEXT_MAX       200
+#define SMTP_MAX_AFTER_FIN  4
 
 enum smtp_mode {
 	SM_LINE = 0, /* commands / replies, line by line */
@@ -83,7 +83,7 @@ struct smtp_side {
 	bool fin_delivered;
 	bool rst;
 	uint64_t rst_frame;
-	uint64_t memcap_hits; /* reassembly cap hits; the first one is the finding */
+	bool memcap_reported; /* the reassembly cap was hit (reported once per direction) */
 	bool win_nonzero;     /* the last window this side advertised was not 0 */
 	/* payload segments this side sent after the peer's FIN (a RST from the peer then
 	 * answers them: data_after_close on the RST) */
@@ -102,7 +102,7 @@ struct smtp_reply_acc {
 	char enh[16];
 	uint32_t ext_bits;
 	char (*ext)[SMTP_EXT_LEN]; /* SMTP_MAX_EXT entries, allocated at the first keyword;
-				      kept across replies (memset spares it) */
+	                              kept across replies (memset spares it) */
 	unsigned n_ext;
 };
 
@@ -1481,13 +1481,15 @@ static void smtp_gap(struct smtp *st, enum mta_dir dir, const struct rs_event *e
 	if (ev->cause == RS_GAP_MEMCAP) {
 		/* One finding per direction: later holes of the same flood are counted in the
 		 * stats (buf_cap_hits), not repeated. */
-		if (sd->memcap_hits++ == 0)
+		if (!sd->memcap_reported) {
+			sd->memcap_reported = true;
 			conn_emit_now(
 			    st->c, MTA_F_SMTP_MEMCAP, -1, dir, 0, detail,
 			    "The reassembly buffer cap was reached while %llu octets of the %s's "
 			    "stream were missing (%zu buffered octets dropped), %s; analysis "
 			    "continues after the hole",
 			    (unsigned long long)ev->gap_len, smtp_who(dir), ev->dropped, state);
+		}
 	} else {
 		const char *cause = ev->cause == RS_GAP_TRUNCATED ? " (cut by the snapshot length)"
 		                    : ev->cause == RS_GAP_ACKED
@@ -1989,21 +1991,12 @@ static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 	if (st->dlg_omitted)
 		jw_u64(&w, "dialogue_omitted", st->dlg_omitted);
 	jw_obj_end(&w);
-
 }
 
 /* The human block, written piece by piece (no printf: this runs once per session). */
 static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 {
-	const struct mta_conn_id *id = conn_id(st->c);
-	sb_puts(tb, "SMTP session ");
-	sb_puts(tb, id->client);
-	sb_puts(tb, " -> ");
-	sb_puts(tb, id->server);
-	sb_puts(tb, ", frames ");
-	sb_u64(tb, conn_first_frame(st->c));
-	sb_putc(tb, '-');
-	sb_u64(tb, conn_last_frame(st->c));
+	conn_summary_head(st->c, "SMTP session", tb);
 	sb_putc(tb, '\n');
 	if (st->greeting_code) {
 		sb_puts(tb, "  greeting: ");
@@ -2012,8 +2005,9 @@ static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 		sb_puts(tb, st->greeting);
 		sb_putc(tb, '\n');
 	} else {
-		sb_puts(tb, conn_syn_seen(st->c) ? "  greeting: not seen\n"
-		                                 : "  greeting: not seen (capture started mid-session)\n");
+		sb_puts(tb, conn_syn_seen(st->c)
+		                ? "  greeting: not seen\n"
+		                : "  greeting: not seen (capture started mid-session)\n");
 	}
 	if (st->helo_verb[0]) {
 		sb_puts(tb, "  ");
