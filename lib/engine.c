@@ -219,7 +219,7 @@ void conn_event_init(const struct conn *c, struct mta_event *ev, enum mta_event_
 void conn_event(struct conn *c, struct mta_event *ev)
 {
 	struct mta_engine *e = c->eng;
-	if (!e->cfg.events || !e->hooks.on_event)
+	if (!conn_events_on(c))
 		return;
 	ev->proto = c->ops ? c->ops->proto : MTA_PROTO_NONE;
 	ev->conn = &c->cid;
@@ -375,7 +375,7 @@ static size_t stream_sink(void *ctx, const struct rs_event *ev)
 	if (ev->type == RS_FIN)
 		c->fin_seen[sc->dir] = true;
 	if (ev->type == RS_GAP && ev->gap_len > 0 && c->detect == DETECT_ATTACHED &&
-	    e->cfg.events && e->hooks.on_event)
+	    conn_events_on(c))
 		gap_event(c, sc->dir, ev->gap_len);
 
 	size_t used = ev->type == RS_DATA ? ev->len : 0;
@@ -689,7 +689,7 @@ static void process_segment(struct mta_engine *e, struct conn *c, const struct p
 		      stream_sink, &sc);
 	/* after the segment's own data, so a ladder shows "QUIT" before its "FIN" */
 	if (c->detect == DETECT_ATTACHED && (p->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST)) &&
-	    e->cfg.events && e->hooks.on_event)
+	    conn_events_on(c))
 		tcp_events(c, dir, p->flags);
 	if (p->flags & TCPF_ACK) {
 		struct sink_ctx sp = { c, (enum mta_dir)!dir };
