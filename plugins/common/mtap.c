@@ -9,10 +9,12 @@
  * command, reply code, transaction; session SPDUs with serial, V(M)/V(A), tokens, activity and
  * RTS window.
  *
- * Cost: each plugin's engine classifies every TCP connection as mtadiag does (it knows both
- * port sets) but analyses only its own protocol (mta_config.skip_protos), so a frame of another
- * connection costs a header decode and a table look-up.  Per-frame storage is an array indexed
- * by frame number; rendering formats no text for items Wireshark does not display (tshark -q).
+ * Cost: loaded together, the two plugins share one engine and one postdissector (see
+ * "sharing"), so a frame is decoded, looked up and analysed once, and Wireshark makes one
+ * postdissector call per frame for both.  A plugin on its own core classifies every TCP
+ * connection as mtadiag does (it knows both port sets) but analyses only its own protocol
+ * (mta_config.skip_protos).  Per-frame storage is an array per protocol indexed by frame
+ * number; rendering formats no text for items Wireshark does not display (tshark -q).
  *
  * End of the capture: 4.0 gives a plugin no "end of first pass" event of its own, but every
  * front end that makes a sequential pass calls the postseq_cleanup routines right after it
@@ -29,6 +31,7 @@
  * default-severity entry is registered last so that name look-ups (the Expert Info severity
  * override table) reach it.
  */
+#define _GNU_SOURCE /* dladdr */
 #define WS_BUILD_DLL
 #include <wireshark.h>
 #include <epan/packet.h>
@@ -40,6 +43,7 @@
 #include <wiretap/wtap.h>
 #include <wiretap/pcap-encap.h>
 
+#include <dlfcn.h>
 #include <string.h>
 
 #include "mtap.h"
@@ -69,14 +73,6 @@ static range_t *pref_ports;
 static guint pref_stall_sec = (guint)(MTA_DEFAULT_STALL_USEC / 1000000u);
 static guint pref_max_conns = MTA_DEFAULT_MAX_CONNS;
 static guint pref_max_buf = MTA_DEFAULT_MAX_BUF_PER_DIR;
-
-/* Per open capture. */
-static struct mta_engine *engine;
-static bool engine_finished;
-static guint32 last_fed;
-static struct mtap_frame **frames; /* indexed by frame number (g_malloc'd, entries file scope) */
-static guint32 n_frames;           /* entries in frames[] */
-static wmem_map_t *strings;        /* interned strings */
 
 /* Wireshark encapsulation -> libpcap link type, for the link types the engine decodes. */
 struct encap_map {
@@ -212,50 +208,100 @@ static int mtap_linktype(int wtap_encap)
 	return -1; /* the engine counts it as an unsupported link type */
 }
 
+/* ---- the analysis of an open capture ---------------------------------------------------- */
+
+/* One engine and what it reported, per protocol and frame.  A plugin analyses with the core of
+ * the plugin that registered first when both are loaded (see "sharing" below), so each frame is
+ * decoded, looked up and analysed once for both; otherwise with its own. */
+#define MTAP_NPROTO 3 /* indexed by enum mta_proto */
+
+struct mtap_core {
+	struct mta_engine *engine;
+	bool finished;
+	guint32 last_fed;
+	unsigned protos;                          /* 1u << proto: the protocols analysed and kept */
+	struct mtap_frame **frames[MTAP_NPROTO];  /* by frame number (g_malloc'd; entries file scope) */
+	guint32 n_frames[MTAP_NPROTO];
+	wmem_map_t *strings; /* interned strings */
+	/* mtap_intern_name's cache: the short names events carry (SMTP state and verb, SPDU and
+	 * TPDU names) are nearly always the same few literals */
+	struct {
+		const char *key, *copy;
+	} intern_cache[64];
+	/* the endpoints of the connection reported last (findings and summaries come in runs of
+	 * one connection): kept once, not interned (each connection has its own) */
+	struct {
+		const struct mta_conn_id *id;
+		const char *client, *server;
+	} last_conn;
+};
+
+static struct mtap_core own;
+
 /* ---- storage --------------------------------------------------------------------------- */
 
-static const char *mtap_intern(const char *s)
+static const char *mtap_intern(struct mtap_core *k, const char *s)
 {
 	if (!s)
 		return NULL;
-	const char *v = (const char *)wmem_map_lookup(strings, s);
+	const char *v = (const char *)wmem_map_lookup(k->strings, s);
 	if (!v) {
 		char *copy = wmem_strdup(wmem_file_scope(), s);
-		wmem_map_insert(strings, copy, copy);
+		wmem_map_insert(k->strings, copy, copy);
 		v = copy;
 	}
 	return v;
 }
 
-/* mtap_intern for the short names events carry (SMTP state and verb, SPDU and TPDU names),
- * which are nearly always the same few literals: a pointer-keyed cache in front of the map,
- * checked by content, so the common case is one short strcmp. */
-static struct {
-	const char *key, *copy;
-} intern_cache[64];
-
-static const char *mtap_intern_name(const char *s)
+/* mtap_intern with a pointer-keyed cache in front of the map, checked by content, so the
+ * common case is one short strcmp. */
+static const char *mtap_intern_name(struct mtap_core *k, const char *s)
 {
 	if (!s)
 		return NULL;
-	guint slot = (guint)(((guintptr)s >> 3) * 2654435761u) % G_N_ELEMENTS(intern_cache);
-	if (intern_cache[slot].key == s && strcmp(intern_cache[slot].copy, s) == 0)
-		return intern_cache[slot].copy;
-	const char *v = mtap_intern(s);
-	intern_cache[slot].key = s;
-	intern_cache[slot].copy = v;
+	guint slot = (guint)(((guintptr)s >> 3) * 2654435761u) % G_N_ELEMENTS(k->intern_cache);
+	if (k->intern_cache[slot].key == s && strcmp(k->intern_cache[slot].copy, s) == 0)
+		return k->intern_cache[slot].copy;
+	const char *v = mtap_intern(k, s);
+	k->intern_cache[slot].key = s;
+	k->intern_cache[slot].copy = v;
 	return v;
 }
 
-static struct mtap_frame *mtap_frame_lookup(guint32 num)
+/* The client and server strings of a connection, copied once per run of its reports. */
+static void mtap_conn_strings(struct mtap_core *k, const struct mta_conn_id *id, const char **client,
+                              const char **server)
 {
-	return num < n_frames ? frames[num] : NULL;
+	if (!id) {
+		*client = *server = NULL;
+		return;
+	}
+	if (k->last_conn.id != id || strcmp(k->last_conn.client, id->client) != 0 ||
+	    strcmp(k->last_conn.server, id->server) != 0) {
+		k->last_conn.id = id;
+		k->last_conn.client = wmem_strdup(wmem_file_scope(), id->client);
+		k->last_conn.server = wmem_strdup(wmem_file_scope(), id->server);
+	}
+	*client = k->last_conn.client;
+	*server = k->last_conn.server;
 }
 
-static struct mtap_frame *mtap_frame_get(uint64_t num)
+static struct mtap_frame *mtap_core_lookup(enum mta_proto proto, guint32 num)
 {
-	if (num == 0 || num >= G_MAXUINT32 || !strings)
+	if ((unsigned)proto >= MTAP_NPROTO)
 		return NULL;
+	return num < own.n_frames[proto] ? own.frames[proto][num] : NULL;
+}
+
+/* The frame's record of protocol proto, created when needed; NULL for a protocol not kept. */
+static struct mtap_frame *mtap_frame_get(struct mtap_core *k, enum mta_proto proto, uint64_t num)
+{
+	if ((unsigned)proto >= MTAP_NPROTO || !(k->protos & (1u << proto)))
+		return NULL;
+	if (num == 0 || num >= G_MAXUINT32 || !k->strings)
+		return NULL;
+	struct mtap_frame **frames = k->frames[proto];
+	guint32 n_frames = k->n_frames[proto];
 	if (num >= n_frames) {
 		guint32 n = n_frames ? n_frames : 4096;
 		while (n <= num && n < G_MAXUINT32 / 2)
@@ -264,7 +310,8 @@ static struct mtap_frame *mtap_frame_get(uint64_t num)
 			n = (guint32)num + 1;
 		frames = (struct mtap_frame **)g_realloc(frames, (gsize)n * sizeof(*frames));
 		memset(frames + n_frames, 0, (gsize)(n - n_frames) * sizeof(*frames));
-		n_frames = n;
+		k->frames[proto] = frames;
+		k->n_frames[proto] = n;
 	}
 	struct mtap_frame *fr = frames[num];
 	if (!fr) {
@@ -274,11 +321,10 @@ static struct mtap_frame *mtap_frame_get(uint64_t num)
 	return fr;
 }
 
-static void mtap_on_finding(void *user _U_, const struct mta_finding *f)
+static void mtap_on_finding(void *user, const struct mta_finding *f)
 {
-	if (mta_finding_proto(f->code) != mtap_desc.proto)
-		return;
-	struct mtap_frame *fr = mtap_frame_get(f->frame);
+	struct mtap_core *k = (struct mtap_core *)user;
+	struct mtap_frame *fr = mtap_frame_get(k, mta_finding_proto(f->code), f->frame);
 	if (!fr)
 		return;
 	struct mtap_item *it = wmem_new0(wmem_file_scope(), struct mtap_item);
@@ -287,8 +333,7 @@ static void mtap_on_finding(void *user _U_, const struct mta_finding *f)
 	it->dir = f->dir;
 	it->related_frame = f->related_frame;
 	it->message = wmem_strdup(wmem_file_scope(), f->message ? f->message : "");
-	it->client = f->conn ? mtap_intern(f->conn->client) : NULL;
-	it->server = f->conn ? mtap_intern(f->conn->server) : NULL;
+	mtap_conn_strings(k, f->conn, &it->client, &it->server);
 	it->detail_json = f->detail_json ? wmem_strdup(wmem_file_scope(), f->detail_json) : NULL;
 	if (fr->items_tail)
 		fr->items_tail->next = it;
@@ -298,18 +343,16 @@ static void mtap_on_finding(void *user _U_, const struct mta_finding *f)
 	fr->n_items++;
 }
 
-static void mtap_on_summary(void *user _U_, const struct mta_summary *s)
+static void mtap_on_summary(void *user, const struct mta_summary *s)
 {
-	if (s->proto != mtap_desc.proto)
-		return;
-	struct mtap_frame *fr = mtap_frame_get(s->first_frame);
+	struct mtap_core *k = (struct mtap_core *)user;
+	struct mtap_frame *fr = mtap_frame_get(k, s->proto, s->first_frame);
 	if (!fr)
 		return;
 	struct mtap_summary *sm = wmem_new0(wmem_file_scope(), struct mtap_summary);
 	sm->first_frame = s->first_frame;
 	sm->last_frame = s->last_frame;
-	sm->client = s->conn ? mtap_intern(s->conn->client) : NULL;
-	sm->server = s->conn ? mtap_intern(s->conn->server) : NULL;
+	mtap_conn_strings(k, s->conn, &sm->client, &sm->server);
 	sm->text = s->text ? wmem_strdup(wmem_file_scope(), s->text) : "";
 	sm->json = s->json ? wmem_strdup(wmem_file_scope(), s->json) : NULL;
 	if (fr->summaries_tail)
@@ -324,11 +367,10 @@ static uint32_t mtap_u32(uint64_t v)
 	return v > G_MAXUINT32 ? G_MAXUINT32 : (uint32_t)v;
 }
 
-static void mtap_on_event(void *user _U_, const struct mta_event *e)
+static void mtap_on_event(void *user, const struct mta_event *e)
 {
-	if (e->proto != mtap_desc.proto)
-		return;
-	struct mtap_frame *fr = mtap_frame_get(e->frame);
+	struct mtap_core *k = (struct mtap_core *)user;
+	struct mtap_frame *fr = mtap_frame_get(k, e->proto, e->frame);
 	if (!fr)
 		return;
 	struct mtap_ev *ev = wmem_new0(wmem_file_scope(), struct mtap_ev);
@@ -339,8 +381,8 @@ static void mtap_on_event(void *user _U_, const struct mta_event *e)
 	case MTA_EV_SMTP_REPLY:
 	case MTA_EV_SMTP_DATA:
 	case MTA_EV_SMTP_TLS:
-		ev->u.smtp.state = mtap_intern_name(e->smtp_state);
-		ev->u.smtp.cmd = mtap_intern_name(e->smtp_cmd);
+		ev->u.smtp.state = mtap_intern_name(k, e->smtp_state);
+		ev->u.smtp.cmd = mtap_intern_name(k, e->smtp_cmd);
 		ev->u.smtp.transaction = e->transaction;
 		ev->u.smtp.code =
 		    (int16_t)(e->reply_code >= 0 && e->reply_code <= 999 ? e->reply_code : -1);
@@ -349,10 +391,10 @@ static void mtap_on_event(void *user _U_, const struct mta_event *e)
 		break;
 	case MTA_EV_OSI_TPDU:
 	case MTA_EV_OSI_SPDU:
-		ev->label = mtap_intern(e->label);
-		ev->u.osi.spdu = mtap_intern_name(e->spdu);
-		ev->u.osi.tokens = mtap_intern(e->tokens);
-		ev->u.osi.activity_id = mtap_intern(e->activity_id);
+		ev->label = mtap_intern(k, e->label);
+		ev->u.osi.spdu = mtap_intern_name(k, e->spdu);
+		ev->u.osi.tokens = mtap_intern(k, e->tokens);
+		ev->u.osi.activity_id = mtap_intern(k, e->activity_id);
 		ev->u.osi.serial = e->serial;
 		ev->u.osi.known_before = e->v_known_before;
 		ev->u.osi.known_after = e->v_known_after;
@@ -365,7 +407,7 @@ static void mtap_on_event(void *user _U_, const struct mta_event *e)
 		break;
 	case MTA_EV_TCP:
 	default:
-		ev->label = mtap_intern(e->label);
+		ev->label = mtap_intern(k, e->label);
 		break;
 	}
 	if (!fr->conv)
@@ -390,11 +432,16 @@ static void mtap_ports_from_range(const range_t *r, uint16_t *ports, size_t *n)
 		}
 }
 
+static bool mtap_peer_loaded(void)
+{
+	module_t *m = prefs_find_module(mtap_desc.peer_filter);
+	return m && prefs_find_preference(m, "ports");
+}
+
 /* The port set of the other plugin when it is loaded, else its default. */
 static void mtap_peer_ports(uint16_t *ports, size_t *n)
 {
-	module_t *m = prefs_find_module(mtap_desc.peer_filter);
-	if (m && prefs_find_preference(m, "ports")) {
+	if (mtap_peer_loaded()) {
 		mtap_ports_from_range(prefs_get_range_value(mtap_desc.peer_filter, "ports"), ports,
 		                      n);
 		return;
@@ -402,12 +449,29 @@ static void mtap_peer_ports(uint16_t *ports, size_t *n)
 	(void)mta_parse_port_list(mtap_desc.peer_ports_default, ports, n);
 }
 
-static void mtap_init(void)
+/* A numeric preference of the other plugin, or 0 when it is not loaded or has none. */
+static guint mtap_peer_uint(const char *name)
+{
+	module_t *m = prefs_find_module(mtap_desc.peer_filter);
+	return m && prefs_find_preference(m, name) ? prefs_get_uint_value(mtap_desc.peer_filter, name)
+	                                           : 0;
+}
+
+static void mtap_core_free(struct mtap_core *k)
+{
+	mta_engine_free(k->engine);
+	for (int p = 0; p < MTAP_NPROTO; p++)
+		g_free(k->frames[p]); /* the entries are file scope, freed by Wireshark */
+	memset(k, 0, sizeof *k);
+}
+
+/* A fresh core for a capture being opened; protos: the protocols to analyse and keep. */
+static void mtap_core_start(struct mtap_core *k, unsigned protos)
 {
 	struct mta_config cfg;
 	struct mta_hooks hooks = {0};
 
-	mta_engine_free(engine);
+	mtap_core_free(k);
 	mta_config_defaults(&cfg);
 	if (mtap_desc.proto == MTA_PROTO_SMTP) {
 		mtap_ports_from_range(pref_ports, cfg.smtp_ports, &cfg.n_smtp_ports);
@@ -416,59 +480,46 @@ static void mtap_init(void)
 		mtap_ports_from_range(pref_ports, cfg.osi_ports, &cfg.n_osi_ports);
 		mtap_peer_ports(cfg.smtp_ports, &cfg.n_smtp_ports);
 	}
-	if (mtap_desc.has_stall)
-		cfg.stall_usec = (uint64_t)pref_stall_sec * 1000000u;
-	if (pref_max_conns > 0)
-		cfg.max_conns = pref_max_conns;
-	if (pref_max_buf > 0)
-		cfg.max_buf_per_dir = pref_max_buf;
-	/* classify like mtadiag (both port sets), analyse only this plugin's protocol */
-	cfg.skip_protos =
-	    mtap_desc.proto == MTA_PROTO_SMTP ? 1u << MTA_PROTO_OSI : 1u << MTA_PROTO_SMTP;
+	/* the stall threshold is the SMTP plugin's; the caps, the larger of the two plugins' */
+	guint stall_sec = mtap_desc.has_stall ? pref_stall_sec : mtap_peer_uint("stall");
+	if (mtap_desc.has_stall || prefs_find_module(mtap_desc.peer_filter))
+		cfg.stall_usec = (uint64_t)stall_sec * 1000000u;
+	guint max_conns = MAX(pref_max_conns, mtap_peer_uint("max_conns"));
+	guint max_buf = MAX(pref_max_buf, mtap_peer_uint("max_buf"));
+	if (max_conns > 0)
+		cfg.max_conns = max_conns;
+	if (max_buf > 0)
+		cfg.max_buf_per_dir = max_buf;
+	/* classify like mtadiag (both port sets), analyse only the protocols kept */
+	cfg.skip_protos = ((1u << MTA_PROTO_SMTP) | (1u << MTA_PROTO_OSI)) & ~protos;
 	cfg.events = true;
 	hooks.on_finding = mtap_on_finding;
 	hooks.on_summary = mtap_on_summary;
 	hooks.on_event = mtap_on_event;
-	g_free(frames);
-	frames = NULL;
-	n_frames = 0;
-	memset(intern_cache, 0, sizeof intern_cache); /* its copies were file scope */
-	strings = wmem_map_new(wmem_file_scope(), g_str_hash, g_str_equal);
-	engine = mta_engine_new(&cfg, &hooks, NULL);
-	engine_finished = false;
-	last_fed = 0;
+	k->protos = protos;
+	k->strings = wmem_map_new(wmem_file_scope(), g_str_hash, g_str_equal);
+	k->engine = mta_engine_new(&cfg, &hooks, k);
 }
 
-static void mtap_cleanup(void)
+static void mtap_core_finish(void)
 {
-	mta_engine_free(engine);
-	engine = NULL;
-	g_free(frames); /* the entries are file scope, freed by Wireshark */
-	memset(intern_cache, 0, sizeof intern_cache);
-	frames = NULL;
-	n_frames = 0;
-	strings = NULL;
-}
-
-static void mtap_finish(void)
-{
-	if (engine && !engine_finished) {
-		engine_finished = true;
-		mta_engine_finish(engine);
+	if (own.engine && !own.finished) {
+		own.finished = true;
+		mta_engine_finish(own.engine);
 	}
 }
 
-static void mtap_feed(tvbuff_t *tvb, packet_info *pinfo)
+static void mtap_core_feed(tvbuff_t *tvb, packet_info *pinfo)
 {
-	if (!engine || !pinfo->rec || pinfo->rec->rec_type != REC_TYPE_PACKET)
+	if (!own.engine || !pinfo->rec || pinfo->rec->rec_type != REC_TYPE_PACKET)
 		return;
 	/* Frames are fed once each, in order.  A frame seen for the first time after the engine
 	 * was finished (a live capture in the GUI, re-dissected meanwhile) goes on into the same
 	 * engine, whose connections then restart mid-stream. */
-	if (pinfo->num <= last_fed)
+	if (pinfo->num <= own.last_fed)
 		return;
-	last_fed = pinfo->num;
-	engine_finished = false;
+	own.last_fed = pinfo->num;
+	own.finished = false;
 
 	guint caplen = tvb_captured_length(tvb);
 	struct mta_frame f;
@@ -479,7 +530,116 @@ static void mtap_feed(tvbuff_t *tvb, packet_info *pinfo)
 	f.data = caplen ? tvb_get_ptr(tvb, 0, (gint)caplen) : NULL;
 	f.caplen = caplen;
 	f.wirelen = tvb_reported_length(tvb);
-	(void)mta_engine_feed(engine, &f);
+	(void)mta_engine_feed(own.engine, &f);
+}
+
+
+/* ---- sharing ----------------------------------------------------------------------------
+ *
+ * Both plugins compile the engine in, and Wireshark loads each plugin's symbols privately.  Each
+ * exports one symbol, mtap_link_v1: this build's identity and its frame renderer.  When both
+ * are loaded from one folder and are the same build, the OSI plugin joins the SMTP plugin at
+ * registration: the SMTP plugin's core then analyses both protocols, and its one postdissector
+ * (bound to no protocol, so it runs while either is enabled) feeds each frame once and renders
+ * both protocols' records, each while its protocol is enabled.  Otherwise each plugin has its
+ * own core and its own postdissector. */
+struct mtap_link {
+	guint32 magic, abi;
+	const char *version;
+	gsize sizes[4];
+	enum mta_proto proto;
+	int *proto_id;
+	gboolean (*render)(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+	                   struct mtap_frame *fr);
+	struct mtap_link *joined; /* the SMTP plugin's: the OSI plugin's link once it joined */
+};
+
+#define MTAP_LINK_MAGIC 0x6d746170u /* "mtap" */
+#define MTAP_LINK_ABI 1u            /* bump when this struct or the storage structs change */
+
+static gboolean mtap_render_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                                  struct mtap_frame *fr);
+
+WS_DLL_PUBLIC_DEF struct mtap_link mtap_link_v1 = {
+    .magic = MTAP_LINK_MAGIC,
+    .abi = MTAP_LINK_ABI,
+    .version = MTA_VERSION,
+    .sizes = {sizeof(struct mtap_frame), sizeof(struct mtap_item), sizeof(struct mtap_summary),
+              sizeof(struct mtap_ev)},
+    .proto = MTA_PROTO_NONE, /* set at registration */
+    .proto_id = &proto_mtap,
+    .render = mtap_render_frame,
+    .joined = NULL,
+};
+
+static struct mtap_link *joined_to; /* the OSI plugin: the SMTP plugin's link it joined */
+
+/* The other plugin's link when it is loaded from this plugin's folder and is this build. */
+static struct mtap_link *mtap_peer_link(void)
+{
+	Dl_info info;
+	if (!dladdr(&mtap_link_v1, &info) || !info.dli_fname)
+		return NULL;
+	char *dir = g_path_get_dirname(info.dli_fname);
+	char *file = g_strdup_printf("%s.so", mtap_desc.peer_filter);
+	char *path = g_build_filename(dir, file, NULL);
+	void *h = dlopen(path, RTLD_LAZY | RTLD_NOLOAD); /* only if Wireshark loaded it */
+	g_free(path);
+	g_free(file);
+	g_free(dir);
+	if (!h)
+		return NULL;
+	struct mtap_link *l = (struct mtap_link *)dlsym(h, "mtap_link_v1");
+	dlclose(h); /* drops the reference NOLOAD took; Wireshark keeps its own */
+	if (!l || l->magic != MTAP_LINK_MAGIC || l->abi != MTAP_LINK_ABI || !l->version ||
+	    strcmp(l->version, MTA_VERSION) != 0 ||
+	    memcmp(l->sizes, mtap_link_v1.sizes, sizeof l->sizes) != 0)
+		return NULL;
+	return l;
+}
+
+/* At registration (every plugin is loaded by then): the OSI plugin joins the SMTP plugin. */
+static void mtap_link_register(void)
+{
+	mtap_link_v1.proto = mtap_desc.proto;
+	if (mtap_desc.proto != MTA_PROTO_OSI)
+		return;
+	struct mtap_link *l = mtap_peer_link();
+	if (l && l->proto != MTA_PROTO_OSI && !l->joined) {
+		l->joined = &mtap_link_v1;
+		joined_to = l;
+	}
+}
+
+static bool mtap_proto_enabled(int id)
+{
+	return id >= 0 && proto_is_protocol_enabled(find_protocol_by_id(id));
+}
+
+static void mtap_init(void)
+{
+	if (joined_to)
+		return; /* the SMTP plugin's core serves this plugin */
+	unsigned protos = 0;
+	if (mtap_proto_enabled(proto_mtap))
+		protos |= 1u << mtap_desc.proto;
+	struct mtap_link *j = mtap_link_v1.joined;
+	if (j && mtap_proto_enabled(*j->proto_id))
+		protos |= 1u << j->proto;
+	if (protos)
+		mtap_core_start(&own, protos);
+	else
+		mtap_core_free(&own);
+}
+
+static void mtap_cleanup(void)
+{
+	mtap_core_free(&own);
+}
+
+static void mtap_finish(void)
+{
+	mtap_core_finish();
 }
 
 /* ---- rendering ------------------------------------------------------------------------- */
@@ -753,24 +913,22 @@ static void mtap_append_info(proto_item *ti, const struct mtap_frame *fr)
 	}
 }
 
-static int mtap_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+/* One protocol's record of a frame: protocol item, findings (their expert infos also without a
+ * tree: they feed the expert tap), and the events and summaries when they are wanted. */
+static gboolean mtap_render_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                                  struct mtap_frame *fr)
 {
-	if (!PINFO_FD_VISITED(pinfo))
-		mtap_feed(tvb, pinfo);
-	else
-		mtap_finish();
-
-	struct mtap_frame *fr = mtap_frame_lookup(pinfo->num);
 	if (!fr)
-		return 0;
-
+		return FALSE;
+	/* what Wireshark sets when it calls a protocol's dissector: expert infos name it */
+	const char *saved_proto = pinfo->current_proto;
+	pinfo->current_proto = mtap_desc.short_name;
 	proto_item *ti = proto_tree_add_item(tree, proto_mtap, tvb, 0, 0, ENC_NA);
 	proto_item_set_generated(ti);
 	if (tree && PTREE_DATA(tree)->visible)
 		mtap_append_info(ti, fr);
 	proto_tree *pt = proto_item_add_subtree(ti, ett_mtap);
 	MTAP_GEN(proto_tree_add_uint(pt, hf_findings, tvb, 0, 0, fr->n_items));
-	/* findings also without a tree: their expert infos feed the expert tap */
 	for (const struct mtap_item *it = fr->items; it; it = it->next)
 		mtap_render_item(pt, tvb, pinfo, it);
 	/* the events and summaries only when the tree is shown or a filter, column or -e asks
@@ -784,7 +942,44 @@ static int mtap_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, voi
 			mtap_render_summary(pt, tvb, sm);
 	}
 	tap_queue_packet(mtap_tap, pinfo, fr);
+	pinfo->current_proto = saved_proto;
+	return TRUE;
+}
+
+/* Analysis on the first pass (each frame once, in order); the end of the capture on the first
+ * frame of a later pass, should no postseq cleanup have come. */
+static void mtap_analyse(tvbuff_t *tvb, packet_info *pinfo)
+{
+	if (!PINFO_FD_VISITED(pinfo))
+		mtap_core_feed(tvb, pinfo);
+	else
+		mtap_core_finish();
+}
+
+/* The postdissector of a plugin on its own core (bound to its protocol). */
+static int mtap_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+	mtap_analyse(tvb, pinfo);
+	if (!mtap_render_frame(tvb, pinfo, tree, mtap_core_lookup(mtap_desc.proto, pinfo->num)))
+		return 0;
 	return tvb_captured_length(tvb);
+}
+
+/* The one postdissector of both plugins when the OSI plugin joined (bound to no protocol). */
+static int mtap_dissect_both(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                             void *data _U_)
+{
+	struct mtap_link *j = mtap_link_v1.joined;
+	gboolean any = FALSE;
+	if (!own.engine)
+		return 0;
+	mtap_analyse(tvb, pinfo);
+	if (mtap_proto_enabled(proto_mtap))
+		any |= mtap_render_frame(tvb, pinfo, tree,
+		                         mtap_core_lookup(mtap_desc.proto, pinfo->num));
+	if (mtap_proto_enabled(*j->proto_id))
+		any |= j->render(tvb, pinfo, tree, mtap_core_lookup(j->proto, pinfo->num));
+	return any ? (int)tvb_captured_length(tvb) : 0;
 }
 
 /* ---- registration ---------------------------------------------------------------------- */
@@ -912,6 +1107,7 @@ void mtap_proto_register(void)
 	    m, "note", "Changes apply when the capture is dissected again (reload).",
 	    "The analysis runs once per capture, in frame order.");
 
+	mtap_link_register();
 	register_init_routine(mtap_init);
 	register_cleanup_routine(mtap_cleanup);
 	register_postseq_cleanup_routine(mtap_finish);
@@ -921,6 +1117,10 @@ void mtap_proto_register(void)
 
 void mtap_proto_handoff(void)
 {
-	dissector_handle_t h = create_dissector_handle(mtap_dissect, proto_mtap);
-	register_postdissector(h);
+	if (joined_to)
+		return; /* the SMTP plugin's postdissector renders this plugin's records */
+	if (mtap_link_v1.joined)
+		register_postdissector(create_dissector_handle(mtap_dissect_both, -1));
+	else
+		register_postdissector(create_dissector_handle(mtap_dissect, proto_mtap));
 }

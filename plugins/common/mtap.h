@@ -5,6 +5,9 @@
  * shows, its filter name, its port preference) and the plugin_* symbols the loader looks up; the
  * common code does the rest: protocol, fields, expert infos generated from findings.def,
  * preferences, the postdissector that feeds one engine per open capture, and the stats tree.
+ * Loaded together, the two plugins use the SMTP plugin's engine and postdissector for both
+ * protocols (mtap.c, "sharing"); the storage structs below are then passed between them, so a
+ * change to them bumps MTAP_LINK_ABI.
  */
 #ifndef MTADIAG_PLUGIN_MTAP_H
 #define MTADIAG_PLUGIN_MTAP_H

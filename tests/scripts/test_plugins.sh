@@ -50,8 +50,8 @@ check "tshark -G plugins lists osidiag.so" 'grep -qE "^osidiag\.so[[:space:]]+[0
 check "no plugin load error" '! grep -qi "plugin" "$T/plugins.err"'
 for p in smtpdiag osidiag; do
 	syms=$(nm -D --defined-only "$PLUGDIR/$p.so" 2>/dev/null | awk '{print $3}' | sort | tr '\n' ' ')
-	check "$p.so exports only the loader's symbols" \
-		'[ "$syms" = "plugin_register plugin_version plugin_want_major plugin_want_minor " ]'
+	check "$p.so exports only the loader's symbols and its link to the other plugin" \
+		'[ "$syms" = "mtap_link_v1 plugin_register plugin_version plugin_want_major plugin_want_minor " ]'
 done
 
 # ---- registration: protocol, fields, one expert name per catalogue code ------------------------
@@ -106,6 +106,39 @@ if [ -f "$osi" ]; then
 		'"${TS[@]}" -2 -r "$osi" -q -z osidiag,tree 2>/dev/null | grep -qE "^ MIP +[1-9]"'
 else
 	fail "scenario capture $osi missing"
+fi
+
+# ---- one core for both plugins, or each its own: the same findings ------------------------------
+# Loaded together from one folder, the plugins share one engine and one postdissector; with one
+# protocol disabled, the other still shows its findings (and the disabled one none); loaded
+# alone, a plugin runs its own engine.
+# count_expert F PROTO [tshark options...]: expert infos of protocol PROTO (SMTPDIAG, OSIDIAG)
+count_expert() {
+	local f=$1 proto=$2
+	shift 2
+	"${TS[@]}" "$@" -r "$f" -q -z expert 2>/dev/null | awk -v p="$proto" '$3 == p || $4 == p { n += $1 } END { print n + 0 }'
+}
+if [ -f "$seed0" ] && [ -f "$osi" ]; then
+	ns=$("$MTADIAG" -r "$seed0" --json | grep -c '"code":"smtpdiag\.')
+	no=$("$MTADIAG" -r "$osi" --json | grep '"kind":"finding"' | grep -c '"code":"osidiag\.')
+	check "both loaded: $ns SMTPDIAG and $no OSIDIAG expert infos" \
+		'[ "$(count_expert "$seed0" SMTPDIAG)" = "$ns" ] && [ "$(count_expert "$osi" OSIDIAG)" = "$no" ]'
+	check "smtpdiag disabled: no SMTPDIAG, still $no OSIDIAG" \
+		'[ "$(count_expert "$seed0" SMTPDIAG --disable-protocol smtpdiag)" = 0 ] && [ "$(count_expert "$osi" OSIDIAG --disable-protocol smtpdiag)" = "$no" ]'
+	check "osidiag disabled: no OSIDIAG, still $ns SMTPDIAG" \
+		'[ "$(count_expert "$osi" OSIDIAG --disable-protocol osidiag)" = 0 ] && [ "$(count_expert "$seed0" SMTPDIAG --disable-protocol osidiag)" = "$ns" ]'
+	for p in smtpdiag osidiag; do
+		mkdir -p "$T/alone-$p/.local/lib/wireshark/plugins/4.0/epan"
+		ln -s "$(readlink -f "$PLUGDIR/$p.so")" "$T/alone-$p/.local/lib/wireshark/plugins/4.0/epan/$p.so"
+	done
+	TS_SAVED=("${TS[@]}")
+	TS=("${TS[@]/#HOME=*/HOME=$T/alone-smtpdiag}")
+	check "smtpdiag alone: $ns SMTPDIAG, no OSIDIAG" \
+		'[ "$(count_expert "$seed0" SMTPDIAG)" = "$ns" ] && [ "$(count_expert "$osi" OSIDIAG)" = 0 ]'
+	TS=("${TS_SAVED[@]/#HOME=*/HOME=$T/alone-osidiag}")
+	check "osidiag alone: $no OSIDIAG, no SMTPDIAG" \
+		'[ "$(count_expert "$osi" OSIDIAG)" = "$no" ] && [ "$(count_expert "$seed0" SMTPDIAG)" = 0 ]'
+	TS=("${TS_SAVED[@]}")
 fi
 
 # ---- end of capture: decided after the first pass, shown from the second on ----------------------
