@@ -506,6 +506,29 @@ static void smtp_event_init(const struct smtp *st, struct mta_event *ev, enum mt
 	ev->transaction = smtp_cur_txn(st);
 }
 
+/* The label of a reply event: the code, and a space and at most 72 octets of the text when
+ * there is text ("%d%s%.72s" without the cost of a printf: one is made for every reply). */
+static void smtp_reply_label(char *out, size_t cap, int code, const char *text)
+{
+	if (code < 0 || code > 999 || cap < 4 + 1 + 72) {
+		snprintf(out, cap, "%d%s%.72s", code, text[0] ? " " : "", text);
+		return;
+	}
+	size_t k = 0;
+	if (code >= 100)
+		out[k++] = (char)('0' + code / 100);
+	if (code >= 10)
+		out[k++] = (char)('0' + code / 10 % 10);
+	out[k++] = (char)('0' + code % 10);
+	if (text[0]) {
+		out[k++] = ' ';
+		size_t n = strnlen(text, 72);
+		memcpy(out + k, text, n);
+		k += n;
+	}
+	out[k] = '\0';
+}
+
 /* The label of a command event: the line as sent (printable ASCII, shortened), except that an
  * AUTH command shows its mechanism only, an AUTH response line nothing at all, and a line that is
  * no known command (after a gap it may be an AUTH response the capture lost the 334 of) only its
@@ -1043,8 +1066,7 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 		struct mta_event rev;
 		char label[96];
 		smtp_event_init(st, &rev, MTA_EV_SMTP_REPLY, MTA_S2C);
-		snprintf(label, sizeof(label), "%d%s%.72s", a->code, a->text[0] ? " " : "",
-		         a->text);
+		smtp_reply_label(label, sizeof(label), a->code, a->text);
 		rev.label = label;
 		rev.reply_code = a->code;
 		rev.transaction = st->ev_txn;

@@ -974,11 +974,9 @@ static int mtap_dissect_both(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
 	if (!own.engine)
 		return 0;
 	mtap_analyse(tvb, pinfo);
-	if (mtap_proto_enabled(proto_mtap))
-		any |= mtap_render_frame(tvb, pinfo, tree,
-		                         mtap_core_lookup(mtap_desc.proto, pinfo->num));
-	if (mtap_proto_enabled(*j->proto_id))
-		any |= j->render(tvb, pinfo, tree, mtap_core_lookup(j->proto, pinfo->num));
+	/* a protocol disabled when the capture was opened has no records (mtap_init) */
+	any |= mtap_render_frame(tvb, pinfo, tree, mtap_core_lookup(mtap_desc.proto, pinfo->num));
+	any |= j->render(tvb, pinfo, tree, mtap_core_lookup(j->proto, pinfo->num));
 	return any ? (int)tvb_captured_length(tvb) : 0;
 }
 
