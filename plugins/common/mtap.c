@@ -220,7 +220,7 @@ struct mtap_core {
 	bool finished;
 	guint32 last_fed;
 	unsigned protos;                          /* 1u << proto: the protocols analysed and kept */
-	struct mtap_frame **frames[MTAP_NPROTO];  /* by frame number (g_malloc'd; entries file scope) */
+	struct mtap_frame **frames[MTAP_NPROTO];  /* by frame number (g_malloc'd) */
 	guint32 n_frames[MTAP_NPROTO];
 	wmem_map_t *strings; /* interned strings */
 	/* mtap_intern_name's cache: the short names events carry (SMTP state and verb, SPDU and
@@ -234,7 +234,34 @@ struct mtap_core {
 		const struct mta_conn_id *id;
 		const char *client, *server;
 	} last_conn;
+	/* the frame, event, finding and summary records: bump-allocated from chunks that live as
+	 * long as the core (one per open capture) */
+	struct mtap_chunk *chunks;
+	size_t chunk_used;
 };
+
+#define MTAP_CHUNK_SIZE ((size_t)256 * 1024)
+
+struct mtap_chunk {
+	struct mtap_chunk *next;
+	max_align_t data[]; /* MTAP_CHUNK_SIZE octets */
+};
+
+/* A zeroed record of n octets (n far below MTAP_CHUNK_SIZE). */
+static inline void *mtap_alloc0(struct mtap_core *k, size_t n)
+{
+	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (!k->chunks || k->chunk_used + n > MTAP_CHUNK_SIZE) {
+		struct mtap_chunk *c = (struct mtap_chunk *)g_malloc(sizeof(*c) + MTAP_CHUNK_SIZE);
+		c->next = k->chunks;
+		k->chunks = c;
+		k->chunk_used = 0;
+	}
+	void *p = (char *)k->chunks->data + k->chunk_used;
+	k->chunk_used += n;
+	memset(p, 0, n);
+	return p;
+}
 
 static struct mtap_core own;
 
@@ -315,7 +342,7 @@ static struct mtap_frame *mtap_frame_get(struct mtap_core *k, enum mta_proto pro
 	}
 	struct mtap_frame *fr = frames[num];
 	if (!fr) {
-		fr = wmem_new0(wmem_file_scope(), struct mtap_frame);
+		fr = (struct mtap_frame *)mtap_alloc0(k, sizeof(*fr));
 		frames[num] = fr;
 	}
 	return fr;
@@ -327,7 +354,7 @@ static void mtap_on_finding(void *user, const struct mta_finding *f)
 	struct mtap_frame *fr = mtap_frame_get(k, mta_finding_proto(f->code), f->frame);
 	if (!fr)
 		return;
-	struct mtap_item *it = wmem_new0(wmem_file_scope(), struct mtap_item);
+	struct mtap_item *it = (struct mtap_item *)mtap_alloc0(k, sizeof(*it));
 	it->code = f->code;
 	it->severity = f->severity;
 	it->dir = f->dir;
@@ -349,7 +376,7 @@ static void mtap_on_summary(void *user, const struct mta_summary *s)
 	struct mtap_frame *fr = mtap_frame_get(k, s->proto, s->first_frame);
 	if (!fr)
 		return;
-	struct mtap_summary *sm = wmem_new0(wmem_file_scope(), struct mtap_summary);
+	struct mtap_summary *sm = (struct mtap_summary *)mtap_alloc0(k, sizeof(*sm));
 	sm->first_frame = s->first_frame;
 	sm->last_frame = s->last_frame;
 	mtap_conn_strings(k, s->conn, &sm->client, &sm->server);
@@ -373,7 +400,7 @@ static void mtap_on_event(void *user, const struct mta_event *e)
 	struct mtap_frame *fr = mtap_frame_get(k, e->proto, e->frame);
 	if (!fr)
 		return;
-	struct mtap_ev *ev = wmem_new0(wmem_file_scope(), struct mtap_ev);
+	struct mtap_ev *ev = (struct mtap_ev *)mtap_alloc0(k, sizeof(*ev));
 	ev->kind = (uint8_t)e->kind;
 	ev->dir = (uint8_t)e->dir;
 	switch (e->kind) {
@@ -461,7 +488,12 @@ static void mtap_core_free(struct mtap_core *k)
 {
 	mta_engine_free(k->engine);
 	for (int p = 0; p < MTAP_NPROTO; p++)
-		g_free(k->frames[p]); /* the entries are file scope, freed by Wireshark */
+		g_free(k->frames[p]);
+	while (k->chunks) {
+		struct mtap_chunk *c = k->chunks;
+		k->chunks = c->next;
+		g_free(c);
+	}
 	memset(k, 0, sizeof *k);
 }
 
@@ -920,6 +952,13 @@ static gboolean mtap_render_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree 
 {
 	if (!fr)
 		return FALSE;
+	bool want_tree = tree && proto_field_is_referenced(tree, proto_mtap);
+	if (!fr->n_items && !want_tree) {
+		/* nothing to show or count for the expert tap: only the stats tree wants it */
+		if (have_tap_listener(mtap_tap))
+			tap_queue_packet(mtap_tap, pinfo, fr);
+		return TRUE;
+	}
 	/* what Wireshark sets when it calls a protocol's dissector: expert infos name it */
 	const char *saved_proto = pinfo->current_proto;
 	pinfo->current_proto = mtap_desc.short_name;
@@ -933,7 +972,7 @@ static gboolean mtap_render_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree 
 		mtap_render_item(pt, tvb, pinfo, it);
 	/* the events and summaries only when the tree is shown or a filter, column or -e asks
 	 * for one of our fields (tshark -q -z expert needs neither) */
-	if (tree && proto_field_is_referenced(tree, proto_mtap)) {
+	if (want_tree) {
 		if (fr->conv)
 			MTAP_GEN(proto_tree_add_uint(pt, hf_conv, tvb, 0, 0, fr->conv));
 		for (const struct mtap_ev *e = fr->evs; e; e = e->next)
@@ -941,7 +980,8 @@ static gboolean mtap_render_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree 
 		for (const struct mtap_summary *sm = fr->summaries; sm; sm = sm->next)
 			mtap_render_summary(pt, tvb, sm);
 	}
-	tap_queue_packet(mtap_tap, pinfo, fr);
+	if (have_tap_listener(mtap_tap))
+		tap_queue_packet(mtap_tap, pinfo, fr);
 	pinfo->current_proto = saved_proto;
 	return TRUE;
 }
