@@ -363,6 +363,80 @@ static void smtp_body_eol(struct smtp_body_scan *s, unsigned term)
 	s->line_len = 0;
 }
 
+/* The SB_LINE fast path of smtp_body_feed, from p[i] (inside a line): jump from LF to LF; a CR
+ * just before an LF makes CRLF, any other CR is part of the line.  A CRLF followed by an
+ * ordinary octet (the common case) stays here: that octet starts the next line, exactly as
+ * SB_BOL would have taken it.  The LFs of 64 octets are found at once (smtp_lf_mask64) and taken
+ * from the mask one by one, so a line costs no call (the last < 64 octets go through memchr);
+ * the counters live in locals meanwhile.  Returns n when every octet is used, else the index
+ * of the octet after a CRLF that SB_BOL must look at (s->pos is then SB_BOL). */
+static size_t smtp_body_lines(struct smtp_body_scan *s, const uint8_t *p, size_t n, size_t i)
+{
+	uint64_t carry = s->line_len; /* octets of the current line before p[i] */
+	uint64_t longest = s->longest, long_lines = s->long_lines, lines = s->lines;
+	uint64_t bare_lf = s->bare_lf;
+	size_t scan = i, blk = 0; /* the LFs before scan are in mask (bit k: p[blk + k]) */
+	uint64_t mask = 0;
+	size_t ret;
+	for (;;) {
+		size_t j;
+		if (mask) {
+			j = blk + (size_t)__builtin_ctzll(mask);
+			mask &= mask - 1;
+		} else if (n - scan >= 64) {
+			blk = scan;
+			mask = smtp_lf_mask64(p + scan);
+			scan += 64;
+			continue;
+		} else {
+			const uint8_t *lf = scan < n ? memchr(p + scan, '\n', n - scan) : NULL;
+			if (!lf) {
+				if (p[n - 1] == '\r') {
+					s->line_len = carry + (n - 1 - i);
+					s->pos = SB_CR;
+				} else {
+					s->line_len = carry + (n - i);
+				}
+				ret = n;
+				break;
+			}
+			j = (size_t)(lf - p);
+			scan = j + 1;
+		}
+		bool crlf = j > i && p[j - 1] == '\r';
+		uint64_t total = carry + (j - i) + 1; /* the line with its CRLF or LF */
+		if (total > SMTP_TEXT_LINE_MAX)
+			long_lines++;
+		if (total > longest)
+			longest = total;
+		lines++;
+		carry = 0;
+		i = j + 1;
+		if (!crlf) {
+			/* a bare LF ends the line for length accounting, but only CRLF opens the
+			 * way to the end-of-data marker */
+			bare_lf++;
+			if (i == n) {
+				s->line_len = 0;
+				ret = n;
+				break;
+			}
+			continue;
+		}
+		if (i < n && p[i] != '.' && p[i] != '\r' && p[i] != '\n')
+			continue; /* an ordinary octet: counted as the next line's first */
+		s->line_len = 0;
+		s->pos = SB_BOL;
+		ret = i;
+		break;
+	}
+	s->longest = longest;
+	s->long_lines = long_lines;
+	s->lines = lines;
+	s->bare_lf = bare_lf;
+	return ret;
+}
+
 size_t smtp_body_feed(struct smtp_body_scan *s, const uint8_t *p, size_t n, bool *done)
 {
 	*done = false;
@@ -370,60 +444,9 @@ size_t smtp_body_feed(struct smtp_body_scan *s, const uint8_t *p, size_t n, bool
 	while (i < n) {
 		uint8_t c = p[i];
 		switch (s->pos) {
-		case SB_LINE: {
-			/* fast path: jump from LF to LF; a CR just before an LF makes CRLF, any
-			 * other CR is part of the line.  A CRLF followed by an ordinary octet (the
-			 * common case) stays here: that octet starts the next line, exactly as
-			 * SB_BOL would have taken it.  The LFs of 64 octets are found at once
-			 * (smtp_lf_mask64) and taken from the mask one by one, so a line costs no
-			 * call; the last < 64 octets go through memchr. */
-			size_t scan = i, blk = 0; /* LFs before scan: in mask (bit k = blk + k) */
-			uint64_t mask = 0;
-			for (;;) {
-				size_t j;
-				if (mask) {
-					j = blk + (size_t)__builtin_ctzll(mask);
-					mask &= mask - 1;
-				} else if (n - scan >= 64) {
-					blk = scan;
-					mask = smtp_lf_mask64(p + scan);
-					scan += 64;
-					continue;
-				} else {
-					const uint8_t *lf =
-					    scan < n ? memchr(p + scan, '\n', n - scan) : NULL;
-					if (!lf) {
-						if (p[n - 1] == '\r') {
-							s->line_len += n - 1 - i;
-							s->pos = SB_CR;
-						} else {
-							s->line_len += n - i;
-						}
-						return n;
-					}
-					j = (size_t)(lf - p);
-					scan = j + 1;
-				}
-				if (j > i && p[j - 1] == '\r') {
-					s->line_len += j - 1 - i;
-					smtp_body_eol(s, 2);
-					i = j + 1;
-					if (i < n && p[i] != '.' && p[i] != '\r' && p[i] != '\n')
-						continue; /* line_len is 0: the octet at i is counted */
-					s->pos = SB_BOL;
-					break;
-				}
-				/* a bare LF ends the line for length accounting, but only CRLF
-				 * opens the way to the end-of-data marker */
-				s->line_len += j - i;
-				s->bare_lf++;
-				smtp_body_eol(s, 1);
-				i = j + 1;
-				if (i == n)
-					return n;
-			}
+		case SB_LINE:
+			i = smtp_body_lines(s, p, n, i);
 			continue;
-		}
 		case SB_BOL:
 			if (c == '.') {
 				s->pos = SB_DOT;
