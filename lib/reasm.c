@@ -54,6 +54,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "decode.h"
 
@@ -103,35 +106,68 @@ size_t reasm_buffered(const struct reasm *r)
 }
 
 /* Fingerprint of delivered segments for the conflict check.  Every delivered octet passes
- * through here, so it is built for throughput: Fletcher-style sums over 64-bit words in four
- * independent lanes (a[k] += w, b[k] += a[k]; no multiply in the loop, vectorisable), mixed
- * once at the end.  Any change of a single word changes its lane's a (so the fingerprint,
- * barring a collision in the final mix); the b sums make it sensitive to order. */
+ * through here, so it is built for throughput: Fletcher-style sums over the eight 64-bit words
+ * of each 64-octet block in eight independent lanes (a[k] += w, b[k] += a[k]; no multiply in
+ * the loop; four SSE2 registers of two lanes each where the target has SSE2), mixed once at the
+ * end.  Any change of a single word changes its lane's a (so the fingerprint, barring a
+ * collision in the final mix); the b sums make it sensitive to order. */
+static uint64_t reasm_mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
 static uint32_t reasm_hash(const uint8_t *p, size_t n)
 {
-	uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, w[4];
+	uint64_t a[8] = { 0 }, b[8] = { 0 };
 	size_t i = 0;
-	for (; n - i >= 32; i += 32) {
-		memcpy(w, p + i, 32);
-		a0 += w[0];
-		a1 += w[1];
-		a2 += w[2];
-		a3 += w[3];
-		b0 += a0;
-		b1 += a1;
-		b2 += a2;
-		b3 += a3;
+#if defined(__SSE2__)
+	if (n >= 64) {
+		__m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+		__m128i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+		for (; n - i >= 64; i += 64) {
+			const __m128i *q = (const __m128i *)(const void *)(p + i);
+			a0 = _mm_add_epi64(a0, _mm_loadu_si128(q));
+			a1 = _mm_add_epi64(a1, _mm_loadu_si128(q + 1));
+			a2 = _mm_add_epi64(a2, _mm_loadu_si128(q + 2));
+			a3 = _mm_add_epi64(a3, _mm_loadu_si128(q + 3));
+			b0 = _mm_add_epi64(b0, a0);
+			b1 = _mm_add_epi64(b1, a1);
+			b2 = _mm_add_epi64(b2, a2);
+			b3 = _mm_add_epi64(b3, a3);
+		}
+		_mm_storeu_si128((__m128i *)(void *)a, a0);
+		_mm_storeu_si128((__m128i *)(void *)(a + 2), a1);
+		_mm_storeu_si128((__m128i *)(void *)(a + 4), a2);
+		_mm_storeu_si128((__m128i *)(void *)(a + 6), a3);
+		_mm_storeu_si128((__m128i *)(void *)b, b0);
+		_mm_storeu_si128((__m128i *)(void *)(b + 2), b1);
+		_mm_storeu_si128((__m128i *)(void *)(b + 4), b2);
+		_mm_storeu_si128((__m128i *)(void *)(b + 6), b3);
 	}
-	/* the mix: the lane sums (when there were full blocks), then the last 0..31 octets
+#else
+	for (; n - i >= 64; i += 64) {
+		for (int k = 0; k < 8; k++) {
+			uint64_t w;
+			memcpy(&w, p + i + 8 * k, 8);
+			a[k] += w;
+			b[k] += a[k];
+		}
+	}
+#endif
+	/* the mix: the lane sums (when there were full blocks), then the last 0..63 octets
 	 * zero-padded, word by word (n is mixed in first, so the padding is unambiguous) */
-	uint64_t v[12] = { a0, a1, a2, a3, b0, b1, b2, b3, 0, 0, 0, 0 };
-	memcpy(v + 8, p + i, n - i);
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
-	int from = n >= 32 ? 0 : 8, to = 8 + (int)((n - i + 7) / 8);
-	for (int k = from; k < to; k++) {
-		h = (h ^ v[k]) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
+	if (i) {
+		for (int k = 0; k < 8; k++)
+			h = reasm_mix(reasm_mix(h, a[k]), b[k]);
 	}
+	uint64_t t[8] = { 0 };
+	size_t r = n - i;
+	if (r)
+		memcpy(t, p + i, r);
+	for (size_t k = 0; k < (r + 7) / 8; k++)
+		h = reasm_mix(h, t[k]);
 	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
 	return (uint32_t)(h ^ (h >> 32));
 }
