@@ -15,9 +15,9 @@
  *    segment's PSH/FIN/frame.
  *  - Retransmissions are reported once per incoming segment (RS_RETRANS, before any RS_DATA it
  *    causes).  Re-sent octets are compared with the first copy when it is still at hand: the
- *    buffered out-of-order bytes, the unconsumed bytes in r->pend, or r->hist (hashes of the last
- *    8 delivered segments; a remembered segment lying wholly inside the re-sent range is hashed
- *    and compared).
+ *    buffered out-of-order bytes, the unconsumed bytes in r->pend, or r->hist (fingerprints of
+ *    the last 8 delivered segments, every octet of a short one, a sample of a long one; a
+ *    remembered segment lying wholly inside the re-sent range is fingerprinted and compared).
  *    A one-octet segment ending exactly at r->next is taken as a keep-alive probe and ignored;
  *    so is, before the stream has started, a one-octet segment ending at the peer's last ACK
  *    (a capture that starts on an idle connection often sees a probe first).
@@ -172,6 +172,41 @@ static uint32_t reasm_hash(const uint8_t *p, size_t n)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+/* The fingerprint kept in r->hist.  Up to REASM_FP_FULL octets (every command and reply line
+ * of a dialogue) all octets count; a longer segment (bulk data) is sampled: its length, its
+ * first and last 32 octets and 8 words spread evenly between them.  So a retransmission that
+ * differs from the first copy is recognised when the difference lies in a short segment or in
+ * the sampled octets of a long one, without a second pass over every delivered octet (hashing
+ * all of them cost as much as the analyser's own scan of the bytes). */
+#define REASM_FP_FULL 256
+static uint64_t reasm_word(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
+static uint32_t reasm_fingerprint(const uint8_t *p, size_t n)
+{
+	if (n <= REASM_FP_FULL)
+		return reasm_hash(p, n);
+	uint64_t a = 0, b = 0;
+	size_t step = (n - 72) / 7; /* words at 32, 32 + step, ..., 32 + 7 step <= n - 40 */
+	for (size_t k = 0; k < 4; k++) {
+		a += reasm_word(p + 8 * k);
+		b += a;
+		a += reasm_word(p + n - 32 + 8 * k);
+		b += a;
+	}
+	for (size_t k = 0; k < 8; k++) {
+		a += reasm_word(p + 32 + k * step);
+		b += a;
+	}
+	uint64_t h = reasm_mix(reasm_mix(0x9e3779b97f4a7c15ull ^ (uint64_t)n, a), b);
+	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
 static uint32_t reasm_seq_of(const struct reasm *r, uint64_t off)
 {
 	return r->base + (uint32_t)off;
@@ -190,7 +225,7 @@ static void reasm_hist_add(struct reasm *r, uint64_t off, const uint8_t *p, size
 	unsigned i = r->hist_pos++ % 8;
 	r->hist[i].off = off;
 	r->hist[i].len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
-	r->hist[i].hash = reasm_hash(p, r->hist[i].len);
+	r->hist[i].hash = reasm_fingerprint(p, r->hist[i].len);
 }
 
 static void reasm_note_memcap(struct reasm *r, uint64_t lo, uint64_t hi)
@@ -605,7 +640,7 @@ static bool reasm_resent_conflict(const struct reasm *r, uint64_t off, const uin
 		const uint64_t ho = r->hist[i].off, hl = r->hist[i].len;
 		if (hl == 0 || ho < lo || ho + hl > hi)
 			continue;
-		if (reasm_hash(p + (ho - lo), (size_t)hl) != r->hist[i].hash)
+		if (reasm_fingerprint(p + (ho - lo), (size_t)hl) != r->hist[i].hash)
 			return true;
 	}
 	return false;
