@@ -4,19 +4,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The table starts with FLOW_BUCKETS_MIN buckets and doubles (flow_insert) while there are
+ * more connections than buckets, up to one bucket per connection of the cap: a capture with
+ * few connections at a time keeps a table small enough to stay in cache. */
+#define FLOW_BUCKETS_MIN 1024
+
 int flow_init(struct flow_table *t, size_t max_conns, uint32_t seed)
 {
 	memset(t, 0, sizeof(*t));
-	size_t n = 1024;
-	/* one bucket per expected connection, bounded so a huge cap does not cost memory upfront */
-	while (n < max_conns && n < ((size_t)1 << 22))
-		n <<= 1;
+	size_t n = FLOW_BUCKETS_MIN;
 	t->buckets = calloc(n, sizeof(*t->buckets));
 	if (!t->buckets)
 		return -1;
 	t->nbuckets = n;
+	/* bounded so a huge cap does not cost memory when it is reached */
+	t->max_buckets = n;
+	while (t->max_buckets < max_conns && t->max_buckets < ((size_t)1 << 22))
+		t->max_buckets <<= 1;
 	t->seed = seed;
 	return 0;
+}
+
+/* Twice the buckets; on allocation failure the table stays as it is (longer chains). */
+static void flow_grow(struct flow_table *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct conn **nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return;
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct conn *c = t->buckets[i];
+		while (c) {
+			struct conn *next = c->hnext;
+			size_t b = c->hash & (n - 1);
+			c->hnext = nb[b];
+			nb[b] = c;
+			c = next;
+		}
+	}
+	free(t->buckets);
+	t->buckets = nb;
+	t->nbuckets = n;
 }
 
 void flow_destroy(struct flow_table *t)
@@ -146,6 +174,8 @@ static void list_append(struct conn **head, struct conn **tail, struct conn *c)
 
 void flow_insert(struct flow_table *t, struct conn *c)
 {
+	if (t->count >= t->nbuckets && t->nbuckets < t->max_buckets)
+		flow_grow(t);
 	size_t b = c->hash & (t->nbuckets - 1);
 	c->hnext = t->buckets[b];
 	t->buckets[b] = c;
