@@ -105,24 +105,33 @@ size_t reasm_buffered(const struct reasm *r)
 	return r->pend_len + r->ooo_bytes;
 }
 
-/* Fingerprint of delivered segments for the conflict check.  Every delivered octet passes
- * through here, so it is built for throughput: Fletcher-style sums over the eight 64-bit words
- * of each 64-octet block in eight independent lanes (a[k] += w, b[k] += a[k]; no multiply in
- * the loop; four SSE2 registers of two lanes each where the target has SSE2), mixed once at the
- * end.  Any change of a single word changes its lane's a (so the fingerprint, barring a
- * collision in the final mix); the b sums make it sensitive to order. */
+/* Fingerprint of delivered segments for the conflict check, built for throughput: Fletcher
+ * sums over 64-bit words (a += w, b += a; additions only).  From 64 octets on, eight
+ * independent lanes take the words of each 64-octet block (four SSE2 registers of two lanes
+ * where the target has SSE2) and are folded with distinct odd weights; the remaining words and
+ * the zero-padded last one go through one pair of sums; two multiplying mixes at the end.
+ * Any change of a single word changes a (odd weights are invertible), so the fingerprint,
+ * barring a collision in the final mix; the b sums make it sensitive to order. */
 static uint64_t reasm_mix(uint64_t h, uint64_t v)
 {
 	h = (h ^ v) * 0xff51afd7ed558ccdull;
 	return h ^ (h >> 32);
 }
 
+static uint64_t reasm_word(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
 static uint32_t reasm_hash(const uint8_t *p, size_t n)
 {
-	uint64_t a[8] = { 0 }, b[8] = { 0 };
+	uint64_t a = 0, b = 0;
 	size_t i = 0;
-#if defined(__SSE2__)
 	if (n >= 64) {
+		uint64_t la[8] = { 0 }, lb[8] = { 0 };
+#if defined(__SSE2__)
 		__m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
 		__m128i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
 		for (; n - i >= 64; i += 64) {
@@ -136,38 +145,40 @@ static uint32_t reasm_hash(const uint8_t *p, size_t n)
 			b2 = _mm_add_epi64(b2, a2);
 			b3 = _mm_add_epi64(b3, a3);
 		}
-		_mm_storeu_si128((__m128i *)(void *)a, a0);
-		_mm_storeu_si128((__m128i *)(void *)(a + 2), a1);
-		_mm_storeu_si128((__m128i *)(void *)(a + 4), a2);
-		_mm_storeu_si128((__m128i *)(void *)(a + 6), a3);
-		_mm_storeu_si128((__m128i *)(void *)b, b0);
-		_mm_storeu_si128((__m128i *)(void *)(b + 2), b1);
-		_mm_storeu_si128((__m128i *)(void *)(b + 4), b2);
-		_mm_storeu_si128((__m128i *)(void *)(b + 6), b3);
-	}
+		_mm_storeu_si128((__m128i *)(void *)la, a0);
+		_mm_storeu_si128((__m128i *)(void *)(la + 2), a1);
+		_mm_storeu_si128((__m128i *)(void *)(la + 4), a2);
+		_mm_storeu_si128((__m128i *)(void *)(la + 6), a3);
+		_mm_storeu_si128((__m128i *)(void *)lb, b0);
+		_mm_storeu_si128((__m128i *)(void *)(lb + 2), b1);
+		_mm_storeu_si128((__m128i *)(void *)(lb + 4), b2);
+		_mm_storeu_si128((__m128i *)(void *)(lb + 6), b3);
 #else
-	for (; n - i >= 64; i += 64) {
+		for (; n - i >= 64; i += 64) {
+			for (int k = 0; k < 8; k++) {
+				la[k] += reasm_word(p + i + 8 * k);
+				lb[k] += la[k];
+			}
+		}
+#endif
 		for (int k = 0; k < 8; k++) {
-			uint64_t w;
-			memcpy(&w, p + i + 8 * k, 8);
-			a[k] += w;
-			b[k] += a[k];
+			a += la[k] * (uint64_t)(2 * k + 1);
+			b += lb[k] * (uint64_t)(2 * k + 1);
 		}
 	}
-#endif
-	/* the mix: the lane sums (when there were full blocks), then the last 0..63 octets
-	 * zero-padded, word by word (n is mixed in first, so the padding is unambiguous) */
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
-	if (i) {
-		for (int k = 0; k < 8; k++)
-			h = reasm_mix(reasm_mix(h, a[k]), b[k]);
+	for (; n - i >= 8; i += 8) {
+		a += reasm_word(p + i);
+		b += a;
 	}
-	uint64_t t[8] = { 0 };
-	size_t r = n - i;
-	if (r)
-		memcpy(t, p + i, r);
-	for (size_t k = 0; k < (r + 7) / 8; k++)
-		h = reasm_mix(h, t[k]);
+	if (i < n) {
+		uint64_t w = 0;
+		for (size_t k = 0; i + k < n; k++)
+			w |= (uint64_t)p[i + k] << (8 * k);
+		a += w;
+		b += a;
+	}
+	/* n is mixed in first, so the zero padding of the last word is unambiguous */
+	uint64_t h = reasm_mix(reasm_mix(0x9e3779b97f4a7c15ull ^ (uint64_t)n, a), b);
 	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
 	return (uint32_t)(h ^ (h >> 32));
 }
@@ -179,19 +190,12 @@ static uint32_t reasm_hash(const uint8_t *p, size_t n)
  * the sampled octets of a long one, without a second pass over every delivered octet (hashing
  * all of them cost as much as the analyser's own scan of the bytes). */
 #define REASM_FP_FULL 256
-static uint64_t reasm_word(const uint8_t *p)
-{
-	uint64_t w;
-	memcpy(&w, p, 8);
-	return w;
-}
-
 static uint32_t reasm_fingerprint(const uint8_t *p, size_t n)
 {
 	if (n <= REASM_FP_FULL)
 		return reasm_hash(p, n);
 	uint64_t a = 0, b = 0;
-	size_t step = (n - 72) / 7; /* words at 32, 32 + step, ..., 32 + 7 step <= n - 40 */
+	size_t step = (n - 72) / 8; /* words at 32 + k step (k < 8): all before the last 32 */
 	for (size_t k = 0; k < 4; k++) {
 		a += reasm_word(p + 8 * k);
 		b += a;
