@@ -4,19 +4,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The table starts with FLOW_BUCKETS_MIN buckets and doubles (flow_insert) while there are
+ * more connections than buckets, up to one bucket per connection of the cap: a capture with
+ * few connections at a time keeps a table small enough to stay in cache. */
+#define FLOW_BUCKETS_MIN 1024
+
 int flow_init(struct flow_table *t, size_t max_conns, uint32_t seed)
 {
 	memset(t, 0, sizeof(*t));
-	size_t n = 1024;
-	/* one bucket per expected connection, bounded so a huge cap does not cost memory upfront */
-	while (n < max_conns && n < ((size_t)1 << 22))
-		n <<= 1;
+	size_t n = FLOW_BUCKETS_MIN;
 	t->buckets = calloc(n, sizeof(*t->buckets));
 	if (!t->buckets)
 		return -1;
 	t->nbuckets = n;
+	/* bounded so a huge cap does not cost memory when it is reached */
+	t->max_buckets = n;
+	while (t->max_buckets < max_conns && t->max_buckets < ((size_t)1 << 22))
+		t->max_buckets <<= 1;
 	t->seed = seed;
 	return 0;
+}
+
+/* Twice the buckets; on allocation failure the table stays as it is (longer chains). */
+static void flow_grow(struct flow_table *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct conn **nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return;
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct conn *c = t->buckets[i];
+		while (c) {
+			struct conn *next = c->hnext;
+			size_t b = c->hash & (n - 1);
+			c->hnext = nb[b];
+			nb[b] = c;
+			c = next;
+		}
+	}
+	free(t->buckets);
+	t->buckets = nb;
+	t->nbuckets = n;
 }
 
 void flow_destroy(struct flow_table *t)
@@ -25,11 +53,27 @@ void flow_destroy(struct flow_table *t)
 	t->buckets = NULL;
 }
 
+/* The octets at p as a big-endian number: comparing two of them orders as memcmp does. */
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* memcmp order of the addresses, then the ports (without a call: this runs per packet) */
 static int ep_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
 {
-	int c = memcmp(a, b, 16);
-	if (c)
-		return c;
+	uint64_t x = be64(a), y = be64(b);
+	if (x == y) {
+		x = be64(a + 8);
+		y = be64(b + 8);
+	}
+	if (x != y)
+		return x < y ? -1 : 1;
 	return (int)pa - (int)pb;
 }
 
@@ -87,8 +131,13 @@ uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k)
 
 static bool key_eq(const struct flow_key *x, const struct flow_key *y)
 {
+	uint64_t xa[2], ya[2], xb[2], yb[2];
+	memcpy(xa, x->a, 16);
+	memcpy(ya, y->a, 16);
+	memcpy(xb, x->b, 16);
+	memcpy(yb, y->b, 16);
 	return x->ipver == y->ipver && x->pa == y->pa && x->pb == y->pb &&
-	       memcmp(x->a, y->a, 16) == 0 && memcmp(x->b, y->b, 16) == 0;
+	       ((xa[0] ^ ya[0]) | (xa[1] ^ ya[1]) | (xb[0] ^ yb[0]) | (xb[1] ^ yb[1])) == 0;
 }
 
 struct conn *flow_lookup(struct flow_table *t, const struct flow_key *k, uint32_t h)
@@ -125,6 +174,8 @@ static void list_append(struct conn **head, struct conn **tail, struct conn *c)
 
 void flow_insert(struct flow_table *t, struct conn *c)
 {
+	if (t->count >= t->nbuckets && t->nbuckets < t->max_buckets)
+		flow_grow(t);
 	size_t b = c->hash & (t->nbuckets - 1);
 	c->hnext = t->buckets[b];
 	t->buckets[b] = c;

@@ -60,6 +60,7 @@ struct conn {
 struct flow_table {
 	struct conn **buckets;
 	size_t nbuckets;                 /* power of two */
+	size_t max_buckets;              /* nbuckets grows up to this */
 	size_t count;
 	uint32_t seed;
 	struct conn *lru_head, *lru_tail;        /* active: least recently used first */

@@ -15,9 +15,9 @@
  *    segment's PSH/FIN/frame.
  *  - Retransmissions are reported once per incoming segment (RS_RETRANS, before any RS_DATA it
  *    causes).  Re-sent octets are compared with the first copy when it is still at hand: the
- *    buffered out-of-order bytes, the unconsumed bytes in r->pend, or r->hist (hashes of the last
- *    8 delivered segments; a remembered segment lying wholly inside the re-sent range is hashed
- *    and compared).
+ *    buffered out-of-order bytes, the unconsumed bytes in r->pend, or r->hist (fingerprints of
+ *    the last 8 delivered segments, every octet of a short one, a sample of a long one; a
+ *    remembered segment lying wholly inside the re-sent range is fingerprinted and compared).
  *    A one-octet segment ending exactly at r->next is taken as a keep-alive probe and ignored;
  *    so is, before the stream has started, a one-octet segment ending at the peer's last ACK
  *    (a capture that starts on an idle connection often sees a probe first).
@@ -54,6 +54,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "decode.h"
 
@@ -102,36 +105,108 @@ size_t reasm_buffered(const struct reasm *r)
 	return r->pend_len + r->ooo_bytes;
 }
 
-/* Fingerprint of delivered segments for the conflict check.  Every delivered octet passes
- * through here, so it is built for throughput: Fletcher-style sums over 64-bit words in four
- * independent lanes (a[k] += w, b[k] += a[k]; no multiply in the loop, vectorisable), mixed
- * once at the end.  Any change of a single word changes its lane's a (so the fingerprint,
- * barring a collision in the final mix); the b sums make it sensitive to order. */
+/* Fingerprint of delivered segments for the conflict check, built for throughput: Fletcher
+ * sums over 64-bit words (a += w, b += a; additions only).  From 64 octets on, eight
+ * independent lanes take the words of each 64-octet block (four SSE2 registers of two lanes
+ * where the target has SSE2) and are folded with distinct odd weights; the remaining words and
+ * the zero-padded last one go through one pair of sums; two multiplying mixes at the end.
+ * Any change of a single word changes a (odd weights are invertible), so the fingerprint,
+ * barring a collision in the final mix; the b sums make it sensitive to order. */
+static uint64_t reasm_mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
+static uint64_t reasm_word(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
 static uint32_t reasm_hash(const uint8_t *p, size_t n)
 {
-	uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, w[4];
+	uint64_t a = 0, b = 0;
 	size_t i = 0;
-	for (; n - i >= 32; i += 32) {
-		memcpy(w, p + i, 32);
-		a0 += w[0];
-		a1 += w[1];
-		a2 += w[2];
-		a3 += w[3];
-		b0 += a0;
-		b1 += a1;
-		b2 += a2;
-		b3 += a3;
+	if (n >= 64) {
+		uint64_t la[8] = { 0 }, lb[8] = { 0 };
+#if defined(__SSE2__)
+		__m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+		__m128i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+		for (; n - i >= 64; i += 64) {
+			const __m128i *q = (const __m128i *)(const void *)(p + i);
+			a0 = _mm_add_epi64(a0, _mm_loadu_si128(q));
+			a1 = _mm_add_epi64(a1, _mm_loadu_si128(q + 1));
+			a2 = _mm_add_epi64(a2, _mm_loadu_si128(q + 2));
+			a3 = _mm_add_epi64(a3, _mm_loadu_si128(q + 3));
+			b0 = _mm_add_epi64(b0, a0);
+			b1 = _mm_add_epi64(b1, a1);
+			b2 = _mm_add_epi64(b2, a2);
+			b3 = _mm_add_epi64(b3, a3);
+		}
+		_mm_storeu_si128((__m128i *)(void *)la, a0);
+		_mm_storeu_si128((__m128i *)(void *)(la + 2), a1);
+		_mm_storeu_si128((__m128i *)(void *)(la + 4), a2);
+		_mm_storeu_si128((__m128i *)(void *)(la + 6), a3);
+		_mm_storeu_si128((__m128i *)(void *)lb, b0);
+		_mm_storeu_si128((__m128i *)(void *)(lb + 2), b1);
+		_mm_storeu_si128((__m128i *)(void *)(lb + 4), b2);
+		_mm_storeu_si128((__m128i *)(void *)(lb + 6), b3);
+#else
+		for (; n - i >= 64; i += 64) {
+			for (int k = 0; k < 8; k++) {
+				la[k] += reasm_word(p + i + 8 * k);
+				lb[k] += la[k];
+			}
+		}
+#endif
+		for (int k = 0; k < 8; k++) {
+			a += la[k] * (uint64_t)(2 * k + 1);
+			b += lb[k] * (uint64_t)(2 * k + 1);
+		}
 	}
-	/* the mix: the lane sums (when there were full blocks), then the last 0..31 octets
-	 * zero-padded, word by word (n is mixed in first, so the padding is unambiguous) */
-	uint64_t v[12] = { a0, a1, a2, a3, b0, b1, b2, b3, 0, 0, 0, 0 };
-	memcpy(v + 8, p + i, n - i);
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
-	int from = n >= 32 ? 0 : 8, to = 8 + (int)((n - i + 7) / 8);
-	for (int k = from; k < to; k++) {
-		h = (h ^ v[k]) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
+	for (; n - i >= 8; i += 8) {
+		a += reasm_word(p + i);
+		b += a;
 	}
+	if (i < n) {
+		uint64_t w = 0;
+		for (size_t k = 0; i + k < n; k++)
+			w |= (uint64_t)p[i + k] << (8 * k);
+		a += w;
+		b += a;
+	}
+	/* n is mixed in first, so the zero padding of the last word is unambiguous */
+	uint64_t h = reasm_mix(reasm_mix(0x9e3779b97f4a7c15ull ^ (uint64_t)n, a), b);
+	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* The fingerprint kept in r->hist.  Up to REASM_FP_FULL octets (every command and reply line
+ * of a dialogue) all octets count; a longer segment (bulk data) is sampled: its length, its
+ * first and last 32 octets and 8 words spread evenly between them.  So a retransmission that
+ * differs from the first copy is recognised when the difference lies in a short segment or in
+ * the sampled octets of a long one, without a second pass over every delivered octet (hashing
+ * all of them cost as much as the analyser's own scan of the bytes). */
+#define REASM_FP_FULL 256
+static uint32_t reasm_fingerprint(const uint8_t *p, size_t n)
+{
+	if (n <= REASM_FP_FULL)
+		return reasm_hash(p, n);
+	uint64_t a = 0, b = 0;
+	size_t step = (n - 72) / 8; /* words at 32 + k step (k < 8): all before the last 32 */
+	for (size_t k = 0; k < 4; k++) {
+		a += reasm_word(p + 8 * k);
+		b += a;
+		a += reasm_word(p + n - 32 + 8 * k);
+		b += a;
+	}
+	for (size_t k = 0; k < 8; k++) {
+		a += reasm_word(p + 32 + k * step);
+		b += a;
+	}
+	uint64_t h = reasm_mix(reasm_mix(0x9e3779b97f4a7c15ull ^ (uint64_t)n, a), b);
 	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
 	return (uint32_t)(h ^ (h >> 32));
 }
@@ -154,7 +229,7 @@ static void reasm_hist_add(struct reasm *r, uint64_t off, const uint8_t *p, size
 	unsigned i = r->hist_pos++ % 8;
 	r->hist[i].off = off;
 	r->hist[i].len = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
-	r->hist[i].hash = reasm_hash(p, r->hist[i].len);
+	r->hist[i].hash = reasm_fingerprint(p, r->hist[i].len);
 }
 
 static void reasm_note_memcap(struct reasm *r, uint64_t lo, uint64_t hi)
@@ -569,7 +644,7 @@ static bool reasm_resent_conflict(const struct reasm *r, uint64_t off, const uin
 		const uint64_t ho = r->hist[i].off, hl = r->hist[i].len;
 		if (hl == 0 || ho < lo || ho + hl > hi)
 			continue;
-		if (reasm_hash(p + (ho - lo), (size_t)hl) != r->hist[i].hash)
+		if (reasm_fingerprint(p + (ho - lo), (size_t)hl) != r->hist[i].hash)
 			return true;
 	}
 	return false;

@@ -11,7 +11,10 @@
  *    dropped and counted in ev->dropped); parsing resumes after it.
  *  - FIN is delivered as RS_FIN once every byte before it has been delivered (or gapped).
  *  - RS_RETRANS reports a segment that re-sends bytes already received; conflict=true when the
- *    bytes differ from the first copy where that can be checked.  First copy always wins.
+ *    bytes differ from the first copy where that can be checked (bytes still buffered: every
+ *    octet; bytes already delivered: by a fingerprint of the segment that carried them, every
+ *    octet of a segment up to 256 octets, the length and 80 sampled octets of a longer one).
+ *    First copy always wins.
  * Sequence comparisons are wrap-safe; stream offsets are 64-bit (offset 0 = first payload byte
  * after the SYN, or the first payload byte seen when the SYN was not captured).
  */

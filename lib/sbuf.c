@@ -62,21 +62,43 @@ void sb_u64(struct sbuf *b, uint64_t v)
 	                         "25262728293031323334353637383940414243444546474849"
 	                         "50515253545556575859606162636465666768697071727374"
 	                         "75767778798081828384858687888990919293949596979899";
-	char tmp[20];
-	size_t i = sizeof(tmp);
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-		v /= 100;
-		tmp[--i] = d2[2 * r + 1];
-		tmp[--i] = d2[2 * r];
+	static const uint64_t p10[20] = {
+	    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+	    100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+	    10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	    100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull};
+	/* the digits straight into the buffer, from the last one back: no copy, no call */
+	size_t n = 1;
+	while (n < 20 && v >= p10[n])
+		n++;
+	if (b->cap - b->len <= n && !sb_grow(b, n))
+		return;
+	if (b->oom)
+		return;
+	char *d = b->p + b->len + n;
+	*d = '\0';
+	if (v >> 32) {
+		while (v >= 100) {
+			unsigned r = (unsigned)(v % 100);
+			v /= 100;
+			*--d = d2[2 * r + 1];
+			*--d = d2[2 * r];
+		}
 	}
-	if (v >= 10) {
-		tmp[--i] = d2[2 * v + 1];
-		tmp[--i] = d2[2 * v];
+	uint32_t w = (uint32_t)v;
+	while (w >= 100) {
+		unsigned r = w % 100;
+		w /= 100;
+		*--d = d2[2 * r + 1];
+		*--d = d2[2 * r];
+	}
+	if (w >= 10) {
+		*--d = d2[2 * w + 1];
+		*--d = d2[2 * w];
 	} else {
-		tmp[--i] = (char)('0' + v);
+		*--d = (char)('0' + w);
 	}
-	sb_put(b, tmp + i, sizeof(tmp) - i);
+	b->len += n;
 }
 
 void sb_i64(struct sbuf *b, int64_t v)
@@ -307,33 +329,6 @@ void jw_init(struct jw *w, struct sbuf *b)
 {
 	memset(w, 0, sizeof(*w));
 	w->b = b;
-}
-
-void jw_key(struct jw *w, const char *k, size_t n)
-{
-	/* the comma and the key in one go: keys are string literals of the analysers, plain
-	 * ASCII, nothing to escape */
-	bool comma = false;
-	if (w->depth > 0 && w->depth <= JW_MAX_DEPTH) {
-		comma = w->need_comma[w->depth - 1];
-		w->need_comma[w->depth - 1] = true;
-	}
-	if (w->b->cap - w->b->len <= n + 4 && !sb_grow(w->b, n + 4))
-		return;
-	if (w->b->oom)
-		return;
-	char *d = w->b->p + w->b->len;
-	if (comma)
-		*d++ = ',';
-	if (k) {
-		*d++ = '"';
-		memcpy(d, k, n);
-		d += n;
-		*d++ = '"';
-		*d++ = ':';
-	}
-	*d = '\0';
-	w->b->len = (size_t)(d - w->b->p);
 }
 
 void jw_str_k(struct jw *w, const char *k, size_t kn, const char *v)

@@ -61,9 +61,36 @@ struct jw {
 	bool need_comma[JW_MAX_DEPTH];
 };
 void jw_init(struct jw *w, struct sbuf *b);
-/* The comma before a value and its key (kn octets; k NULL inside arrays).  The writers below
- * are inline wrappers so that strlen() of a literal key is folded at compile time. */
-void jw_key(struct jw *w, const char *k, size_t kn);
+/* The comma before a value and its key (n octets; k NULL inside arrays).  It and the writers
+ * below are inline so that strlen() of a literal key is folded at compile time and the copy
+ * of its octets is a few moves, not a call. */
+static inline void jw_key(struct jw *w, const char *k, size_t n)
+{
+	/* the comma and the key in one go: keys are string literals of the analysers, plain
+	 * ASCII, nothing to escape */
+	bool comma = false;
+	if (w->depth > 0 && w->depth <= JW_MAX_DEPTH) {
+		comma = w->need_comma[w->depth - 1];
+		w->need_comma[w->depth - 1] = true;
+	}
+	if (w->b->cap - w->b->len <= n + 4 && !sb_grow(w->b, n + 4))
+		return;
+	if (w->b->oom)
+		return;
+	char *d = w->b->p + w->b->len;
+	if (comma)
+		*d++ = ',';
+	if (k) {
+		*d++ = '"';
+		memcpy(d, k, n);
+		d += n;
+		*d++ = '"';
+		*d++ = ':';
+	}
+	*d = '\0';
+	w->b->len = (size_t)(d - w->b->p);
+}
+
 void jw_open(struct jw *w, const char *k, size_t kn, char c);
 void jw_close(struct jw *w, char c);
 #define JW_KEY(w, k) jw_key((w), (k), (k) ? strlen(k) : 0)

@@ -2,6 +2,9 @@
 #include "smtp_parse.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static const char *const smtp_verb_names[SV_COUNT] = {
     [SV_UNKNOWN] = "UNKNOWN",     [SV_HELO] = "HELO",
@@ -326,6 +329,28 @@ bool smtp_looks_like_reply(const uint8_t *p, size_t n)
 	return smtp_parse_reply(p, n, &r) && r.code >= 200 && r.code <= 599;
 }
 
+/* Bit k set when p[k] is LF, for the 64 octets at p. */
+static inline uint64_t smtp_lf_mask64(const uint8_t *p)
+{
+#if defined(__SSE2__)
+	const __m128i lf = _mm_set1_epi8('\n');
+	uint64_t m0 = (uint32_t)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), lf));
+	uint64_t m1 = (uint32_t)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), lf));
+	uint64_t m2 = (uint32_t)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 32)), lf));
+	uint64_t m3 = (uint32_t)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 48)), lf));
+	return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+#else
+	uint64_t m = 0;
+	for (unsigned k = 0; k < 64; k++)
+		m |= (uint64_t)(p[k] == '\n') << k;
+	return m;
+#endif
+}
+
 /* One line of the body ended (CRLF seen): account for its length. */
 static void smtp_body_eol(struct smtp_body_scan *s, unsigned term)
 {
@@ -338,6 +363,80 @@ static void smtp_body_eol(struct smtp_body_scan *s, unsigned term)
 	s->line_len = 0;
 }
 
+/* The SB_LINE fast path of smtp_body_feed, from p[i] (inside a line): jump from LF to LF; a CR
+ * just before an LF makes CRLF, any other CR is part of the line.  A CRLF followed by an
+ * ordinary octet (the common case) stays here: that octet starts the next line, exactly as
+ * SB_BOL would have taken it.  The LFs of 64 octets are found at once (smtp_lf_mask64) and taken
+ * from the mask one by one, so a line costs no call (the last < 64 octets go through memchr);
+ * the counters live in locals meanwhile.  Returns n when every octet is used, else the index
+ * of the octet after a CRLF that SB_BOL must look at (s->pos is then SB_BOL). */
+static size_t smtp_body_lines(struct smtp_body_scan *s, const uint8_t *p, size_t n, size_t i)
+{
+	uint64_t carry = s->line_len; /* octets of the current line before p[i] */
+	uint64_t longest = s->longest, long_lines = s->long_lines, lines = s->lines;
+	uint64_t bare_lf = s->bare_lf;
+	size_t scan = i, blk = 0; /* the LFs before scan are in mask (bit k: p[blk + k]) */
+	uint64_t mask = 0;
+	size_t ret;
+	for (;;) {
+		size_t j;
+		if (mask) {
+			j = blk + (size_t)__builtin_ctzll(mask);
+			mask &= mask - 1;
+		} else if (n - scan >= 64) {
+			blk = scan;
+			mask = smtp_lf_mask64(p + scan);
+			scan += 64;
+			continue;
+		} else {
+			const uint8_t *lf = scan < n ? memchr(p + scan, '\n', n - scan) : NULL;
+			if (!lf) {
+				if (p[n - 1] == '\r') {
+					s->line_len = carry + (n - 1 - i);
+					s->pos = SB_CR;
+				} else {
+					s->line_len = carry + (n - i);
+				}
+				ret = n;
+				break;
+			}
+			j = (size_t)(lf - p);
+			scan = j + 1;
+		}
+		bool crlf = j > i && p[j - 1] == '\r';
+		uint64_t total = carry + (j - i) + 1; /* the line with its CRLF or LF */
+		if (total > SMTP_TEXT_LINE_MAX)
+			long_lines++;
+		if (total > longest)
+			longest = total;
+		lines++;
+		carry = 0;
+		i = j + 1;
+		if (!crlf) {
+			/* a bare LF ends the line for length accounting, but only CRLF opens the
+			 * way to the end-of-data marker */
+			bare_lf++;
+			if (i == n) {
+				s->line_len = 0;
+				ret = n;
+				break;
+			}
+			continue;
+		}
+		if (i < n && p[i] != '.' && p[i] != '\r' && p[i] != '\n')
+			continue; /* an ordinary octet: counted as the next line's first */
+		s->line_len = 0;
+		s->pos = SB_BOL;
+		ret = i;
+		break;
+	}
+	s->longest = longest;
+	s->long_lines = long_lines;
+	s->lines = lines;
+	s->bare_lf = bare_lf;
+	return ret;
+}
+
 size_t smtp_body_feed(struct smtp_body_scan *s, const uint8_t *p, size_t n, bool *done)
 {
 	*done = false;
@@ -345,43 +444,9 @@ size_t smtp_body_feed(struct smtp_body_scan *s, const uint8_t *p, size_t n, bool
 	while (i < n) {
 		uint8_t c = p[i];
 		switch (s->pos) {
-		case SB_LINE: {
-			/* fast path: jump from LF to LF (memchr); a CR just before an LF makes
-			 * CRLF, any other CR is part of the line.  A CRLF followed by an ordinary
-			 * octet (the common case) stays here: that octet starts the next line,
-			 * exactly as SB_BOL would have taken it. */
-			for (;;) {
-				const uint8_t *lf = memchr(p + i, '\n', n - i);
-				if (!lf) {
-					if (p[n - 1] == '\r') {
-						s->line_len += n - 1 - i;
-						s->pos = SB_CR;
-					} else {
-						s->line_len += n - i;
-					}
-					return n;
-				}
-				size_t j = (size_t)(lf - p);
-				if (j > i && p[j - 1] == '\r') {
-					s->line_len += j - 1 - i;
-					smtp_body_eol(s, 2);
-					i = j + 1;
-					if (i < n && p[i] != '.' && p[i] != '\r' && p[i] != '\n')
-						continue; /* line_len is 0: the octet at i is counted */
-					s->pos = SB_BOL;
-					break;
-				}
-				/* a bare LF ends the line for length accounting, but only CRLF
-				 * opens the way to the end-of-data marker */
-				s->line_len += j - i;
-				s->bare_lf++;
-				smtp_body_eol(s, 1);
-				i = j + 1;
-				if (i == n)
-					return n;
-			}
+		case SB_LINE:
+			i = smtp_body_lines(s, p, n, i);
 			continue;
-		}
 		case SB_BOL:
 			if (c == '.') {
 				s->pos = SB_DOT;

@@ -108,12 +108,49 @@ static void test_insert_lookup_lists(void **state)
 	flow_destroy(&t);
 }
 
+/* The table grows while connections outnumber buckets, up to the cap's size, and finds every
+ * connection before and after each doubling. */
+static void test_grow(void **state)
+{
+	(void)state;
+	struct flow_table t;
+	enum { N = 5000 };
+	assert_int_equal(flow_init(&t, 4096, 3), 0);
+	size_t n0 = t.nbuckets;
+	struct conn **cs = calloc(N, sizeof(*cs));
+	assert_non_null(cs);
+	for (int i = 0; i < N; i++) {
+		struct pkt p = mkpkt(0x0A000001u + (uint32_t)(i / 1000), (uint16_t)(2000 + i % 1000),
+		                     0x0A000002, 25);
+		cs[i] = calloc(1, sizeof(struct conn));
+		bool s;
+		flow_key_make(&cs[i]->key, &p, &s);
+		cs[i]->hash = flow_hash(&t, &cs[i]->key);
+		flow_insert(&t, cs[i]);
+		if (i % 997 == 0)
+			for (int k = 0; k <= i; k++)
+				assert_ptr_equal(flow_lookup(&t, &cs[k]->key, cs[k]->hash), cs[k]);
+	}
+	assert_true(t.nbuckets > n0);
+	assert_int_equal(t.nbuckets, 4096); /* not beyond the cap's size */
+	for (int i = 0; i < N; i++)
+		assert_ptr_equal(flow_lookup(&t, &cs[i]->key, cs[i]->hash), cs[i]);
+	for (int i = 0; i < N; i++) {
+		flow_remove(&t, cs[i]);
+		free(cs[i]);
+	}
+	assert_int_equal(t.count, 0);
+	free(cs);
+	flow_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_symmetric_key),
 		cmocka_unit_test(test_seed_changes_hash),
 		cmocka_unit_test(test_insert_lookup_lists),
+		cmocka_unit_test(test_grow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

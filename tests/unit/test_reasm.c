@@ -498,6 +498,38 @@ static void test_retrans_conflict_delivered(void **state)
 	}
 }
 
+/* Delivered segments longer than 256 octets are remembered by a sampled fingerprint: a re-sent
+ * copy is the same when it is the same, and differs when its length, its first or last octets
+ * or its whole content differ. */
+static void test_retrans_conflict_long(void **state)
+{
+	(void)state;
+	enum { N = 1400 };
+	static char orig[N + 1], first[N + 1], last[N + 1], other[N + 1];
+	for (size_t i = 0; i < N; i++) {
+		orig[i] = (char)('a' + i % 26);
+		other[i] = (char)('A' + i % 26);
+	}
+	memcpy(first, orig, N);
+	memcpy(last, orig, N);
+	first[0] = '#';
+	last[N - 1] = '#';
+	const char *copies[] = { orig, first, last, other };
+	for (int v = 0; v < 4; v++) {
+		const struct step st[] = {
+		    S(0, "", TCPF_SYN), S(1, orig, 0), S(1, copies[v], 0), END,
+		};
+		struct cutting whole = {0};
+		struct rec rc;
+		rec_init(&rc, CONSUME_ALL, 0);
+		run(st, &rc, BIG, &whole);
+		assert_int_equal(rc.n_retrans, 1);
+		assert_int_equal(rc.rt[0].len, N);
+		assert_int_equal(rc.rt[0].conflict, v != 0);
+		rec_free(&rc);
+	}
+}
+
 /* A conflict inside a re-sent range that only partly matches a remembered segment can be
  * checked only while the bytes are still unconsumed. */
 static void test_retrans_conflict_pending(void **state)
@@ -1383,6 +1415,7 @@ int main(void)
 	    cmocka_unit_test(test_retrans_exact),
 	    cmocka_unit_test(test_retrans_conflict_delivered),
 	    cmocka_unit_test(test_retrans_conflict_pending),
+	    cmocka_unit_test(test_retrans_conflict_long),
 	    cmocka_unit_test(test_partial_overlap),
 	    cmocka_unit_test(test_overlap_buffered_conflict),
 	    cmocka_unit_test(test_wrap),

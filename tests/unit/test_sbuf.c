@@ -83,6 +83,17 @@ static void test_json_runs(void **state)
 		sb_printf(&want, "%lld", -(long long)(vals[i] >> 1));
 		assert_string_equal(whole.p, want.p);
 	}
+	/* every digit count: 10^k - 1, 10^k and 10^k + 1; around 2^32 */
+	for (uint64_t p = 1, k = 0; k < 20; k++, p *= 10) {
+		uint64_t around[] = { p - 1, p, p + 1, ((uint64_t)1 << 32) - 1 + k % 3 };
+		for (size_t i = 0; i < 4; i++) {
+			sb_reset(&whole);
+			sb_u64(&whole, around[i]);
+			sb_reset(&want);
+			sb_printf(&want, "%llu", (unsigned long long)around[i]);
+			assert_string_equal(whole.p, want.p);
+		}
+	}
 	for (int k = 0; k < 200000; k++) {
 		double v = (double)k * 0.0137 + (double)(k % 7) * 1e-4;
 		for (int d = 1; d <= 3; d++) {
