@@ -6,7 +6,8 @@
 # build is brought up to date), generates the benchmark captures once (cached in $BENCH_DIR, regenerated when gen_bench.py or
 # its arguments change), builds tests/bench/floor.c into a temporary directory, then runs every
 # tool RUNS times on every capture, interleaved (run 1 of each tool, then run 2, ...), under
-# /usr/bin/time.  Prints the medians of wall time, CPU time (user+sys) and peak RSS, packets per
+# tests/bench/runtime.c (wait4(2) figures to the microsecond; /usr/bin/time prints hundredths,
+# too coarse for the floor's few hundredths of a second).  Prints the medians of wall time, CPU time (user+sys) and peak RSS, packets per
 # second and the ratios, and the targets with PASS/MISS.
 #
 #   tests/bench/run.sh [CAPTURE ...]      CAPTURE: smtp conns osi (default: all three)
@@ -46,7 +47,6 @@ if [ -z "${NO_BUILD:-}" ] && [ "$MTADIAG" = "$BUILD/mtadiag" ]; then
 	cmake --build "$BUILD" -j"$(nproc)" >&2 || die "build failed"
 fi
 [ -x "$MTADIAG" ] || die "no mtadiag at $MTADIAG (build first: cmake -S . -B build && cmake --build build -j2)"
-[ -x /usr/bin/time ] || die "/usr/bin/time missing (Debian package 'time')"
 command -v tshark >/dev/null || die "tshark missing"
 command -v pkg-config >/dev/null && pkg-config --exists libpcap || die "libpcap-dev / pkg-config missing"
 mkdir -p "$BENCH_DIR"
@@ -85,6 +85,7 @@ trap 'rm -rf "$T"' EXIT
 # shellcheck disable=SC2046  # pkg-config output is meant to be split
 cc -O2 -o "$T/floor" "$SRC/tests/bench/floor.c" $(pkg-config --cflags --libs libpcap) \
 	|| die "cannot build floor.c"
+cc -O2 -o "$T/runtime" "$SRC/tests/bench/runtime.c" || die "cannot build runtime.c"
 
 # tshark launchers
 EMPTY_HOME=$T/home
@@ -119,7 +120,7 @@ measure() {
 	local cap=$1 tool=$2
 	shift 2
 	local out=$T/time.$$ rc=0
-	/usr/bin/time -f '%e %U %S %M' -o "$out" "$@" > /dev/null 2> "$T/stderr" || rc=$?
+	"$T/runtime" "$out" "$@" 2> "$T/stderr" || rc=$?
 	if [ $rc -gt 1 ]; then
 		echo "run.sh: $tool on $cap exited $rc:" >&2
 		tail -3 "$T/stderr" >&2
@@ -198,9 +199,9 @@ for cap in info:
         c, m = med(cap, t, 1), med(cap, t, 2)
         def fmt_rate(x):
             return "%.2f M" % (x / 1e6) if x >= 1e6 else "%.0f k" % (x / 1e3)
-        print("| %s | %s | %.2f | %.2f | %.0f | %s | %s | %.0f |" % (
-            cap, label[t], e, c, m / 1024, fmt_rate(pk / max(e, 0.01)), fmt_rate(pk / max(c, 0.01)),
-            by / 1048576 / max(e, 0.01)))
+        print("| %s | %s | %.3f | %.3f | %.0f | %s | %s | %.0f |" % (
+            cap, label[t], e, c, m / 1024, fmt_rate(pk / max(e, 1e-6)), fmt_rate(pk / max(c, 1e-6)),
+            by / 1048576 / max(e, 1e-6)))
 print()
 print("| capture | packets | MB | mtadiag speed-up vs tshark (wall / CPU) | mtadiag / floor (wall / CPU) | plugins / stock tshark (wall / CPU) | mtadiag RSS KB per 1k packets | tshark RSS KB per 1k packets |%s" % (
     " MTADIAG2 vs tshark / floor (CPU) |" if any(k[1] == "mtadiag2" for k in cells) else ""))
@@ -216,14 +217,14 @@ for cap in info:
     pe, pc = med(cap, "tshark+plugins", 0), med(cap, "tshark+plugins", 1)
     c2 = med(cap, "mtadiag2", 1)
     print("| %s | %d | %.0f | %.1f× / %.1f× | %.1f× / %.1f× | %s | %.1f | %.0f |%s" % (
-        cap, pk, by / 1e6, r(te, me), r(tc, mc), r(me, fe), r(mc, max(fc, 0.01)),
+        cap, pk, by / 1e6, r(te, me), r(tc, mc), r(me, fe), r(mc, max(fc, 1e-6)),
         "%.2f× / %.2f×" % (r(pe, te), r(pc, tc)) if pe else "n/a", mm / pk * 1000, tm / pk * 1000,
-        " %.1f× / %.1f× |" % (r(tc, c2), r(c2, max(fc, 0.01))) if c2 else ""))
+        " %.1f× / %.1f× |" % (r(tc, c2), r(c2, max(fc, 1e-6))) if c2 else ""))
     verdict.append(("%s: mtadiag >= 10x faster than tshark -q -z expert (CPU %.1fx, wall %.1fx)"
                     % (cap, r(tc, mc), r(te, me)), r(tc, mc) >= 10))
     if cap == "smtp":
         verdict.append(("%s: mtadiag within 2x of the libpcap floor (CPU %.1fx, wall %.1fx)"
-                        % (cap, r(mc, max(fc, 0.01)), r(me, fe)), r(mc, max(fc, 0.01)) <= 2))
+                        % (cap, r(mc, max(fc, 1e-6)), r(me, fe)), r(mc, max(fc, 1e-6)) <= 2))
     verdict.append(("%s: mtadiag peak RSS <= 64 MB (%.1f MB)" % (cap, mm / 1024), mm <= 64 * 1024))
     if pc:
         verdict.append(("%s: tshark + our plugins <= 1.10x stock tshark (CPU %.2fx, wall %.2fx)"
@@ -240,5 +241,5 @@ print()
 for text, ok in verdict:
     print("%s  %s" % ("PASS" if ok else "MISS", text))
 print("(verdicts on CPU time = user+sys: every tool here is single-threaded, so on an idle machine wall ~ CPU;")
-print(" CPU time is not inflated by other load on the machine.  A 0.01 s clock floors the floor's CPU time.)")
+print(" CPU time is not inflated by other load on the machine.  Times are wait4(2)'s, to the microsecond.)")
 PY
