@@ -118,6 +118,15 @@ static uint64_t reasm_mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 32);
 }
 
+/* The fingerprint of n octets from the sums a and b (n is mixed in first, so the zero padding
+ * of a last partial word is unambiguous). */
+static uint32_t reasm_final(size_t n, uint64_t a, uint64_t b)
+{
+	uint64_t h = reasm_mix(reasm_mix(0x9e3779b97f4a7c15ull ^ (uint64_t)n, a), b);
+	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
 static uint64_t reasm_word(const uint8_t *p)
 {
 	uint64_t w;
@@ -177,10 +186,7 @@ static uint32_t reasm_hash(const uint8_t *p, size_t n)
 		a += w;
 		b += a;
 	}
-	/* n is mixed in first, so the zero padding of the last word is unambiguous */
-	uint64_t h = reasm_mix(reasm_mix(0x9e3779b97f4a7c15ull ^ (uint64_t)n, a), b);
-	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
-	return (uint32_t)(h ^ (h >> 32));
+	return reasm_final(n, a, b);
 }
 
 /* The fingerprint kept in r->hist.  Up to REASM_FP_FULL octets (every command and reply line
@@ -206,9 +212,7 @@ static uint32_t reasm_fingerprint(const uint8_t *p, size_t n)
 		a += reasm_word(p + 32 + k * step);
 		b += a;
 	}
-	uint64_t h = reasm_mix(reasm_mix(0x9e3779b97f4a7c15ull ^ (uint64_t)n, a), b);
-	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
-	return (uint32_t)(h ^ (h >> 32));
+	return reasm_final(n, a, b);
 }
 
 static uint32_t reasm_seq_of(const struct reasm *r, uint64_t off)

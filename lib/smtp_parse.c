@@ -367,17 +367,13 @@ static void smtp_body_eol(struct smtp_body_scan *s, unsigned term)
  * just before an LF makes CRLF, any other CR is part of the line.  A CRLF followed by an
  * ordinary octet (the common case) stays here: that octet starts the next line, exactly as
  * SB_BOL would have taken it.  The LFs of 64 octets are found at once (smtp_lf_mask64) and taken
- * from the mask one by one, so a line costs no call (the last < 64 octets go through memchr);
- * the counters live in locals meanwhile.  Returns n when every octet is used, else the index
- * of the octet after a CRLF that SB_BOL must look at (s->pos is then SB_BOL). */
+ * from the mask one by one, so a line costs no call (the last < 64 octets go through memchr).
+ * Returns n when every octet is used, else the index of the octet after a CRLF that SB_BOL must
+ * look at (s->pos is then SB_BOL). */
 static size_t smtp_body_lines(struct smtp_body_scan *s, const uint8_t *p, size_t n, size_t i)
 {
-	uint64_t carry = s->line_len; /* octets of the current line before p[i] */
-	uint64_t longest = s->longest, long_lines = s->long_lines, lines = s->lines;
-	uint64_t bare_lf = s->bare_lf;
 	size_t scan = i, blk = 0; /* the LFs before scan are in mask (bit k: p[blk + k]) */
 	uint64_t mask = 0;
-	size_t ret;
 	for (;;) {
 		size_t j;
 		if (mask) {
@@ -392,49 +388,33 @@ static size_t smtp_body_lines(struct smtp_body_scan *s, const uint8_t *p, size_t
 			const uint8_t *lf = scan < n ? memchr(p + scan, '\n', n - scan) : NULL;
 			if (!lf) {
 				if (p[n - 1] == '\r') {
-					s->line_len = carry + (n - 1 - i);
+					s->line_len += n - 1 - i;
 					s->pos = SB_CR;
 				} else {
-					s->line_len = carry + (n - i);
+					s->line_len += n - i;
 				}
-				ret = n;
-				break;
+				return n;
 			}
 			j = (size_t)(lf - p);
 			scan = j + 1;
 		}
 		bool crlf = j > i && p[j - 1] == '\r';
-		uint64_t total = carry + (j - i) + 1; /* the line with its CRLF or LF */
-		if (total > SMTP_TEXT_LINE_MAX)
-			long_lines++;
-		if (total > longest)
-			longest = total;
-		lines++;
-		carry = 0;
+		s->line_len += j - i - (crlf ? 1 : 0);
+		smtp_body_eol(s, crlf ? 2 : 1);
 		i = j + 1;
 		if (!crlf) {
 			/* a bare LF ends the line for length accounting, but only CRLF opens the
 			 * way to the end-of-data marker */
-			bare_lf++;
-			if (i == n) {
-				s->line_len = 0;
-				ret = n;
-				break;
-			}
+			s->bare_lf++;
+			if (i == n)
+				return n;
 			continue;
 		}
 		if (i < n && p[i] != '.' && p[i] != '\r' && p[i] != '\n')
 			continue; /* an ordinary octet: counted as the next line's first */
-		s->line_len = 0;
 		s->pos = SB_BOL;
-		ret = i;
-		break;
+		return i;
 	}
-	s->longest = longest;
-	s->long_lines = long_lines;
-	s->lines = lines;
-	s->bare_lf = bare_lf;
-	return ret;
 }
 
 size_t smtp_body_feed(struct smtp_body_scan *s, const uint8_t *p, size_t n, bool *done)
