@@ -210,9 +210,9 @@ static int mtap_linktype(int wtap_encap)
 
 /* ---- the analysis of an open capture ---------------------------------------------------- */
 
-/* One engine and what it reported, per protocol and frame.  A plugin analyses with the core of
- * the plugin that registered first when both are loaded (see "sharing" below), so each frame is
- * decoded, looked up and analysed once for both; otherwise with its own. */
+/* One engine and what it reported, per protocol and frame.  When both plugins are loaded, the
+ * SMTP plugin's core serves both (see "sharing" below), so each frame is decoded, looked up and
+ * analysed once; otherwise each plugin has its own. */
 #define MTAP_NPROTO 3 /* indexed by enum mta_proto */
 
 struct mtap_core {
@@ -512,10 +512,10 @@ static void mtap_core_start(struct mtap_core *k, unsigned protos)
 		mtap_ports_from_range(pref_ports, cfg.osi_ports, &cfg.n_osi_ports);
 		mtap_peer_ports(cfg.smtp_ports, &cfg.n_smtp_ports);
 	}
-	/* the stall threshold is the SMTP plugin's; the caps, the larger of the two plugins' */
-	guint stall_sec = mtap_desc.has_stall ? pref_stall_sec : mtap_peer_uint("stall");
-	if (mtap_desc.has_stall || prefs_find_module(mtap_desc.peer_filter))
-		cfg.stall_usec = (uint64_t)stall_sec * 1000000u;
+	/* only the SMTP plugin's core analyses SMTP: the stall threshold is its preference; the
+	 * caps are the larger of the two plugins' */
+	if (mtap_desc.has_stall)
+		cfg.stall_usec = (uint64_t)pref_stall_sec * 1000000u;
 	guint max_conns = MAX(pref_max_conns, mtap_peer_uint("max_conns"));
 	guint max_buf = MAX(pref_max_buf, mtap_peer_uint("max_buf"));
 	if (max_conns > 0)
@@ -637,7 +637,7 @@ static void mtap_link_register(void)
 	if (mtap_desc.proto != MTA_PROTO_OSI)
 		return;
 	struct mtap_link *l = mtap_peer_link();
-	if (l && l->proto != MTA_PROTO_OSI && !l->joined) {
+	if (l && !l->joined) {
 		l->joined = &mtap_link_v1;
 		joined_to = l;
 	}
@@ -669,10 +669,6 @@ static void mtap_cleanup(void)
 	mtap_core_free(&own);
 }
 
-static void mtap_finish(void)
-{
-	mtap_core_finish();
-}
 
 /* ---- rendering ------------------------------------------------------------------------- */
 
@@ -1148,7 +1144,7 @@ void mtap_proto_register(void)
 	mtap_link_register();
 	register_init_routine(mtap_init);
 	register_cleanup_routine(mtap_cleanup);
-	register_postseq_cleanup_routine(mtap_finish);
+	register_postseq_cleanup_routine(mtap_core_finish);
 	mtap_tap = register_tap(mtap_desc.filter);
 	mtap_build_encap_map();
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_plugins.sh — the smtpdiag and osidiag Wireshark plugins (contract §5): they load, export
-# only the loader's symbols, register every finding code of their protocol as an expert info,
+# only the loader's symbols and their link to each other, show the same findings sharing one
+# engine, with either protocol disabled and each loaded alone, register every finding code of their protocol as an expert info,
 # filter, run their stats trees with the right counts, show end-of-capture findings from the
 # second pass on, follow their preferences like the capture tool's options, and install into
 # Wireshark's plugin folder.  The comparison tool itself is checked to fail on a difference.
