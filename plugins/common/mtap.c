@@ -1010,9 +1010,15 @@ static int mtap_dissect_both(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
 	if (!own.engine)
 		return 0;
 	mtap_analyse(tvb, pinfo);
-	/* a protocol disabled when the capture was opened has no records (mtap_init) */
-	any |= mtap_render_frame(tvb, pinfo, tree, mtap_core_lookup(mtap_desc.proto, pinfo->num));
-	any |= j->render(tvb, pinfo, tree, mtap_core_lookup(j->proto, pinfo->num));
+	/* a protocol disabled when the capture was opened has no records (mtap_init); most
+	 * frames have none of either protocol, and then neither renderer is entered (the OSI
+	 * plugin's is in the other library: its code stays out of the cache) */
+	struct mtap_frame *fr = mtap_core_lookup(mtap_desc.proto, pinfo->num);
+	struct mtap_frame *fj = mtap_core_lookup(j->proto, pinfo->num);
+	if (fr)
+		any |= mtap_render_frame(tvb, pinfo, tree, fr);
+	if (fj)
+		any |= j->render(tvb, pinfo, tree, fj);
 	return any ? (int)tvb_captured_length(tvb) : 0;
 }
 
