@@ -75,7 +75,15 @@ struct smtp_txn {
 	bool lost;
 	bool flag_no354, flag_long, flag_barelf;
 	const char *outcome;
+	struct smtp_rcpt rcpt1; /* rcpt while there is only one (most messages) */
 };
+
+/* The recipients' array, when it is on the heap. */
+static void smtp_rcpt_free(struct smtp_txn *t)
+{
+	if (t->rcpt != &t->rcpt1)
+		free(t->rcpt);
+}
 
 struct smtp_side {
 	enum smtp_mode mode;
@@ -103,9 +111,10 @@ struct smtp_reply_acc {
 	int code;
 	unsigned lines;
 	uint32_t ext_bits;
-	unsigned n_ext;
-	char (*ext)[SMTP_EXT_LEN]; /* SMTP_MAX_EXT entries, allocated at the first keyword;
-	                              kept across replies (the reset spares it) */
+	unsigned n_ext, cap_ext;
+	char (*ext)[SMTP_EXT_LEN]; /* cap_ext entries (up to SMTP_MAX_EXT), allocated at the
+	                              first keyword; kept across replies (the reset spares
+	                              it) */
 	/* written from each reply's first line (not cleared by the reset) */
 	char text[SMTP_TEXT_MAX];
 	char enh[16];
@@ -378,7 +387,7 @@ static struct smtp_txn *smtp_txn_new(struct smtp *st)
 		t = &st->spill;
 		if (st->body_txn == t)
 			st->body_txn = NULL;
-		free(t->rcpt);
+		smtp_rcpt_free(t);
 		memset(t, 0, sizeof(*t));
 	}
 	t->outcome = "open";
@@ -674,7 +683,7 @@ static bool smtp_may_answer(const struct smtp *st, enum mta_dir answerer)
 	return !st->tls && !st->side[answerer].fin && !st->side[0].rst && !st->side[1].rst;
 }
 
-static void smtp_check_stall_wait(struct smtp *st, struct mta_time now)
+static void __attribute__((noinline)) smtp_check_stall_wait(struct smtp *st, struct mta_time now)
 {
 	uint64_t thr = smtp_stall_usec(st);
 	struct smtp_pend *h = smtp_head(st);
@@ -923,13 +932,13 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 			free(st->ext);
 			st->ext = NULL;
 			if (a->n_ext) {
-				/* the keywords move over, cut to size (the accumulator gets a
-				 * fresh array if another EHLO reply comes) */
-				void *x = realloc(a->ext, a->n_ext * sizeof(*st->ext));
-				st->ext = x ? x : a->ext;
+				/* the keywords move over with their array (the accumulator gets
+				 * a fresh one if another multi-line reply comes) */
+				st->ext = a->ext;
 				st->n_ext = a->n_ext;
 				a->ext = NULL;
 				a->n_ext = 0;
+				a->cap_ext = 0;
 			}
 		}
 		break;
@@ -1048,8 +1057,10 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 		    n + term, SMTP_REPLY_LINE_MAX);
 	if (!a->active) {
 		char(*ext)[SMTP_EXT_LEN] = a->ext;
+		unsigned cap_ext = a->cap_ext;
 		memset(a, 0, offsetof(struct smtp_reply_acc, text));
 		a->ext = ext;
+		a->cap_ext = cap_ext;
 		a->active = true;
 		a->first_frame = conn_cur_frame(st->c);
 		a->code = r.code;
@@ -1067,9 +1078,18 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 		uint32_t kw = smtp_ehlo_keyword(r.text, r.text_len);
 		if (kw) {
 			a->ext_bits |= kw;
-			if (!a->ext)
-				a->ext = malloc(SMTP_MAX_EXT * sizeof(*a->ext));
-			if (a->ext && a->n_ext < SMTP_MAX_EXT) {
+			if (a->n_ext == a->cap_ext && a->cap_ext < SMTP_MAX_EXT) {
+				/* 8 keywords cover most servers; then 16, 32 */
+				unsigned cap = a->cap_ext ? a->cap_ext * 2 : 8;
+				if (cap > SMTP_MAX_EXT)
+					cap = SMTP_MAX_EXT;
+				void *x = realloc(a->ext, cap * sizeof(*a->ext));
+				if (x) {
+					a->ext = x;
+					a->cap_ext = cap;
+				}
+			}
+			if (a->n_ext < a->cap_ext) {
 				const uint8_t *t = r.text;
 				size_t tn = r.text_len;
 				while (tn && *t == ' ') {
@@ -1280,15 +1300,28 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	case SV_RCPT:
 		if (t && smtp_parse_path(cmd.arg, cmd.arg_len, "TO:", &addr, &alen)) {
 			if (t->n_rcpt == t->cap_rcpt && t->cap_rcpt < SMTP_MAX_RCPT) {
-				/* grow 1, 2, 4, ... up to the cap: most messages have one
-				 * recipient, and a finished session lingers with its summary */
-				unsigned cap = t->cap_rcpt ? t->cap_rcpt * 2 : 1;
-				if (cap > SMTP_MAX_RCPT)
-					cap = SMTP_MAX_RCPT;
-				struct smtp_rcpt *nr = realloc(t->rcpt, cap * sizeof(*nr));
-				if (nr) {
-					t->rcpt = nr;
-					t->cap_rcpt = cap;
+				/* the first inside the transaction (most messages have one
+				 * recipient), then 4, 8, ... up to the cap on the heap (a
+				 * finished session lingers with its summary) */
+				if (!t->cap_rcpt) {
+					t->rcpt = &t->rcpt1;
+					t->cap_rcpt = 1;
+				} else {
+					unsigned cap = t->cap_rcpt == 1 ? 4 : t->cap_rcpt * 2;
+					if (cap > SMTP_MAX_RCPT)
+						cap = SMTP_MAX_RCPT;
+					struct smtp_rcpt *nr;
+					if (t->rcpt == &t->rcpt1) {
+						nr = malloc(cap * sizeof(*nr));
+						if (nr)
+							nr[0] = t->rcpt1;
+					} else {
+						nr = realloc(t->rcpt, cap * sizeof(*nr));
+					}
+					if (nr) {
+						t->rcpt = nr;
+						t->cap_rcpt = cap;
+					}
 				}
 			}
 			if (t->n_rcpt < t->cap_rcpt) {
@@ -1674,10 +1707,10 @@ static void smtp_destroy(void *vst)
 	if (!st)
 		return;
 	for (unsigned i = 0; i < st->n_txn; i++) {
-		free(st->txns[i]->rcpt);
+		smtp_rcpt_free(st->txns[i]);
 		free(st->txns[i]);
 	}
-	free(st->spill.rcpt);
+	smtp_rcpt_free(&st->spill);
 	free(st->dlg);
 	free(st->ext);
 	free(st->acc.ext);
@@ -1686,10 +1719,8 @@ static void smtp_destroy(void *vst)
 	free(st);
 }
 
-static void smtp_init_once(struct smtp *st)
+static void __attribute__((noinline)) smtp_init_first(struct smtp *st)
 {
-	if (st->init)
-		return;
 	st->init = true;
 	if (!conn_syn_seen(st->c)) {
 		/* capture started mid-connection: the unseen start raises nothing */
@@ -1700,7 +1731,13 @@ static void smtp_init_once(struct smtp *st)
 	}
 }
 
-static void smtp_rst(struct smtp *st, const struct seg_info *s)
+static inline void smtp_init_once(struct smtp *st)
+{
+	if (!st->init)
+		smtp_init_first(st);
+}
+
+static void __attribute__((noinline, cold)) smtp_rst(struct smtp *st, const struct seg_info *s)
 {
 	enum mta_dir dir = s->dir;
 	struct smtp_side *sd = &st->side[dir];
@@ -1751,6 +1788,46 @@ static void smtp_rst(struct smtp *st, const struct seg_info *s)
 	}
 }
 
+/* The rare branches of smtp_on_segment, out of line so that the common path needs no frame. */
+static void __attribute__((noinline, cold)) smtp_zero_window(struct smtp *st,
+                                                             const struct seg_info *s)
+{
+	char state[160];
+	smtp_state(st, state, sizeof(state));
+	conn_emit_now(st->c, MTA_F_SMTP_ZERO_WINDOW, -1, s->dir, 0, NULL,
+	              "%s advertises a zero receive window (it cannot accept "
+	              "more data from the %s for now), %s",
+	              smtp_Who(s->dir), smtp_who(!s->dir), state);
+}
+
+static void __attribute__((noinline, cold)) smtp_after_close(struct smtp *st,
+                                                             const struct seg_info *s)
+{
+	struct smtp_side *sd = &st->side[s->dir];
+	struct smtp_side *peer = &st->side[!s->dir];
+	if (sd->fin && SEQ_GEQ(s->seq, sd->fin_seq)) {
+		conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, 0, NULL,
+		              "%s sent %u octets after its own FIN", smtp_Who(s->dir),
+		              s->payload_wire);
+	} else if (peer->rst) {
+		conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, peer->rst_frame, NULL,
+		              "%s sent %u octets after the %s reset the connection (RST "
+		              "in frame %llu); the write fails (\"Socket is not connected\")",
+		              smtp_Who(s->dir), s->payload_wire, smtp_who(!s->dir),
+		              (unsigned long long)peer->rst_frame);
+	} else if (peer->fin && !s->retrans && sd->n_after_peer_fin < SMTP_MAX_AFTER_FIN) {
+		sd->after_peer_fin[sd->n_after_peer_fin] = s->frame;
+		sd->after_peer_fin_len[sd->n_after_peer_fin++] = s->payload_wire;
+	}
+}
+
+static void __attribute__((noinline)) smtp_seg_fin(struct smtp_side *sd, const struct seg_info *s)
+{
+	sd->fin = true;
+	sd->fin_frame = s->frame;
+	sd->fin_seq = s->seq + s->payload_wire + ((s->flags & TCPF_SYN) ? 1u : 0u);
+}
+
 static void smtp_on_segment(void *vst, const struct seg_info *s)
 {
 	struct smtp *st = vst;
@@ -1760,59 +1837,31 @@ static void smtp_on_segment(void *vst, const struct seg_info *s)
 	smtp_check_stall(st, s->ts);
 
 	struct smtp_side *sd = &st->side[s->dir];
-	struct smtp_side *peer = &st->side[!s->dir];
+	const struct smtp_side *peer = &st->side[!s->dir];
 	bool rst = s->flags & TCPF_RST;
+	bool payload = s->payload_wire > 0;
 
-	if (s->payload_wire > 0 && !rst) {
-		sd->segs++;
-		if (!(s->flags & TCPF_PSH))
-			sd->segs_nopsh++;
-	}
-
-	/* zero window: the window the sender of this segment advertises; once per episode */
 	if (!rst) {
-		if (s->win == 0) {
-			if (sd->win_nonzero) {
-				char state[160];
-				smtp_state(st, state, sizeof(state));
-				conn_emit_now(
-				    st->c, MTA_F_SMTP_ZERO_WINDOW, -1, s->dir, 0, NULL,
-				    "%s advertises a zero receive window (it cannot accept "
-				    "more data from the %s for now), %s",
-				    smtp_Who(s->dir), smtp_who(!s->dir), state);
-			}
-			sd->win_nonzero = false;
-		} else {
-			sd->win_nonzero = true;
+		if (payload) {
+			sd->segs++;
+			if (!(s->flags & TCPF_PSH))
+				sd->segs_nopsh++;
 		}
+		/* zero window: the window the sender of this segment advertises; once per
+		 * episode */
+		if (s->win == 0 && sd->win_nonzero)
+			smtp_zero_window(st, s);
+		sd->win_nonzero = s->win != 0;
 	}
 
-	if (s->payload_wire > 0 && !st->tls) {
-		if (sd->fin && SEQ_GEQ(s->seq, sd->fin_seq)) {
-			conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, 0, NULL,
-			              "%s sent %u octets after its own FIN", smtp_Who(s->dir),
-			              s->payload_wire);
-		} else if (peer->rst) {
-			conn_emit_now(
-			    st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, peer->rst_frame, NULL,
-			    "%s sent %u octets after the %s reset the connection (RST "
-			    "in frame %llu); the write fails (\"Socket is not connected\")",
-			    smtp_Who(s->dir), s->payload_wire, smtp_who(!s->dir),
-			    (unsigned long long)peer->rst_frame);
-		} else if (peer->fin && !s->retrans && sd->n_after_peer_fin < SMTP_MAX_AFTER_FIN) {
-			sd->after_peer_fin[sd->n_after_peer_fin] = s->frame;
-			sd->after_peer_fin_len[sd->n_after_peer_fin++] = s->payload_wire;
-		}
-	}
+	if (payload && !st->tls && (sd->fin || peer->rst || peer->fin))
+		smtp_after_close(st, s);
 
-	if (s->dir == MTA_C2S && s->payload_wire > 0 && !s->retrans)
+	if (s->dir == MTA_C2S && payload && !s->retrans)
 		st->await_client = false;
 
-	if ((s->flags & TCPF_FIN) && !sd->fin) {
-		sd->fin = true;
-		sd->fin_frame = s->frame;
-		sd->fin_seq = s->seq + s->payload_wire + ((s->flags & TCPF_SYN) ? 1u : 0u);
-	}
+	if ((s->flags & TCPF_FIN) && !sd->fin)
+		smtp_seg_fin(sd, s);
 	if (rst)
 		smtp_rst(st, s);
 }
