@@ -5,6 +5,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SMTP_HAVE_AVX2 1 /* an AVX2 variant of the body scan, chosen at run time */
+#endif
 
 static const char *const smtp_verb_names[SV_COUNT] = {
     [SV_UNKNOWN] = "UNKNOWN",     [SV_HELO] = "HELO",
@@ -212,6 +216,31 @@ static const struct {
     {"BINARYMIME", 10, SMTP_EXT_BINARYMIME},
 };
 
+/* ALPHA / DIGIT / "-" */
+static inline bool smtp_is_kw_char(uint8_t c)
+{
+	return (uint8_t)((c | 0x20) - 'a') < 26 || (uint8_t)(c - '0') < 10 || c == '-';
+}
+
+/* p[0..k) (ALPHA / DIGIT / "-" only) equals the upper-case kw[0..k), case-insensitively.  On
+ * that alphabet two octets that differ in bit 0x20 alone are the two cases of one letter, so
+ * eight octets are compared at once. */
+static bool smtp_kw_eq(const uint8_t *p, const char *kw, size_t k)
+{
+	size_t m = 0;
+	for (; k - m >= 8; m += 8) {
+		uint64_t a, b;
+		memcpy(&a, p + m, 8);
+		memcpy(&b, kw + m, 8);
+		if ((a ^ b) & ~UINT64_C(0x2020202020202020))
+			return false;
+	}
+	for (; m < k; m++)
+		if ((p[m] ^ (uint8_t)kw[m]) & ~0x20u)
+			return false;
+	return true;
+}
+
 uint32_t smtp_ehlo_keyword(const uint8_t *text, size_t n)
 {
 	size_t i = 0;
@@ -219,7 +248,7 @@ uint32_t smtp_ehlo_keyword(const uint8_t *text, size_t n)
 		i++;
 	size_t s = i;
 	/* ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"); old servers wrote "AUTH=LOGIN" */
-	while (i < n && (smtp_is_alpha(text[i]) || smtp_is_digit(text[i]) || text[i] == '-'))
+	while (i < n && smtp_is_kw_char(text[i]))
 		i++;
 	if (i == s)
 		return 0;
@@ -227,18 +256,9 @@ uint32_t smtp_ehlo_keyword(const uint8_t *text, size_t n)
 		return 0;
 	size_t k = i - s;
 	/* the length first: a keyword is compared only with the entries as long as it */
-	if (k > 19)
-		return SMTP_EXT_OTHER;
-	for (size_t e = 0; e < sizeof(smtp_ext_table) / sizeof(smtp_ext_table[0]); e++) {
-		if (smtp_ext_table[e].len != k)
-			continue;
-		const char *kw = smtp_ext_table[e].kw;
-		size_t m = 0;
-		while (m < k && smtp_lower(text[s + m]) == smtp_lower((unsigned char)kw[m]))
-			m++;
-		if (m == k)
+	for (size_t e = 0; e < sizeof(smtp_ext_table) / sizeof(smtp_ext_table[0]); e++)
+		if (smtp_ext_table[e].len == k && smtp_kw_eq(text + s, smtp_ext_table[e].kw, k))
 			return smtp_ext_table[e].bit;
-	}
 	return SMTP_EXT_OTHER;
 }
 
@@ -428,6 +448,22 @@ static inline uint64_t smtp_lf_mask64(const uint8_t *p)
 #endif
 }
 
+#if defined(SMTP_HAVE_AVX2)
+/* smtp_lf_mask64 in two 32-octet compares */
+static inline __attribute__((target("avx2"))) uint64_t smtp_lf_mask64_avx2(const uint8_t *p)
+{
+	const __m256i lf = _mm256_set1_epi8('\n');
+	uint64_t m0 = (uint32_t)_mm256_movemask_epi8(
+	    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)p), lf));
+	uint64_t m1 = (uint32_t)_mm256_movemask_epi8(
+	    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + 32)), lf));
+	return m0 | m1 << 32;
+}
+#define SMTP_LF_MASK64(avx2, p) ((avx2) ? smtp_lf_mask64_avx2(p) : smtp_lf_mask64(p))
+#else
+#define SMTP_LF_MASK64(avx2, p) smtp_lf_mask64(p)
+#endif
+
 /* One line of the body ended (CRLF seen): account for its length. */
 static void smtp_body_eol(struct smtp_body_scan *s, unsigned term)
 {
@@ -455,7 +491,8 @@ static void smtp_body_eol(struct smtp_body_scan *s, unsigned term)
  * takes the exact accounting below.
  * Returns n when every octet is used, else the index of the octet after a CRLF that SB_BOL must
  * look at (s->pos is then SB_BOL). */
-static size_t smtp_body_lines(struct smtp_body_scan *s, const uint8_t *p, size_t n, size_t i)
+static inline __attribute__((always_inline)) size_t
+smtp_body_lines_impl(struct smtp_body_scan *s, const uint8_t *p, size_t n, size_t i, bool avx2)
 {
 	size_t scan = i, blk = 0; /* the LFs before scan are in mask (bit k: p[blk + k]) */
 	uint64_t mask = 0;
@@ -470,13 +507,13 @@ static size_t smtp_body_lines(struct smtp_body_scan *s, const uint8_t *p, size_t
 			mask &= mask - 1;
 		} else if (n - scan >= 64) {
 			blk = scan;
-			mask = smtp_lf_mask64(p + scan);
+			mask = SMTP_LF_MASK64(avx2, p + scan);
 			scan += 64;
 			continue;
 		} else if (scan < n && n >= 64) {
 			/* the tail: the mask of the last 64 octets without the ones already seen */
 			blk = scan;
-			mask = smtp_lf_mask64(p + n - 64) >> (64 - (n - scan));
+			mask = SMTP_LF_MASK64(avx2, p + n - 64) >> (64 - (n - scan));
 			scan = n;
 			continue;
 		} else {
@@ -536,14 +573,37 @@ static size_t smtp_body_lines(struct smtp_body_scan *s, const uint8_t *p, size_t
 	return ret;
 }
 
+static size_t smtp_body_lines(struct smtp_body_scan *s, const uint8_t *p, size_t n, size_t i)
+{
+	return smtp_body_lines_impl(s, p, n, i, false);
+}
+
+#if defined(SMTP_HAVE_AVX2)
+static __attribute__((target("avx2"))) size_t smtp_body_lines_avx2(struct smtp_body_scan *s,
+                                                                 const uint8_t *p, size_t n,
+                                                                 size_t i)
+{
+	return smtp_body_lines_impl(s, p, n, i, true);
+}
+#endif
+
 size_t smtp_body_feed(struct smtp_body_scan *s, const uint8_t *p, size_t n, bool *done)
 {
+#if defined(SMTP_HAVE_AVX2)
+	bool avx2 = __builtin_cpu_supports("avx2");
+#endif
 	*done = false;
 	size_t i = 0;
 	while (i < n) {
 		uint8_t c = p[i];
 		switch (s->pos) {
 		case SB_LINE:
+#if defined(SMTP_HAVE_AVX2)
+			if (avx2) {
+				i = smtp_body_lines_avx2(s, p, n, i);
+				continue;
+			}
+#endif
 			i = smtp_body_lines(s, p, n, i);
 			continue;
 		case SB_BOL:
