@@ -215,6 +215,7 @@ struct smtp {
 	char helo_name[SMTP_ADDR_MAX];  /* read only when helo_verb is set */
 	struct smtp_txn *txns[SMTP_MAX_TXN]; /* n_txn entries */
 	struct smtp_pend q_small[SMTP_PENDING_INLINE]; /* ring entries are cleared when pushed */
+	struct smtp_txn txn1;  /* txns[0] (cleared by smtp_txn_new) */
 	struct smtp_txn spill; /* transactions beyond SMTP_MAX_TXN: tracked, not kept (cleared
 	                          by smtp_txn_new; only its rcpt is set up at creation) */
 };
@@ -286,12 +287,21 @@ static void smtp_copy(char *dst, size_t cap, const uint8_t *p, size_t n)
 #if defined(__SSE2__)
 	/* 16 octets at a time: printable is 0x20..0x7e, i.e. > 0x1f and < 0x7f as signed octets
 	 * (0x80..0xff are negative) */
-	const __m128i lo = _mm_set1_epi8(0x1f), hi = _mm_set1_epi8(0x7f), q = _mm_set1_epi8('?');
-	for (; m - i >= 16; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		__m128i ok = _mm_and_si128(_mm_cmpgt_epi8(v, lo), _mm_cmplt_epi8(v, hi));
-		v = _mm_or_si128(_mm_and_si128(ok, v), _mm_andnot_si128(ok, q));
-		_mm_storeu_si128((__m128i *)(void *)(dst + i), v);
+	if (m >= 16) {
+		const __m128i lo = _mm_set1_epi8(0x1f), hi = _mm_set1_epi8(0x7f);
+		const __m128i q = _mm_set1_epi8('?');
+		for (;; i += 16) {
+			if (m - i < 16)
+				i = m - 16; /* the last 16 again, overlapping: the same octets */
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			__m128i ok = _mm_and_si128(_mm_cmpgt_epi8(v, lo), _mm_cmplt_epi8(v, hi));
+			v = _mm_or_si128(_mm_and_si128(ok, v), _mm_andnot_si128(ok, q));
+			_mm_storeu_si128((__m128i *)(void *)(dst + i), v);
+			if (i + 16 == m)
+				break;
+		}
+		dst[m] = '\0';
+		return;
 	}
 #endif
 	for (; i < m; i++) {
@@ -380,8 +390,13 @@ static struct smtp_txn *smtp_txn_new(struct smtp *st)
 {
 	struct smtp_txn *t;
 	st->txn_total++;
-	/* one allocation per transaction: st->cur and st->body_txn point into them */
-	if (st->n_txn < SMTP_MAX_TXN && (t = calloc(1, sizeof(*t))) != NULL) {
+	/* the first inside the session (most sessions carry one message), then one allocation
+	 * per transaction: st->cur and st->body_txn point into them */
+	if (st->n_txn == 0) {
+		t = &st->txn1;
+		memset(t, 0, sizeof(*t));
+		st->txns[st->n_txn++] = t;
+	} else if (st->n_txn < SMTP_MAX_TXN && (t = calloc(1, sizeof(*t))) != NULL) {
 		st->txns[st->n_txn++] = t;
 	} else {
 		t = &st->spill;
@@ -1708,7 +1723,8 @@ static void smtp_destroy(void *vst)
 		return;
 	for (unsigned i = 0; i < st->n_txn; i++) {
 		smtp_rcpt_free(st->txns[i]);
-		free(st->txns[i]);
+		if (st->txns[i] != &st->txn1)
+			free(st->txns[i]);
 	}
 	smtp_rcpt_free(&st->spill);
 	free(st->dlg);
