@@ -215,6 +215,7 @@ struct smtp {
 	char helo_name[SMTP_ADDR_MAX];  /* read only when helo_verb is set */
 	struct smtp_txn *txns[SMTP_MAX_TXN]; /* n_txn entries */
 	struct smtp_pend q_small[SMTP_PENDING_INLINE]; /* ring entries are cleared when pushed */
+	char ext_small[8][SMTP_EXT_LEN]; /* the first keyword array (acc.ext, then ext) */
 	struct smtp_txn txn1;  /* txns[0] (cleared by smtp_txn_new) */
 	struct smtp_txn spill; /* transactions beyond SMTP_MAX_TXN: tracked, not kept (cleared
 	                          by smtp_txn_new; only its rcpt is set up at creation) */
@@ -384,6 +385,13 @@ static bool smtp_txn_open(const struct smtp *st)
 static bool smtp_in_data(const struct smtp *st)
 {
 	return smtp_txn_open(st) && st->cur->data_sent && !st->cur->final_code;
+}
+
+/* A keyword array, unless it is the session's own. */
+static void smtp_ext_free(struct smtp *st, char (*ext)[SMTP_EXT_LEN])
+{
+	if (ext != st->ext_small)
+		free(ext);
 }
 
 static struct smtp_txn *smtp_txn_new(struct smtp *st)
@@ -944,7 +952,7 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 		if (code / 100 == 2) {
 			st->ext_bits = a->ext_bits;
 			st->n_ext = 0;
-			free(st->ext);
+			smtp_ext_free(st, st->ext);
 			st->ext = NULL;
 			if (a->n_ext) {
 				/* the keywords move over with their array (the accumulator gets
@@ -1098,7 +1106,16 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 				unsigned cap = a->cap_ext ? a->cap_ext * 2 : 8;
 				if (cap > SMTP_MAX_EXT)
 					cap = SMTP_MAX_EXT;
-				void *x = realloc(a->ext, cap * sizeof(*a->ext));
+				void *x;
+				if (!a->cap_ext && st->ext != st->ext_small) {
+					x = st->ext_small; /* the session's own, if free */
+				} else if (a->ext == st->ext_small) {
+					x = malloc(cap * sizeof(*a->ext));
+					if (x)
+						memcpy(x, a->ext, a->n_ext * sizeof(*a->ext));
+				} else {
+					x = realloc(a->ext, cap * sizeof(*a->ext));
+				}
 				if (x) {
 					a->ext = x;
 					a->cap_ext = cap;
@@ -1728,8 +1745,8 @@ static void smtp_destroy(void *vst)
 	}
 	smtp_rcpt_free(&st->spill);
 	free(st->dlg);
-	free(st->ext);
-	free(st->acc.ext);
+	smtp_ext_free(st, st->ext);
+	smtp_ext_free(st, st->acc.ext);
 	if (st->q != st->q_small)
 		free(st->q);
 	free(st);
