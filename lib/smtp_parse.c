@@ -494,80 +494,80 @@ static void smtp_body_eol(struct smtp_body_scan *s, unsigned term)
 static inline __attribute__((always_inline)) size_t
 smtp_body_lines_impl(struct smtp_body_scan *s, const uint8_t *p, size_t n, size_t i, bool avx2)
 {
-	size_t scan = i, blk = 0; /* the LFs before scan are in mask (bit k: p[blk + k]) */
-	uint64_t mask = 0;
 	uint64_t carry = s->line_len; /* octets of the current line before p[i] */
 	uint64_t lines = s->lines;
 	uint64_t thr = s->longest < SMTP_TEXT_LINE_MAX ? s->longest : SMTP_TEXT_LINE_MAX;
-	size_t ret;
+	size_t blk = i, ret;
 	for (;;) {
-		size_t j;
-		if (mask) {
-			j = blk + (size_t)__builtin_ctzll(mask);
-			mask &= mask - 1;
-		} else if (n - scan >= 64) {
-			blk = scan;
-			mask = SMTP_LF_MASK64(avx2, p + scan);
-			scan += 64;
-			continue;
-		} else if (scan < n && n >= 64) {
+		uint64_t mask; /* the LFs of p[blk .. blk + 64) (bit k: p[blk + k]) */
+		size_t next;
+		if (n - blk >= 64) {
+			mask = SMTP_LF_MASK64(avx2, p + blk);
+			next = blk + 64;
+		} else if (blk == n) {
+			break;
+		} else if (n >= 64) {
 			/* the tail: the mask of the last 64 octets without the ones already seen */
-			blk = scan;
-			mask = SMTP_LF_MASK64(avx2, p + n - 64) >> (64 - (n - scan));
-			scan = n;
-			continue;
+			mask = SMTP_LF_MASK64(avx2, p + n - 64) >> (64 - (n - blk));
+			next = n;
 		} else {
-			const uint8_t *lf = scan < n ? memchr(p + scan, '\n', n - scan) : NULL;
-			if (!lf) {
-				if (p[n - 1] == '\r') {
-					carry += n - 1 - i;
-					s->pos = SB_CR;
-				} else {
-					carry += n - i;
-				}
-				ret = n;
-				break;
-			}
-			j = (size_t)(lf - p);
-			scan = j + 1;
+			uint8_t tmp[64]; /* a short buffer: its octets, then no LF */
+			memset(tmp, 0, sizeof(tmp));
+			memcpy(tmp, p + blk, n - blk);
+			mask = SMTP_LF_MASK64(avx2, tmp);
+			next = n;
 		}
-		uint64_t total = carry + (j - i) + 1; /* the line with its terminator */
-		bool crlf = j > i && p[j - 1] == '\r';
-		if (crlf && total <= thr && j + 1 < n) {
-			uint8_t c = p[j + 1];
-			if (c > '.' || !((SMTP_BOL_SPECIAL >> c) & 1)) {
-				lines++;
-				carry = 0;
-				i = j + 1;
+		while (mask) {
+			size_t j = blk + (size_t)__builtin_ctzll(mask);
+			mask &= mask - 1;
+			uint64_t total = carry + (j - i) + 1; /* the line with its terminator */
+			bool crlf = j > i && p[j - 1] == '\r';
+			if (crlf && total <= thr && j + 1 < n) {
+				uint8_t c = p[j + 1];
+				if (c > '.' || !((SMTP_BOL_SPECIAL >> c) & 1)) {
+					lines++;
+					carry = 0;
+					i = j + 1;
+					continue;
+				}
+			}
+			/* the exact accounting (smtp_body_eol) */
+			if (total > SMTP_TEXT_LINE_MAX)
+				s->long_lines++;
+			if (total > s->longest) {
+				s->longest = total;
+				thr = total < SMTP_TEXT_LINE_MAX ? total : SMTP_TEXT_LINE_MAX;
+			}
+			lines++;
+			carry = 0;
+			i = j + 1;
+			if (!crlf) {
+				/* a bare LF ends the line for length accounting, but only CRLF
+				 * opens the way to the end-of-data marker */
+				s->bare_lf++;
+				if (i == n) {
+					ret = n;
+					goto out;
+				}
 				continue;
 			}
+			if (i < n && p[i] != '.' && p[i] != '\r' && p[i] != '\n')
+				continue; /* an ordinary octet: counted as the next line's first */
+			s->pos = SB_BOL;
+			ret = i;
+			goto out;
 		}
-		/* the exact accounting (smtp_body_eol) */
-		if (total > SMTP_TEXT_LINE_MAX)
-			s->long_lines++;
-		if (total > s->longest) {
-			s->longest = total;
-			thr = total < SMTP_TEXT_LINE_MAX ? total : SMTP_TEXT_LINE_MAX;
-		}
-		lines++;
-		carry = 0;
-		i = j + 1;
-		if (!crlf) {
-			/* a bare LF ends the line for length accounting, but only CRLF opens the
-			 * way to the end-of-data marker */
-			s->bare_lf++;
-			if (i == n) {
-				ret = n;
-				break;
-			}
-			continue;
-		}
-		if (i < n && p[i] != '.' && p[i] != '\r' && p[i] != '\n')
-			continue; /* an ordinary octet: counted as the next line's first */
-		s->pos = SB_BOL;
-		ret = i;
-		break;
+		blk = next;
 	}
+	/* no LF after p[i] (i < n: a line end at n - 1 returned above) */
+	if (p[n - 1] == '\r') {
+		carry += n - 1 - i;
+		s->pos = SB_CR;
+	} else {
+		carry += n - i;
+	}
+	ret = n;
+out:
 	s->line_len = carry;
 	s->lines = lines;
 	return ret;
