@@ -158,7 +158,13 @@ bool smtp_parse_cmd(const uint8_t *p, size_t n, struct smtp_cmd *out)
 
 bool smtp_parse_reply(const uint8_t *p, size_t n, struct smtp_reply_line *out)
 {
-	memset(out, 0, sizeof(*out));
+	/* as a memset would leave it, without clearing all of enh on every line */
+	out->code = 0;
+	out->more = false;
+	out->has_enh = false;
+	out->enh[0] = '\0';
+	out->text = NULL;
+	out->text_len = 0;
 	if (n < 3 || !smtp_is_digit(p[0]) || !smtp_is_digit(p[1]) || !smtp_is_digit(p[2]))
 		return false;
 	if (n > 3 && p[3] != ' ' && p[3] != '-')
@@ -394,24 +400,6 @@ bool smtp_reply_queue_id(const uint8_t *text, size_t n, const uint8_t **id, size
 			return smtp_token_at(text, e, s, id, id_len);
 	}
 	return false;
-}
-
-bool smtp_find_line(const uint8_t *p, size_t n, size_t *content, size_t *term, bool *bare_lf)
-{
-	const uint8_t *lf = n ? memchr(p, '\n', n) : NULL;
-	if (!lf)
-		return false;
-	size_t at = (size_t)(lf - p);
-	if (at > 0 && p[at - 1] == '\r') {
-		*content = at - 1;
-		*term = 2;
-		*bare_lf = false;
-	} else {
-		*content = at;
-		*term = 1;
-		*bare_lf = true;
-	}
-	return true;
 }
 
 bool smtp_looks_like_cmd(const uint8_t *p, size_t n)
