@@ -706,31 +706,41 @@ static bool smtp_may_answer(const struct smtp *st, enum mta_dir answerer)
 	return !st->tls && !st->side[answerer].fin && !st->side[0].rst && !st->side[1].rst;
 }
 
+/* The stall findings of smtp_check_stall_wait, out of line (their buffers make a large frame). */
+static void __attribute__((noinline, cold)) smtp_stall_cmd(struct smtp *st, struct smtp_pend *h,
+                                                           uint64_t w)
+{
+	char unit[SMTP_ADDR_MAX + 64];
+	char name[SMTP_ADDR_MAX + 32];
+	h->stall_done = true;
+	smtp_unit_name(st, h, name, sizeof(name));
+	snprintf(unit, sizeof(unit), "sent %s (frame %llu), which", name,
+	         (unsigned long long)h->frame);
+	smtp_emit_stall(st, MTA_C2S, h->frame, h->nopsh, unit, w, false);
+}
+
+static void __attribute__((noinline, cold)) smtp_stall_reply(struct smtp *st, uint64_t w)
+{
+	char unit[SMTP_ADDR_MAX + 64];
+	st->await_stall_done = true;
+	snprintf(unit, sizeof(unit), "sent the %d reply (frame %llu), which", st->await_code,
+	         (unsigned long long)st->await_frame);
+	smtp_emit_stall(st, MTA_S2C, st->await_frame, st->await_nopsh, unit, w, false);
+}
+
 static void __attribute__((noinline)) smtp_check_stall_wait(struct smtp *st, struct mta_time now)
 {
 	uint64_t thr = smtp_stall_usec(st);
 	struct smtp_pend *h = smtp_head(st);
-	char unit[SMTP_ADDR_MAX + 64];
 	if (h && !h->stall_done && smtp_may_answer(st, MTA_S2C)) {
 		uint64_t w = smtp_usec(h->ts, now);
-		if (w > thr) {
-			h->stall_done = true;
-			char name[SMTP_ADDR_MAX + 32];
-			smtp_unit_name(st, h, name, sizeof(name));
-			snprintf(unit, sizeof(unit), "sent %s (frame %llu), which", name,
-			         (unsigned long long)h->frame);
-			smtp_emit_stall(st, MTA_C2S, h->frame, h->nopsh, unit, w, false);
-		}
+		if (w > thr)
+			smtp_stall_cmd(st, h, w);
 	}
 	if (st->await_client && !st->await_stall_done && smtp_may_answer(st, MTA_C2S)) {
 		uint64_t w = smtp_usec(st->await_ts, now);
-		if (w > thr) {
-			st->await_stall_done = true;
-			snprintf(unit, sizeof(unit), "sent the %d reply (frame %llu), which",
-			         st->await_code, (unsigned long long)st->await_frame);
-			smtp_emit_stall(st, MTA_S2C, st->await_frame, st->await_nopsh, unit, w,
-			                false);
-		}
+		if (w > thr)
+			smtp_stall_reply(st, w);
 	}
 }
 
@@ -1051,7 +1061,8 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 
 enum smtp_line_res { SL_DONE, SL_RESCAN };
 
-static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, size_t n, size_t term,
+static inline __attribute__((always_inline)) enum smtp_line_res
+smtp_server_line(struct smtp *st, const uint8_t *l, size_t n, size_t term,
                                            bool bare, bool at_end, const struct rs_event *ev)
 {
 	struct smtp_side *sd = &st->side[MTA_S2C];
@@ -1477,19 +1488,19 @@ static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *e
 	p->nopsh = smtp_check_psh(st, MTA_C2S, ev, at_end, "the end-of-data marker (CRLF.CRLF)");
 }
 
-static void smtp_body_checks(struct smtp *st, const struct smtp_body_scan *before)
+static void smtp_body_checks(struct smtp *st, uint64_t long_before, uint64_t barelf_before)
 {
 	struct smtp_txn *t = st->body_txn;
 	if (!t)
 		return;
-	if (st->body.long_lines > before->long_lines && !t->flag_long) {
+	if (st->body.long_lines > long_before && !t->flag_long) {
 		t->flag_long = true;
 		smtp_violation(st, MTA_C2S, NULL,
 		               "The message body has a line of %llu octets; RFC 5321 §4.5.3.1.6 "
 		               "allows %u including CRLF (reported once per message)",
 		               (unsigned long long)st->body.longest, SMTP_TEXT_LINE_MAX);
 	}
-	if (st->body.bare_lf > before->bare_lf && !t->flag_barelf) {
+	if (st->body.bare_lf > barelf_before && !t->flag_barelf) {
 		t->flag_barelf = true;
 		smtp_violation(st, MTA_C2S, NULL,
 		               "The message body contains a bare LF (RFC 5321 §2.3.8 allows CR and "
@@ -1499,7 +1510,8 @@ static void smtp_body_checks(struct smtp *st, const struct smtp_body_scan *befor
 
 /* ---- stream events -------------------------------------------------------------------------- */
 
-static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event *ev)
+static inline __attribute__((always_inline)) size_t smtp_data(struct smtp *st, enum mta_dir dir,
+                                                             const struct rs_event *ev)
 {
 	struct smtp_side *sd = &st->side[dir];
 	size_t off = 0, len = ev->len;
@@ -1522,12 +1534,12 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 		}
 		if (dir == MTA_C2S && sd->mode == SM_BODY) {
 			bool done;
-			struct smtp_body_scan before = st->body;
+			uint64_t long_before = st->body.long_lines, barelf_before = st->body.bare_lf;
 			size_t used = smtp_body_feed(&st->body, p, n, &done);
 			off += used;
 			if (st->body_txn)
 				st->body_txn->body_octets += used;
-			smtp_body_checks(st, &before);
+			smtp_body_checks(st, long_before, barelf_before);
 			if (done) {
 				if (st->body_txn)
 					st->body_txn->body_octets =
