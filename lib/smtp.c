@@ -211,12 +211,12 @@ struct smtp {
 
 	/* Not zeroed at creation (smtp_create zeroes the fields above only): each is written
 	 * before it is read, or set up by smtp_create. */
-	char greeting[SMTP_TEXT_MAX];   /* read only when greeting_code is set */
-	char helo_name[SMTP_ADDR_MAX];  /* read only when helo_verb is set */
-	struct smtp_txn *txns[SMTP_MAX_TXN]; /* n_txn entries */
+	char greeting[SMTP_TEXT_MAX];                  /* read only when greeting_code is set */
+	char helo_name[SMTP_ADDR_MAX];                 /* read only when helo_verb is set */
+	struct smtp_txn *txns[SMTP_MAX_TXN];           /* n_txn entries */
 	struct smtp_pend q_small[SMTP_PENDING_INLINE]; /* ring entries are cleared when pushed */
 	char ext_small[8][SMTP_EXT_LEN]; /* the first keyword array (acc.ext, then ext) */
-	struct smtp_txn txn1;  /* txns[0] (cleared by smtp_txn_new) */
+	struct smtp_txn txn1;            /* txns[0] (cleared by smtp_txn_new) */
 	struct smtp_txn spill; /* transactions beyond SMTP_MAX_TXN: tracked, not kept (cleared
 	                          by smtp_txn_new; only its rcpt is set up at creation) */
 };
@@ -707,8 +707,8 @@ static bool smtp_may_answer(const struct smtp *st, enum mta_dir answerer)
 }
 
 /* The stall findings of smtp_check_stall_wait, out of line (their buffers make a large frame). */
-static void __attribute__((noinline, cold)) smtp_stall_cmd(struct smtp *st, struct smtp_pend *h,
-                                                           uint64_t w)
+static void __attribute__((noinline, cold))
+smtp_stall_cmd(struct smtp *st, struct smtp_pend *h, uint64_t w)
 {
 	char unit[SMTP_ADDR_MAX + 64];
 	char name[SMTP_ADDR_MAX + 32];
@@ -1062,8 +1062,8 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 enum smtp_line_res { SL_DONE, SL_RESCAN };
 
 static inline __attribute__((always_inline)) enum smtp_line_res
-smtp_server_line(struct smtp *st, const uint8_t *l, size_t n, size_t term,
-                                           bool bare, bool at_end, const struct rs_event *ev)
+smtp_server_line(struct smtp *st, const uint8_t *l, size_t n, size_t term, bool bare, bool at_end,
+                 const struct rs_event *ev)
 {
 	struct smtp_side *sd = &st->side[MTA_S2C];
 	struct smtp_reply_acc *a = &st->acc;
@@ -1511,7 +1511,7 @@ static void smtp_body_checks(struct smtp *st, uint64_t long_before, uint64_t bar
 /* ---- stream events -------------------------------------------------------------------------- */
 
 static inline __attribute__((always_inline)) size_t smtp_data(struct smtp *st, enum mta_dir dir,
-                                                             const struct rs_event *ev)
+                                                              const struct rs_event *ev)
 {
 	struct smtp_side *sd = &st->side[dir];
 	size_t off = 0, len = ev->len;
@@ -1534,7 +1534,8 @@ static inline __attribute__((always_inline)) size_t smtp_data(struct smtp *st, e
 		}
 		if (dir == MTA_C2S && sd->mode == SM_BODY) {
 			bool done;
-			uint64_t long_before = st->body.long_lines, barelf_before = st->body.bare_lf;
+			uint64_t long_before = st->body.long_lines,
+			         barelf_before = st->body.bare_lf;
 			size_t used = smtp_body_feed(&st->body, p, n, &done);
 			off += used;
 			if (st->body_txn)
@@ -1834,8 +1835,8 @@ static void __attribute__((noinline, cold)) smtp_rst(struct smtp *st, const stru
 }
 
 /* The rare branches of smtp_on_segment, out of line so that the common path needs no frame. */
-static void __attribute__((noinline, cold)) smtp_zero_window(struct smtp *st,
-                                                             const struct seg_info *s)
+static void __attribute__((noinline, cold))
+smtp_zero_window(struct smtp *st, const struct seg_info *s)
 {
 	char state[160];
 	smtp_state(st, state, sizeof(state));
@@ -1845,8 +1846,8 @@ static void __attribute__((noinline, cold)) smtp_zero_window(struct smtp *st,
 	              smtp_Who(s->dir), smtp_who(!s->dir), state);
 }
 
-static void __attribute__((noinline, cold)) smtp_after_close(struct smtp *st,
-                                                             const struct seg_info *s)
+static void __attribute__((noinline, cold))
+smtp_after_close(struct smtp *st, const struct seg_info *s)
 {
 	struct smtp_side *sd = &st->side[s->dir];
 	struct smtp_side *peer = &st->side[!s->dir];

@@ -567,9 +567,8 @@ static size_t smtp_body_lines(struct smtp_body_scan *s, const uint8_t *p, size_t
 }
 
 #if defined(SMTP_HAVE_AVX2)
-static __attribute__((target("avx2"))) size_t smtp_body_lines_avx2(struct smtp_body_scan *s,
-                                                                 const uint8_t *p, size_t n,
-                                                                 size_t i)
+static __attribute__((target("avx2"))) size_t
+smtp_body_lines_avx2(struct smtp_body_scan *s, const uint8_t *p, size_t n, size_t i)
 {
 	return smtp_body_lines_impl(s, p, n, i, true);
 }

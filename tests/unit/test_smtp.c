@@ -685,7 +685,7 @@ static void test_body_scan_text(void **state)
 		body_feed_cut(body, n, NULL, 0, &got);
 		body_assert_same(&want, &got);
 		for (size_t c = 0; c <= n; c += 1 + (size_t)iter % 13) {
-			size_t cuts[2] = { c, c + (n - c) / 3 };
+			size_t cuts[2] = {c, c + (n - c) / 3};
 			body_feed_cut(body, n, cuts, 2, &got);
 			body_assert_same(&want, &got);
 		}
