@@ -9,9 +9,13 @@
 #include "sbuf.h"
 #include "smtp_parse.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define SMTP_MAX_PENDING    64  /* commands awaiting a reply (a pipelined group is far smaller) */
 #define SMTP_PENDING_INLINE 8   /* ... kept inside struct smtp; the queue grows on the heap */
@@ -71,7 +75,15 @@ struct smtp_txn {
 	bool lost;
 	bool flag_no354, flag_long, flag_barelf;
 	const char *outcome;
+	struct smtp_rcpt rcpt1; /* rcpt while there is only one (most messages) */
 };
+
+/* The recipients' array, when it is on the heap. */
+static void smtp_rcpt_free(struct smtp_txn *t)
+{
+	if (t->rcpt != &t->rcpt1)
+		free(t->rcpt);
+}
 
 struct smtp_side {
 	enum smtp_mode mode;
@@ -98,12 +110,14 @@ struct smtp_reply_acc {
 	bool code_mismatch;
 	int code;
 	unsigned lines;
+	uint32_t ext_bits;
+	unsigned n_ext, cap_ext;
+	char (*ext)[SMTP_EXT_LEN]; /* cap_ext entries (up to SMTP_MAX_EXT), allocated at the
+	                              first keyword; kept across replies (the reset spares
+	                              it) */
+	/* written from each reply's first line (not cleared by the reset) */
 	char text[SMTP_TEXT_MAX];
 	char enh[16];
-	uint32_t ext_bits;
-	char (*ext)[SMTP_EXT_LEN]; /* SMTP_MAX_EXT entries, allocated at the first keyword;
-	                              kept across replies (memset spares it) */
-	unsigned n_ext;
 };
 
 struct smtp_lat {
@@ -130,13 +144,11 @@ struct smtp {
 
 	bool greeted;
 	int greeting_code;
-	char greeting[SMTP_TEXT_MAX];
 	uint64_t greeting_frame;
 	bool flag_before_greeting;
 	bool client_spoke;
 
 	char helo_verb[8];
-	char helo_name[SMTP_ADDR_MAX];
 	uint32_t ext_bits;
 	char (*ext)[SMTP_EXT_LEN]; /* n_ext entries on the heap (NULL when none) */
 	unsigned n_ext;
@@ -145,7 +157,6 @@ struct smtp {
 	 * at once (then on the heap, up to SMTP_MAX_PENDING) */
 	struct smtp_pend *q;
 	unsigned q_head, q_len, q_cap;
-	struct smtp_pend q_small[SMTP_PENDING_INLINE];
 	uint64_t q_dropped;
 	bool group_flagged;
 
@@ -180,10 +191,8 @@ struct smtp {
 	bool chunk_last;
 	bool body_gap; /* a capture gap fell inside the current body */
 
-	struct smtp_txn *txns[SMTP_MAX_TXN];
 	unsigned n_txn;
 	uint64_t txn_total;
-	struct smtp_txn spill; /* transactions beyond SMTP_MAX_TXN: tracked, not kept */
 	struct smtp_txn *cur;
 	struct smtp_txn *body_txn; /* the transaction whose body/chunk octets are flowing */
 
@@ -199,6 +208,17 @@ struct smtp {
 	uint64_t ev_latency;
 	uint32_t ev_txn;
 	uint64_t chunk_size; /* the current BDAT chunk's announced size */
+
+	/* Not zeroed at creation (smtp_create zeroes the fields above only): each is written
+	 * before it is read, or set up by smtp_create. */
+	char greeting[SMTP_TEXT_MAX];                  /* read only when greeting_code is set */
+	char helo_name[SMTP_ADDR_MAX];                 /* read only when helo_verb is set */
+	struct smtp_txn *txns[SMTP_MAX_TXN];           /* n_txn entries */
+	struct smtp_pend q_small[SMTP_PENDING_INLINE]; /* ring entries are cleared when pushed */
+	char ext_small[8][SMTP_EXT_LEN]; /* the first keyword array (acc.ext, then ext) */
+	struct smtp_txn txn1;            /* txns[0] (cleared by smtp_txn_new) */
+	struct smtp_txn spill; /* transactions beyond SMTP_MAX_TXN: tracked, not kept (cleared
+	                          by smtp_txn_new; only its rcpt is set up at creation) */
 };
 
 static void smtp_dialogue(struct smtp *st, uint64_t frame, uint64_t first, int code,
@@ -263,8 +283,29 @@ static void smtp_copy(char *dst, size_t cap, const uint8_t *p, size_t n)
 {
 	if (cap == 0)
 		return;
-	size_t m = n < cap - 1 ? n : cap - 1; /* a loop without early exit: vectorised */
-	for (size_t i = 0; i < m; i++) {
+	size_t m = n < cap - 1 ? n : cap - 1;
+	size_t i = 0;
+#if defined(__SSE2__)
+	/* 16 octets at a time: printable is 0x20..0x7e, i.e. > 0x1f and < 0x7f as signed octets
+	 * (0x80..0xff are negative) */
+	if (m >= 16) {
+		const __m128i lo = _mm_set1_epi8(0x1f), hi = _mm_set1_epi8(0x7f);
+		const __m128i q = _mm_set1_epi8('?');
+		for (;; i += 16) {
+			if (m - i < 16)
+				i = m - 16; /* the last 16 again, overlapping: the same octets */
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			__m128i ok = _mm_and_si128(_mm_cmpgt_epi8(v, lo), _mm_cmplt_epi8(v, hi));
+			v = _mm_or_si128(_mm_and_si128(ok, v), _mm_andnot_si128(ok, q));
+			_mm_storeu_si128((__m128i *)(void *)(dst + i), v);
+			if (i + 16 == m)
+				break;
+		}
+		dst[m] = '\0';
+		return;
+	}
+#endif
+	for (; i < m; i++) {
 		uint8_t ch = p[i];
 		dst[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
 	}
@@ -274,12 +315,11 @@ static void smtp_copy(char *dst, size_t cap, const uint8_t *p, size_t n)
 /* NUL-terminated copy of src, cut to cap - 1 octets, as snprintf(dst, cap, "%s", src) */
 static void smtp_strcpy(char *dst, size_t cap, const char *src)
 {
-	size_t i = 0;
 	if (cap == 0)
 		return;
-	for (; i + 1 < cap && src[i]; i++)
-		dst[i] = src[i];
-	dst[i] = '\0';
+	size_t k = strnlen(src, cap - 1);
+	memcpy(dst, src, k);
+	dst[k] = '\0';
 }
 
 static uint64_t smtp_stall_usec(const struct smtp *st)
@@ -347,18 +387,30 @@ static bool smtp_in_data(const struct smtp *st)
 	return smtp_txn_open(st) && st->cur->data_sent && !st->cur->final_code;
 }
 
+/* A keyword array, unless it is the session's own. */
+static void smtp_ext_free(struct smtp *st, char (*ext)[SMTP_EXT_LEN])
+{
+	if (ext != st->ext_small)
+		free(ext);
+}
+
 static struct smtp_txn *smtp_txn_new(struct smtp *st)
 {
 	struct smtp_txn *t;
 	st->txn_total++;
-	/* one allocation per transaction: st->cur and st->body_txn point into them */
-	if (st->n_txn < SMTP_MAX_TXN && (t = calloc(1, sizeof(*t))) != NULL) {
+	/* the first inside the session (most sessions carry one message), then one allocation
+	 * per transaction: st->cur and st->body_txn point into them */
+	if (st->n_txn == 0) {
+		t = &st->txn1;
+		memset(t, 0, sizeof(*t));
+		st->txns[st->n_txn++] = t;
+	} else if (st->n_txn < SMTP_MAX_TXN && (t = calloc(1, sizeof(*t))) != NULL) {
 		st->txns[st->n_txn++] = t;
 	} else {
 		t = &st->spill;
 		if (st->body_txn == t)
 			st->body_txn = NULL;
-		free(t->rcpt);
+		smtp_rcpt_free(t);
 		memset(t, 0, sizeof(*t));
 	}
 	t->outcome = "open";
@@ -654,32 +706,52 @@ static bool smtp_may_answer(const struct smtp *st, enum mta_dir answerer)
 	return !st->tls && !st->side[answerer].fin && !st->side[0].rst && !st->side[1].rst;
 }
 
-static void smtp_check_stall(struct smtp *st, struct mta_time now)
+/* The stall findings of smtp_check_stall_wait, out of line (their buffers make a large frame). */
+static void __attribute__((noinline, cold))
+smtp_stall_cmd(struct smtp *st, struct smtp_pend *h, uint64_t w)
+{
+	char unit[SMTP_ADDR_MAX + 64];
+	char name[SMTP_ADDR_MAX + 32];
+	h->stall_done = true;
+	smtp_unit_name(st, h, name, sizeof(name));
+	snprintf(unit, sizeof(unit), "sent %s (frame %llu), which", name,
+	         (unsigned long long)h->frame);
+	smtp_emit_stall(st, MTA_C2S, h->frame, h->nopsh, unit, w, false);
+}
+
+static void __attribute__((noinline, cold)) smtp_stall_reply(struct smtp *st, uint64_t w)
+{
+	char unit[SMTP_ADDR_MAX + 64];
+	st->await_stall_done = true;
+	snprintf(unit, sizeof(unit), "sent the %d reply (frame %llu), which", st->await_code,
+	         (unsigned long long)st->await_frame);
+	smtp_emit_stall(st, MTA_S2C, st->await_frame, st->await_nopsh, unit, w, false);
+}
+
+static void __attribute__((noinline)) smtp_check_stall_wait(struct smtp *st, struct mta_time now)
 {
 	uint64_t thr = smtp_stall_usec(st);
 	struct smtp_pend *h = smtp_head(st);
-	char unit[SMTP_ADDR_MAX + 64];
 	if (h && !h->stall_done && smtp_may_answer(st, MTA_S2C)) {
 		uint64_t w = smtp_usec(h->ts, now);
-		if (w > thr) {
-			h->stall_done = true;
-			char name[SMTP_ADDR_MAX + 32];
-			smtp_unit_name(st, h, name, sizeof(name));
-			snprintf(unit, sizeof(unit), "sent %s (frame %llu), which", name,
-			         (unsigned long long)h->frame);
-			smtp_emit_stall(st, MTA_C2S, h->frame, h->nopsh, unit, w, false);
-		}
+		if (w > thr)
+			smtp_stall_cmd(st, h, w);
 	}
 	if (st->await_client && !st->await_stall_done && smtp_may_answer(st, MTA_C2S)) {
 		uint64_t w = smtp_usec(st->await_ts, now);
-		if (w > thr) {
-			st->await_stall_done = true;
-			snprintf(unit, sizeof(unit), "sent the %d reply (frame %llu), which",
-			         st->await_code, (unsigned long long)st->await_frame);
-			smtp_emit_stall(st, MTA_S2C, st->await_frame, st->await_nopsh, unit, w,
-			                false);
-		}
+		if (w > thr)
+			smtp_stall_reply(st, w);
 	}
+}
+
+/* Called for every segment: most of the time nothing is waited for (or its stall was already
+ * reported), which is decided here without a call. */
+static inline void smtp_check_stall(struct smtp *st, struct mta_time now)
+{
+	bool cmd_wait = st->q_len && !st->q[st->q_head].stall_done;
+	bool reply_wait = st->await_client && !st->await_stall_done;
+	if (cmd_wait || reply_wait)
+		smtp_check_stall_wait(st, now);
 }
 
 /* ---- transactions and replies ------------------------------------------------------------- */
@@ -890,16 +962,16 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 		if (code / 100 == 2) {
 			st->ext_bits = a->ext_bits;
 			st->n_ext = 0;
-			free(st->ext);
+			smtp_ext_free(st, st->ext);
 			st->ext = NULL;
 			if (a->n_ext) {
-				/* the keywords move over, cut to size (the accumulator gets a
-				 * fresh array if another EHLO reply comes) */
-				void *x = realloc(a->ext, a->n_ext * sizeof(*st->ext));
-				st->ext = x ? x : a->ext;
+				/* the keywords move over with their array (the accumulator gets
+				 * a fresh one if another multi-line reply comes) */
+				st->ext = a->ext;
 				st->n_ext = a->n_ext;
 				a->ext = NULL;
 				a->n_ext = 0;
+				a->cap_ext = 0;
 			}
 		}
 		break;
@@ -989,8 +1061,9 @@ static void smtp_reply_done(struct smtp *st, bool nopsh)
 
 enum smtp_line_res { SL_DONE, SL_RESCAN };
 
-static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, size_t n, size_t term,
-                                           bool bare, bool at_end, const struct rs_event *ev)
+static inline __attribute__((always_inline)) enum smtp_line_res
+smtp_server_line(struct smtp *st, const uint8_t *l, size_t n, size_t term, bool bare, bool at_end,
+                 const struct rs_event *ev)
 {
 	struct smtp_side *sd = &st->side[MTA_S2C];
 	struct smtp_reply_acc *a = &st->acc;
@@ -1018,8 +1091,10 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 		    n + term, SMTP_REPLY_LINE_MAX);
 	if (!a->active) {
 		char(*ext)[SMTP_EXT_LEN] = a->ext;
-		memset(a, 0, sizeof(*a));
+		unsigned cap_ext = a->cap_ext;
+		memset(a, 0, offsetof(struct smtp_reply_acc, text));
 		a->ext = ext;
+		a->cap_ext = cap_ext;
 		a->active = true;
 		a->first_frame = conn_cur_frame(st->c);
 		a->code = r.code;
@@ -1037,9 +1112,27 @@ static enum smtp_line_res smtp_server_line(struct smtp *st, const uint8_t *l, si
 		uint32_t kw = smtp_ehlo_keyword(r.text, r.text_len);
 		if (kw) {
 			a->ext_bits |= kw;
-			if (!a->ext)
-				a->ext = malloc(SMTP_MAX_EXT * sizeof(*a->ext));
-			if (a->ext && a->n_ext < SMTP_MAX_EXT) {
+			if (a->n_ext == a->cap_ext && a->cap_ext < SMTP_MAX_EXT) {
+				/* 8 keywords cover most servers; then 16, 32 */
+				unsigned cap = a->cap_ext ? a->cap_ext * 2 : 8;
+				if (cap > SMTP_MAX_EXT)
+					cap = SMTP_MAX_EXT;
+				void *x;
+				if (!a->cap_ext && st->ext != st->ext_small) {
+					x = st->ext_small; /* the session's own, if free */
+				} else if (a->ext == st->ext_small) {
+					x = malloc(cap * sizeof(*a->ext));
+					if (x)
+						memcpy(x, a->ext, a->n_ext * sizeof(*a->ext));
+				} else {
+					x = realloc(a->ext, cap * sizeof(*a->ext));
+				}
+				if (x) {
+					a->ext = x;
+					a->cap_ext = cap;
+				}
+			}
+			if (a->n_ext < a->cap_ext) {
 				const uint8_t *t = r.text;
 				size_t tn = r.text_len;
 				while (tn && *t == ' ') {
@@ -1250,15 +1343,28 @@ static enum smtp_line_res smtp_client_line(struct smtp *st, const uint8_t *l, si
 	case SV_RCPT:
 		if (t && smtp_parse_path(cmd.arg, cmd.arg_len, "TO:", &addr, &alen)) {
 			if (t->n_rcpt == t->cap_rcpt && t->cap_rcpt < SMTP_MAX_RCPT) {
-				/* grow 1, 2, 4, ... up to the cap: most messages have one
-				 * recipient, and a finished session lingers with its summary */
-				unsigned cap = t->cap_rcpt ? t->cap_rcpt * 2 : 1;
-				if (cap > SMTP_MAX_RCPT)
-					cap = SMTP_MAX_RCPT;
-				struct smtp_rcpt *nr = realloc(t->rcpt, cap * sizeof(*nr));
-				if (nr) {
-					t->rcpt = nr;
-					t->cap_rcpt = cap;
+				/* the first inside the transaction (most messages have one
+				 * recipient), then 4, 8, ... up to the cap on the heap (a
+				 * finished session lingers with its summary) */
+				if (!t->cap_rcpt) {
+					t->rcpt = &t->rcpt1;
+					t->cap_rcpt = 1;
+				} else {
+					unsigned cap = t->cap_rcpt == 1 ? 4 : t->cap_rcpt * 2;
+					if (cap > SMTP_MAX_RCPT)
+						cap = SMTP_MAX_RCPT;
+					struct smtp_rcpt *nr;
+					if (t->rcpt == &t->rcpt1) {
+						nr = malloc(cap * sizeof(*nr));
+						if (nr)
+							nr[0] = t->rcpt1;
+					} else {
+						nr = realloc(t->rcpt, cap * sizeof(*nr));
+					}
+					if (nr) {
+						t->rcpt = nr;
+						t->cap_rcpt = cap;
+					}
 				}
 			}
 			if (t->n_rcpt < t->cap_rcpt) {
@@ -1382,19 +1488,19 @@ static void smtp_body_end(struct smtp *st, bool at_end, const struct rs_event *e
 	p->nopsh = smtp_check_psh(st, MTA_C2S, ev, at_end, "the end-of-data marker (CRLF.CRLF)");
 }
 
-static void smtp_body_checks(struct smtp *st, const struct smtp_body_scan *before)
+static void smtp_body_checks(struct smtp *st, uint64_t long_before, uint64_t barelf_before)
 {
 	struct smtp_txn *t = st->body_txn;
 	if (!t)
 		return;
-	if (st->body.long_lines > before->long_lines && !t->flag_long) {
+	if (st->body.long_lines > long_before && !t->flag_long) {
 		t->flag_long = true;
 		smtp_violation(st, MTA_C2S, NULL,
 		               "The message body has a line of %llu octets; RFC 5321 §4.5.3.1.6 "
 		               "allows %u including CRLF (reported once per message)",
 		               (unsigned long long)st->body.longest, SMTP_TEXT_LINE_MAX);
 	}
-	if (st->body.bare_lf > before->bare_lf && !t->flag_barelf) {
+	if (st->body.bare_lf > barelf_before && !t->flag_barelf) {
 		t->flag_barelf = true;
 		smtp_violation(st, MTA_C2S, NULL,
 		               "The message body contains a bare LF (RFC 5321 §2.3.8 allows CR and "
@@ -1404,7 +1510,8 @@ static void smtp_body_checks(struct smtp *st, const struct smtp_body_scan *befor
 
 /* ---- stream events -------------------------------------------------------------------------- */
 
-static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event *ev)
+static inline __attribute__((always_inline)) size_t smtp_data(struct smtp *st, enum mta_dir dir,
+                                                              const struct rs_event *ev)
 {
 	struct smtp_side *sd = &st->side[dir];
 	size_t off = 0, len = ev->len;
@@ -1427,12 +1534,13 @@ static size_t smtp_data(struct smtp *st, enum mta_dir dir, const struct rs_event
 		}
 		if (dir == MTA_C2S && sd->mode == SM_BODY) {
 			bool done;
-			struct smtp_body_scan before = st->body;
+			uint64_t long_before = st->body.long_lines,
+			         barelf_before = st->body.bare_lf;
 			size_t used = smtp_body_feed(&st->body, p, n, &done);
 			off += used;
 			if (st->body_txn)
 				st->body_txn->body_octets += used;
-			smtp_body_checks(st, &before);
+			smtp_body_checks(st, long_before, barelf_before);
 			if (done) {
 				if (st->body_txn)
 					st->body_txn->body_octets =
@@ -1623,9 +1731,14 @@ static void smtp_fin(struct smtp *st, enum mta_dir dir)
 
 static void *smtp_create(struct conn *c)
 {
-	struct smtp *st = calloc(1, sizeof(*st));
+	/* ~3.4 KB of which only the first part holds state that starts at zero */
+	struct smtp *st = malloc(sizeof(*st));
 	if (!st)
 		return NULL;
+	memset(st, 0, offsetof(struct smtp, greeting));
+	st->greeting[0] = '\0';
+	st->helo_name[0] = '\0';
+	st->spill.rcpt = NULL;
 	st->c = c;
 	st->end_by = -1;
 	st->q = st->q_small;
@@ -1639,22 +1752,21 @@ static void smtp_destroy(void *vst)
 	if (!st)
 		return;
 	for (unsigned i = 0; i < st->n_txn; i++) {
-		free(st->txns[i]->rcpt);
-		free(st->txns[i]);
+		smtp_rcpt_free(st->txns[i]);
+		if (st->txns[i] != &st->txn1)
+			free(st->txns[i]);
 	}
-	free(st->spill.rcpt);
+	smtp_rcpt_free(&st->spill);
 	free(st->dlg);
-	free(st->ext);
-	free(st->acc.ext);
+	smtp_ext_free(st, st->ext);
+	smtp_ext_free(st, st->acc.ext);
 	if (st->q != st->q_small)
 		free(st->q);
 	free(st);
 }
 
-static void smtp_init_once(struct smtp *st)
+static void __attribute__((noinline)) smtp_init_first(struct smtp *st)
 {
-	if (st->init)
-		return;
 	st->init = true;
 	if (!conn_syn_seen(st->c)) {
 		/* capture started mid-connection: the unseen start raises nothing */
@@ -1665,7 +1777,13 @@ static void smtp_init_once(struct smtp *st)
 	}
 }
 
-static void smtp_rst(struct smtp *st, const struct seg_info *s)
+static inline void smtp_init_once(struct smtp *st)
+{
+	if (!st->init)
+		smtp_init_first(st);
+}
+
+static void __attribute__((noinline, cold)) smtp_rst(struct smtp *st, const struct seg_info *s)
 {
 	enum mta_dir dir = s->dir;
 	struct smtp_side *sd = &st->side[dir];
@@ -1716,6 +1834,46 @@ static void smtp_rst(struct smtp *st, const struct seg_info *s)
 	}
 }
 
+/* The rare branches of smtp_on_segment, out of line so that the common path needs no frame. */
+static void __attribute__((noinline, cold))
+smtp_zero_window(struct smtp *st, const struct seg_info *s)
+{
+	char state[160];
+	smtp_state(st, state, sizeof(state));
+	conn_emit_now(st->c, MTA_F_SMTP_ZERO_WINDOW, -1, s->dir, 0, NULL,
+	              "%s advertises a zero receive window (it cannot accept "
+	              "more data from the %s for now), %s",
+	              smtp_Who(s->dir), smtp_who(!s->dir), state);
+}
+
+static void __attribute__((noinline, cold))
+smtp_after_close(struct smtp *st, const struct seg_info *s)
+{
+	struct smtp_side *sd = &st->side[s->dir];
+	struct smtp_side *peer = &st->side[!s->dir];
+	if (sd->fin && SEQ_GEQ(s->seq, sd->fin_seq)) {
+		conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, 0, NULL,
+		              "%s sent %u octets after its own FIN", smtp_Who(s->dir),
+		              s->payload_wire);
+	} else if (peer->rst) {
+		conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, peer->rst_frame, NULL,
+		              "%s sent %u octets after the %s reset the connection (RST "
+		              "in frame %llu); the write fails (\"Socket is not connected\")",
+		              smtp_Who(s->dir), s->payload_wire, smtp_who(!s->dir),
+		              (unsigned long long)peer->rst_frame);
+	} else if (peer->fin && !s->retrans && sd->n_after_peer_fin < SMTP_MAX_AFTER_FIN) {
+		sd->after_peer_fin[sd->n_after_peer_fin] = s->frame;
+		sd->after_peer_fin_len[sd->n_after_peer_fin++] = s->payload_wire;
+	}
+}
+
+static void __attribute__((noinline)) smtp_seg_fin(struct smtp_side *sd, const struct seg_info *s)
+{
+	sd->fin = true;
+	sd->fin_frame = s->frame;
+	sd->fin_seq = s->seq + s->payload_wire + ((s->flags & TCPF_SYN) ? 1u : 0u);
+}
+
 static void smtp_on_segment(void *vst, const struct seg_info *s)
 {
 	struct smtp *st = vst;
@@ -1725,59 +1883,31 @@ static void smtp_on_segment(void *vst, const struct seg_info *s)
 	smtp_check_stall(st, s->ts);
 
 	struct smtp_side *sd = &st->side[s->dir];
-	struct smtp_side *peer = &st->side[!s->dir];
+	const struct smtp_side *peer = &st->side[!s->dir];
 	bool rst = s->flags & TCPF_RST;
+	bool payload = s->payload_wire > 0;
 
-	if (s->payload_wire > 0 && !rst) {
-		sd->segs++;
-		if (!(s->flags & TCPF_PSH))
-			sd->segs_nopsh++;
-	}
-
-	/* zero window: the window the sender of this segment advertises; once per episode */
 	if (!rst) {
-		if (s->win == 0) {
-			if (sd->win_nonzero) {
-				char state[160];
-				smtp_state(st, state, sizeof(state));
-				conn_emit_now(
-				    st->c, MTA_F_SMTP_ZERO_WINDOW, -1, s->dir, 0, NULL,
-				    "%s advertises a zero receive window (it cannot accept "
-				    "more data from the %s for now), %s",
-				    smtp_Who(s->dir), smtp_who(!s->dir), state);
-			}
-			sd->win_nonzero = false;
-		} else {
-			sd->win_nonzero = true;
+		if (payload) {
+			sd->segs++;
+			if (!(s->flags & TCPF_PSH))
+				sd->segs_nopsh++;
 		}
+		/* zero window: the window the sender of this segment advertises; once per
+		 * episode */
+		if (s->win == 0 && sd->win_nonzero)
+			smtp_zero_window(st, s);
+		sd->win_nonzero = s->win != 0;
 	}
 
-	if (s->payload_wire > 0 && !st->tls) {
-		if (sd->fin && SEQ_GEQ(s->seq, sd->fin_seq)) {
-			conn_emit_now(st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, 0, NULL,
-			              "%s sent %u octets after its own FIN", smtp_Who(s->dir),
-			              s->payload_wire);
-		} else if (peer->rst) {
-			conn_emit_now(
-			    st->c, MTA_F_SMTP_DATA_AFTER_CLOSE, -1, s->dir, peer->rst_frame, NULL,
-			    "%s sent %u octets after the %s reset the connection (RST "
-			    "in frame %llu); the write fails (\"Socket is not connected\")",
-			    smtp_Who(s->dir), s->payload_wire, smtp_who(!s->dir),
-			    (unsigned long long)peer->rst_frame);
-		} else if (peer->fin && !s->retrans && sd->n_after_peer_fin < SMTP_MAX_AFTER_FIN) {
-			sd->after_peer_fin[sd->n_after_peer_fin] = s->frame;
-			sd->after_peer_fin_len[sd->n_after_peer_fin++] = s->payload_wire;
-		}
-	}
+	if (payload && !st->tls && (sd->fin || peer->rst || peer->fin))
+		smtp_after_close(st, s);
 
-	if (s->dir == MTA_C2S && s->payload_wire > 0 && !s->retrans)
+	if (s->dir == MTA_C2S && payload && !s->retrans)
 		st->await_client = false;
 
-	if ((s->flags & TCPF_FIN) && !sd->fin) {
-		sd->fin = true;
-		sd->fin_frame = s->frame;
-		sd->fin_seq = s->seq + s->payload_wire + ((s->flags & TCPF_SYN) ? 1u : 0u);
-	}
+	if ((s->flags & TCPF_FIN) && !sd->fin)
+		smtp_seg_fin(sd, s);
 	if (rst)
 		smtp_rst(st, s);
 }

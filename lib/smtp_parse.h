@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* RFC 5321 §4.5.3.1: limits including the CRLF. */
 #define SMTP_CMD_LINE_MAX   512u
@@ -110,7 +111,20 @@ bool smtp_reply_queue_id(const uint8_t *text, size_t n, const uint8_t **id, size
 /* Line framing: the first LF in p[0..n).  Returns false when there is none.  *content is the
  * line length without its terminator, *term the terminator length (1 for a bare LF, 2 for
  * CRLF), *bare_lf whether the LF had no CR before it. */
-bool smtp_find_line(const uint8_t *p, size_t n, size_t *content, size_t *term, bool *bare_lf);
+static inline bool smtp_find_line(const uint8_t *p, size_t n, size_t *content, size_t *term,
+                                  bool *bare_lf)
+{
+	/* inline: it runs for every command and reply line */
+	const uint8_t *lf = n ? (const uint8_t *)memchr(p, '\n', n) : NULL;
+	if (!lf)
+		return false;
+	size_t at = (size_t)(lf - p);
+	bool cr = at > 0 && p[at - 1] == '\r';
+	*content = cr ? at - 1 : at;
+	*term = cr ? 2 : 1;
+	*bare_lf = !cr;
+	return true;
+}
 
 /* Does the line look like a command (a known verb) / like a reply?  Used to resynchronise
  * after a capture gap. */

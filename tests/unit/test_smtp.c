@@ -641,6 +641,57 @@ static void test_body_scan_reference(void **state)
 	}
 }
 
+/* Bodies of ordinary text (the scanner's common path: CRLF lines that change nothing but the
+ * line count) with now and then a line that does not fit it — a bare LF, a dot-stuffed line, an
+ * empty line, a lone CR, a line longer than any before or over the RFC 5321 limit, the marker —
+ * fed whole and cut in three at many offsets (pieces of 64 octets and more take the tail of the
+ * mask of their last 64 octets). */
+static void test_body_scan_text(void **state)
+{
+	(void)state;
+	static uint8_t body[6000];
+	uint32_t rnd = 777;
+	for (int iter = 0; iter < 60; iter++) {
+		size_t n = 0, want_n = 200 + (size_t)iter * 97;
+		while (n + 1100 < want_n) {
+			rnd = rnd * 1103515245u + 12345u;
+			unsigned r = (rnd >> 16) % 64, len = 1 + (rnd >> 8) % 90;
+			if (r == 0)
+				len = 1005; /* over the limit */
+			else if (r == 1)
+				len = 200 + (rnd >> 4) % 400; /* a new longest line */
+			if (r == 2) {
+				body[n++] = '.'; /* dot-stuffed */
+			} else if (r == 3) {
+				body[n++] = '\r'; /* empty line */
+				body[n++] = '\n';
+			} else if (r == 4 && iter % 3 == 0) {
+				memcpy(body + n, ".\r\n", 3); /* the marker */
+				n += 3;
+			}
+			for (unsigned k = 0; k < len; k++)
+				body[n++] = (uint8_t)('a' + (k * 7 + r) % 26);
+			if (r == 5)
+				body[n - 1] = '\r'; /* a lone CR: the line goes on */
+			if (r == 6) {
+				body[n++] = '\n'; /* bare LF */
+			} else {
+				body[n++] = '\r';
+				body[n++] = '\n';
+			}
+		}
+		struct body_ref want, got;
+		body_reference(body, n, &want);
+		body_feed_cut(body, n, NULL, 0, &got);
+		body_assert_same(&want, &got);
+		for (size_t c = 0; c <= n; c += 1 + (size_t)iter % 13) {
+			size_t cuts[2] = {c, c + (n - c) / 3};
+			body_feed_cut(body, n, cuts, 2, &got);
+			body_assert_same(&want, &got);
+		}
+	}
+}
+
 /* ---- the machine ------------------------------------------------------------------------------
  */
 
@@ -1497,6 +1548,7 @@ int main(void)
 	    cmocka_unit_test(test_find_line),
 	    cmocka_unit_test(test_body_marker_splits),
 	    cmocka_unit_test(test_body_scan_reference),
+	    cmocka_unit_test(test_body_scan_text),
 	    cmocka_unit_test(test_clean_session),
 	    cmocka_unit_test(test_missing_psh),
 	    cmocka_unit_test(test_unadvertised_pipelining),
