@@ -36,6 +36,11 @@ struct mta_engine {
 	uint8_t osi_ports[8192];
 };
 
+/* Once per connection or rarer (creation, detection, closing, TCP events): kept out of the
+ * per-segment path, whose instruction cache lines are what a host that runs other work
+ * between our frames (a Wireshark plugin) pays for on every frame. */
+#define ENGINE_RARE __attribute__((noinline, cold))
+
 /* ---- configuration ---- */
 
 void mta_config_defaults(struct mta_config *cfg)
@@ -227,7 +232,7 @@ void conn_event(struct conn *c, struct mta_event *ev)
 }
 
 /* SYN, SYN-ACK, FIN and RST of an analysed connection: the first of each per direction. */
-static void tcp_events(struct conn *c, enum mta_dir dir, uint8_t flags)
+ENGINE_RARE static void tcp_events(struct conn *c, enum mta_dir dir, uint8_t flags)
 {
 	struct mta_event ev;
 	if ((flags & TCPF_SYN) && !c->ev_syn[dir]) {
@@ -495,7 +500,8 @@ static void conn_detect_by_port(const struct mta_engine *e, struct conn *c)
 /* Heuristics on the first payload of a connection on no known port: a server greeting
  * "220 "/"220-" makes it SMTP (its sender is the server); a TPKT holding a COTP CR or CC makes
  * it OSI (the CR's sender is the initiator). */
-static void conn_detect_by_payload(struct conn *c, enum mta_dir dir, const uint8_t *p, size_t n)
+ENGINE_RARE static void conn_detect_by_payload(struct conn *c, enum mta_dir dir, const uint8_t *p,
+						size_t n)
 {
 	if (n >= 4 && p[0] == '2' && p[1] == '2' && p[2] == '0' && (p[3] == ' ' || p[3] == '-')) {
 		if (dir == MTA_C2S) {
@@ -535,7 +541,7 @@ static void conn_free(struct mta_engine *e, struct conn *c)
 	free(c);
 }
 
-static void conn_end(struct mta_engine *e, struct conn *c, enum conn_end_reason why)
+ENGINE_RARE static void conn_end(struct mta_engine *e, struct conn *c, enum conn_end_reason why)
 {
 	if (why != CONN_END_EVICTED) {
 		enum rs_gap_cause cause = why == CONN_END_CAPTURE ? RS_GAP_CAPTURE_END : RS_GAP_CLOSED;
@@ -596,7 +602,7 @@ static void make_room(struct mta_engine *e)
 	}
 }
 
-static struct conn *conn_new(struct mta_engine *e, const struct flow_key *k, uint32_t h,
+ENGINE_RARE static struct conn *conn_new(struct mta_engine *e, const struct flow_key *k, uint32_t h,
 			     const struct pkt *p, const struct mta_frame *f)
 {
 	make_room(e);
@@ -646,6 +652,28 @@ static enum mta_dir pkt_dir(const struct conn *c, bool src_is_a)
 	return src_is_a == c->cli_is_a ? MTA_C2S : MTA_S2C;
 }
 
+/* A RST, or the second FIN delivered: the connection is closed (it lingers for late segments
+ * until expire ends it). */
+ENGINE_RARE static void conn_closing(struct mta_engine *e, struct conn *c, const struct pkt *p,
+				     const struct mta_frame *f)
+{
+	if (p->flags & TCPF_RST) {
+		c->rst_seen = true;
+		if (c->closed)
+			return;
+		for (int d = 0; d < 2; d++) {
+			struct sink_ctx sd = { c, (enum mta_dir)d };
+			reasm_flush(&c->rs[d], RS_GAP_CLOSED, f->number, stream_sink, &sd);
+		}
+	}
+	c->close_time = f->ts;
+	c->close_us = e->cur_us;
+	flow_mark_closed(&e->ft, c);
+	/* it lingers for late segments: keep no empty buffers meanwhile */
+	reasm_shrink(&c->rs[0]);
+	reasm_shrink(&c->rs[1]);
+}
+
 static void process_segment(struct mta_engine *e, struct conn *c, const struct pkt *p,
 			    const struct mta_frame *f, bool src_is_a)
 {
@@ -692,27 +720,8 @@ static void process_segment(struct mta_engine *e, struct conn *c, const struct p
 		struct sink_ctx sp = { c, (enum mta_dir)!dir };
 		reasm_ack(&c->rs[!dir], p->ack, f->number, stream_sink, &sp);
 	}
-	if (p->flags & TCPF_RST) {
-		c->rst_seen = true;
-		if (!c->closed) {
-			for (int d = 0; d < 2; d++) {
-				struct sink_ctx sd = { c, (enum mta_dir)d };
-				reasm_flush(&c->rs[d], RS_GAP_CLOSED, f->number, stream_sink, &sd);
-			}
-			c->close_time = f->ts;
-			c->close_us = e->cur_us;
-			flow_mark_closed(&e->ft, c);
-			reasm_shrink(&c->rs[0]);
-			reasm_shrink(&c->rs[1]);
-		}
-	} else if (c->fin_seen[0] && c->fin_seen[1] && !c->closed) {
-		c->close_time = f->ts;
-		c->close_us = e->cur_us;
-		flow_mark_closed(&e->ft, c);
-		/* it lingers for late segments: keep no empty buffers meanwhile */
-		reasm_shrink(&c->rs[0]);
-		reasm_shrink(&c->rs[1]);
-	}
+	if ((p->flags & TCPF_RST) || (c->fin_seen[0] && c->fin_seen[1] && !c->closed))
+		conn_closing(e, c, p, f);
 }
 
 int mta_engine_feed(struct mta_engine *e, const struct mta_frame *f)
