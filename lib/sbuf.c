@@ -85,7 +85,7 @@ static unsigned sb_digits(uint64_t v)
 #endif
 }
 
-/* The last n digits of v, v < 10^n, two at a time from the end: d[0..n). */
+/* The n digits of v (n from sb_digits), two at a time from the end: d[0..n). */
 static void sb_digits_put(char *d, uint64_t v, unsigned n)
 {
 	char *e = d + n;
@@ -105,23 +105,50 @@ static void sb_digits_put(char *d, uint64_t v, unsigned n)
 	if (w >= 10) {
 		e -= 2;
 		memcpy(e, sb_d2 + 2 * w, 2);
-	} else if (e > d) {
+	} else {
 		*--e = (char)('0' + w);
 	}
-	/* leading zeros when v has fewer than n digits (fractions) */
-	while (e > d)
-		*--e = '0';
 }
 
-char *sbw_u64(char *d, uint64_t v)
+static inline char *sb_pair(char *d, unsigned v) /* v < 100 as two digits */
+{
+	memcpy(d, sb_d2 + 2 * v, 2);
+	return d + 2;
+}
+
+/* v < 100 as one or two digits */
+static inline char *sb_small(char *d, unsigned v)
 {
 	if (v < 10) {
 		*d = (char)('0' + v);
 		return d + 1;
 	}
-	if (v < 100) {
-		memcpy(d, sb_d2 + 2 * v, 2);
-		return d + 2;
+	return sb_pair(d, v);
+}
+
+char *sbw_u64(char *d, uint64_t v)
+{
+	/* below 10^8 (frames, codes, counts, octets): the leading group of one or two digits,
+	 * then whole pairs, no loop and no digit count */
+	if (v < 100)
+		return sb_small(d, (unsigned)v);
+	if (v < 10000) {
+		unsigned w = (unsigned)v;
+		d = sb_small(d, w / 100);
+		return sb_pair(d, w % 100);
+	}
+	if (v < 1000000) {
+		unsigned w = (unsigned)v, lo = w % 10000;
+		d = sb_small(d, w / 10000);
+		d = sb_pair(d, lo / 100);
+		return sb_pair(d, lo % 100);
+	}
+	if (v < 100000000) {
+		unsigned w = (unsigned)v, lo = w % 10000, hi = w / 10000;
+		d = sb_small(d, hi / 100);
+		d = sb_pair(d, hi % 100);
+		d = sb_pair(d, lo / 100);
+		return sb_pair(d, lo % 100);
 	}
 	unsigned n = sb_digits(v);
 	sb_digits_put(d, v, n);
@@ -177,9 +204,20 @@ char *sbw_fixed(char *d, double v, int decimals)
 				if (r > half || (r == half && (m & 1)))
 					m++;
 			} /* else v * scale < 2^73 / 2^76: rounds to 0 */
+			if (decimals == 3) { /* milliseconds: the divisions by constants */
+				unsigned f = (unsigned)(m % 1000);
+				d = sbw_u64(d, m / 1000);
+				*d++ = '.';
+				*d++ = (char)('0' + f / 100);
+				return sb_pair(d, f % 100);
+			}
+			uint64_t f = m % scale;
 			d = sbw_u64(d, m / scale);
 			*d++ = '.';
-			sb_digits_put(d, m % scale, (unsigned)decimals);
+			for (int i = decimals - 1; i >= 0; i--) {
+				d[i] = (char)('0' + f % 10);
+				f /= 10;
+			}
 			return d + decimals;
 		}
 	}
@@ -382,11 +420,37 @@ static char *json_escape(char *d, const unsigned char *s, size_t n)
 	return d;
 }
 
+/* memcpy for the short strings of summaries and findings: two overlapping moves, no call */
+static inline void sb_copy(char *d, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n > 16 && n <= 32) {
+		uint64_t a[2], b[2];
+		memcpy(a, s, 16);
+		memcpy(b, s + n - 16, 16);
+		memcpy(d, a, 16);
+		memcpy(d + n - 16, b, 16);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
 char *sbw_json_str(char *d, const char *s, size_t n)
 {
 	size_t i = sb_json_plain(s, n);
 	*d++ = '"';
-	memcpy(d, s, i);
+	sb_copy(d, s, i);
 	d += i;
 	if (i < n)
 		d = json_escape(d, (const unsigned char *)s + i, n - i);
@@ -488,8 +552,9 @@ char *sbw_time(char *d, int64_t sec, uint32_t usec)
 		unsigned u = usec % 1000000u;
 		d = sbw_u64(d, (uint64_t)sec);
 		*d++ = '.';
-		sb_digits_put(d, u, 6);
-		return d + 6;
+		d = sb_pair(d, u / 10000);
+		d = sb_pair(d, u / 100 % 100);
+		return sb_pair(d, u % 100);
 	}
 	int n;
 	if (usec > 0)
@@ -532,10 +597,11 @@ char *sbw_milli(char *d, uint64_t v)
 		return sbw_fixed(d, (double)v / 1000.0, 3);
 	/* v < 1e15 is exact as a double, and v / 1000.0 is within 2^-53 relative (< 1.2e-4
 	 * absolute) of v / 1000, which has exactly 3 decimals: printf "%.3f" prints v / 1000 */
+	unsigned f = (unsigned)(v % 1000);
 	d = sbw_u64(d, v / 1000);
 	*d++ = '.';
-	sb_digits_put(d, v % 1000, 3);
-	return d + 3;
+	*d++ = (char)('0' + f / 100);
+	return sb_pair(d, f % 100);
 }
 
 void sb_milli(struct sbuf *b, uint64_t v)
