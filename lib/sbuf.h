@@ -39,6 +39,8 @@ static inline void sb_putc(struct sbuf *b, char c)
 	b->p[b->len] = '\0';
 }
 void sb_puts(struct sbuf *b, const char *s);
+/* sb_put of a string literal, its length folded at compile time */
+#define SB_LIT(b, lit) sb_put((b), "" lit, sizeof(lit) - 1)
 void sb_u64(struct sbuf *b, uint64_t v);       /* decimal, as printf "%" PRIu64 */
 void sb_i64(struct sbuf *b, int64_t v);        /* decimal, as printf "%" PRId64 */
 /* v with `decimals` digits after the point, exactly as printf "%.*f" renders it. */

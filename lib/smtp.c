@@ -1840,7 +1840,7 @@ static void smtp_code_put(struct sbuf *b, int code)
 	if (code)
 		sb_i64(b, code);
 	else
-		sb_puts(b, "(no reply)");
+		SB_LIT(b, "(no reply)");
 }
 
 /* The JSON summary, written straight into the buffer: before each part, room for its
@@ -2098,10 +2098,14 @@ static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 				*d++ = ',';
 				d = sbw_u64(d, u->first_frame);
 			}
+		} else if (u->word[0]) {
+			d = sbw_json_str(d, u->word, strlen(u->word));
 		} else {
-			const char *v =
-			    u->word[0] ? u->word : smtp_verb_name((enum smtp_verb)u->verb);
-			d = sbw_json_str(d, v, strlen(v));
+			/* verb names need no escaping */
+			const char *v = smtp_verb_name((enum smtp_verb)u->verb);
+			*d++ = '"';
+			d = sbw_mem(d, v, strlen(v));
+			*d++ = '"';
 		}
 		*d++ = ']';
 	}
@@ -2122,100 +2126,107 @@ static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 	conn_summary_head(st->c, "SMTP session", tb);
 	sb_putc(tb, '\n');
 	if (st->greeting_code) {
-		sb_puts(tb, "  greeting: ");
+		SB_LIT(tb, "  greeting: ");
 		sb_i64(tb, st->greeting_code);
 		sb_putc(tb, ' ');
 		sb_puts(tb, st->greeting);
 		sb_putc(tb, '\n');
 	} else {
-		sb_puts(tb, conn_syn_seen(st->c)
-		                ? "  greeting: not seen\n"
-		                : "  greeting: not seen (capture started mid-session)\n");
+		if (conn_syn_seen(st->c))
+			SB_LIT(tb, "  greeting: not seen\n");
+		else
+			SB_LIT(tb, "  greeting: not seen (capture started mid-session)\n");
 	}
 	if (st->helo_verb[0]) {
-		sb_puts(tb, "  ");
+		SB_LIT(tb, "  ");
 		sb_puts(tb, st->helo_verb);
 		sb_putc(tb, ' ');
 		sb_puts(tb, st->helo_name);
 		if (st->n_ext) {
-			sb_puts(tb, "; extensions:");
+			SB_LIT(tb, "; extensions:");
 			for (unsigned i = 0; i < st->n_ext; i++) {
-				sb_puts(tb, i ? ", " : " ");
+				if (i)
+					SB_LIT(tb, ", ");
+				else
+					sb_putc(tb, ' ');
 				sb_puts(tb, st->ext[i]);
 			}
 		}
 		sb_putc(tb, '\n');
 	}
 	if (st->auth_mech[0]) {
-		sb_puts(tb, "  AUTH ");
+		SB_LIT(tb, "  AUTH ");
 		sb_puts(tb, st->auth_mech);
-		sb_puts(tb, " -> ");
+		SB_LIT(tb, " -> ");
 		sb_i64(tb, st->auth_code);
 		sb_putc(tb, '\n');
 	}
 	if (st->tls)
-		sb_puts(tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
+		SB_LIT(tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
 	for (unsigned i = 0; i < st->n_txn; i++) {
 		const struct smtp_txn *t = st->txns[i];
-		sb_puts(tb, "  transaction ");
+		SB_LIT(tb, "  transaction ");
 		sb_u64(tb, i + 1);
-		sb_puts(tb, ": MAIL FROM:<");
+		SB_LIT(tb, ": MAIL FROM:<");
 		sb_puts(tb, t->from);
-		sb_puts(tb, "> ");
+		SB_LIT(tb, "> ");
 		smtp_code_put(tb, t->mail_code);
 		for (unsigned k = 0; k < t->n_rcpt; k++) {
-			sb_puts(tb, "; RCPT TO:<");
+			SB_LIT(tb, "; RCPT TO:<");
 			sb_puts(tb, t->rcpt[k].to);
-			sb_puts(tb, "> ");
+			SB_LIT(tb, "> ");
 			smtp_code_put(tb, t->rcpt[k].code);
 		}
 		if (t->data_sent || t->body_started) {
-			sb_puts(tb, t->bdat ? "; BDAT " : "; DATA ");
+			if (t->bdat)
+				SB_LIT(tb, "; BDAT ");
+			else
+				SB_LIT(tb, "; DATA ");
 			sb_u64(tb, t->body_octets);
-			sb_puts(tb, " octets");
+			SB_LIT(tb, " octets");
 		}
 		if (t->final_code) {
-			sb_puts(tb, "; final ");
+			SB_LIT(tb, "; final ");
 			sb_i64(tb, t->final_code);
 			sb_putc(tb, ' ');
 			sb_puts(tb, t->final_text);
 		}
 		if (t->queue_id[0]) {
-			sb_puts(tb, " (queue id ");
+			SB_LIT(tb, " (queue id ");
 			sb_puts(tb, t->queue_id);
 			sb_putc(tb, ')');
 		}
-		sb_puts(tb, " -> ");
+		SB_LIT(tb, " -> ");
 		sb_puts(tb, t->outcome ? t->outcome : "(null)");
 		sb_putc(tb, '\n');
 	}
 	if (st->txn_total > st->n_txn) {
-		sb_puts(tb, "  (");
+		SB_LIT(tb, "  (");
 		sb_u64(tb, st->txn_total - st->n_txn);
-		sb_puts(tb, " more transactions not listed)\n");
+		SB_LIT(tb, " more transactions not listed)\n");
 	}
 	if (st->end_how) {
-		sb_puts(tb, "  ended: ");
+		SB_LIT(tb, "  ended: ");
 		sb_puts(tb, st->end_how);
-		sb_puts(tb, " by the ");
+		SB_LIT(tb, " by the ");
 		sb_puts(tb, st->end_by < 0 ? "?" : smtp_who((enum mta_dir)st->end_by));
-		sb_puts(tb, " (frame ");
+		SB_LIT(tb, " (frame ");
 		sb_u64(tb, st->end_frame);
-		sb_puts(tb, ")\n");
+		SB_LIT(tb, ")\n");
 	} else {
-		sb_puts(tb, "  ended: capture end (connection still open)\n");
+		SB_LIT(tb, "  ended: capture end (connection still open)\n");
 	}
-	sb_puts(tb, "  data segments: client ");
+	SB_LIT(tb, "  data segments: client ");
 	sb_u64(tb, st->side[0].segs);
-	sb_puts(tb, " (");
+	SB_LIT(tb, " (");
 	sb_u64(tb, st->side[0].segs_nopsh);
-	sb_puts(tb, " without PSH), server ");
+	SB_LIT(tb, " without PSH), server ");
 	sb_u64(tb, st->side[1].segs);
-	sb_puts(tb, " (");
+	SB_LIT(tb, " (");
 	sb_u64(tb, st->side[1].segs_nopsh);
-	sb_puts(tb, " without PSH); retransmissions: client ");
+	SB_LIT(tb, " without PSH); retransmissions: client ");
 	sb_u64(tb, st->side[0].retrans);
-	sb_puts(tb, ", server ");
+	SB_LIT(tb, ", server ");
 	sb_u64(tb, st->side[1].retrans);
 	sb_putc(tb, '\n');
 	bool any = false;
@@ -2226,7 +2237,10 @@ static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 		/* short names: the finding lines carry the full codes (and -q leaves them out) */
 		const char *name = mta_finding_code_str(smtp_codes[i]);
 		const char *dot = strchr(name, '.');
-		sb_puts(tb, any ? ", " : "  findings: ");
+		if (any)
+			SB_LIT(tb, ", ");
+		else
+			SB_LIT(tb, "  findings: ");
 		sb_puts(tb, dot ? dot + 1 : name);
 		sb_putc(tb, ' ');
 		sb_u64(tb, k);
@@ -2239,15 +2253,18 @@ static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 		const struct smtp_lat *l = &st->lat[v];
 		if (!l->n)
 			continue;
-		sb_puts(tb, any ? ", " : "  reply latency: ");
+		if (any)
+			SB_LIT(tb, ", ");
+		else
+			SB_LIT(tb, "  reply latency: ");
 		sb_puts(tb, smtp_verb_name((enum smtp_verb)v));
 		sb_putc(tb, ' ');
 		sb_u64(tb, l->n);
-		sb_puts(tb, "x avg ");
+		SB_LIT(tb, "x avg ");
 		sb_fixed(tb, (double)l->sum / (double)l->n / 1000.0, 1);
-		sb_puts(tb, " ms max ");
+		SB_LIT(tb, " ms max ");
 		sb_fixed(tb, (double)l->max / 1000.0, 1);
-		sb_puts(tb, " ms");
+		SB_LIT(tb, " ms");
 		any = true;
 	}
 	if (any)
