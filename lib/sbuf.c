@@ -211,6 +211,12 @@ char *sbw_fixed(char *d, double v, int decimals)
 				*d++ = (char)('0' + f / 100);
 				return sb_pair(d, f % 100);
 			}
+			if (decimals == 1) {
+				d = sbw_u64(d, m / 10);
+				*d++ = '.';
+				*d++ = (char)('0' + m % 10);
+				return d;
+			}
 			uint64_t f = m % scale;
 			d = sbw_u64(d, m / scale);
 			*d++ = '.';
