@@ -162,18 +162,20 @@ void sb_u64(struct sbuf *b, uint64_t v)
 		sb_done(b, sbw_u64(d, v));
 }
 
-void sb_i64(struct sbuf *b, int64_t v)
+char *sbw_i64(char *d, int64_t v)
 {
-	char *d = sb_room(b, SBW_U64_MAX + 1);
-	if (!d)
-		return;
 	if (v < 0) {
 		*d++ = '-';
-		d = sbw_u64(d, (uint64_t)0 - (uint64_t)v);
-	} else {
-		d = sbw_u64(d, (uint64_t)v);
+		return sbw_u64(d, (uint64_t)0 - (uint64_t)v);
 	}
-	sb_done(b, d);
+	return sbw_u64(d, (uint64_t)v);
+}
+
+void sb_i64(struct sbuf *b, int64_t v)
+{
+	char *d = sb_room(b, SBW_U64_MAX);
+	if (d)
+		sb_done(b, sbw_i64(d, v));
 }
 
 /* printf "%.*f" of v rounds the exact binary value of v to `decimals` digits, an exact tie to

@@ -78,6 +78,7 @@ static inline char *sbw_mem(char *d, const char *s, size_t n)
 }
 #define SBW_U64_MAX 20
 char *sbw_u64(char *d, uint64_t v); /* sb_u64: at most 20 octets */
+char *sbw_i64(char *d, int64_t v); /* sb_i64: at most 20 octets */
 /* sb_json_str: at most SBW_JSON_MAX(n) octets */
 #define SBW_JSON_MAX(n) (6 * (size_t)(n) + 2)
 char *sbw_json_str(char *d, const char *s, size_t n);
