@@ -821,57 +821,74 @@ static void osi_summary_json(struct osi *o, const char *how, struct sbuf *bp)
 }
 #undef OJ_ROOM
 
+/* v as printf "%04x" (v < 0x10000: exactly four digits) */
+static void hex4(struct sbuf *t, uint16_t v)
+{
+	static const char hx[] = "0123456789abcdef";
+	char h[4] = {hx[v >> 12], hx[(v >> 8) & 15], hx[(v >> 4) & 15], hx[v & 15]};
+	sb_put(t, h, 4);
+}
+
 /* The human block, piece by piece (no printf: once per association). */
 static void osi_summary_text(struct osi *o, const char *how, struct sbuf *t)
 {
 	struct ses_assoc *a = &o->a;
 	conn_summary_head(o->c, "OSI association", t);
-	sb_puts(t, a->learning ? " (capture began mid-association)\n" : "\n");
-	if (a->ac_seen)
-		sb_printf(t, "  functional units selected 0x%04x (CN 0x%04x, AC 0x%04x)\n", a->fu,
-		          a->fu_cn, a->fu_ac);
+	if (a->learning)
+		SB_LIT(t, " (capture began mid-association)\n");
+	else
+		sb_putc(t, '\n');
+	if (a->ac_seen) {
+		SB_LIT(t, "  functional units selected 0x");
+		hex4(t, a->fu);
+		SB_LIT(t, " (CN 0x");
+		hex4(t, a->fu_cn);
+		SB_LIT(t, ", AC 0x");
+		hex4(t, a->fu_ac);
+		SB_LIT(t, ")\n");
+	}
 	if (a->rts) {
-		sb_puts(t, "  RTS: checkpoint size ");
+		SB_LIT(t, "  RTS: checkpoint size ");
 		sb_i64(t, (int64_t)a->ckpt);
-		sb_puts(t, " x 1024 octets, window ");
+		SB_LIT(t, " x 1024 octets, window ");
 		sb_i64(t, (int64_t)a->window);
 		sb_putc(t, '\n');
 	}
 	for (unsigned i = 0; i < a->n_act; i++) {
 		const struct ses_activity *x = &a->act[i];
-		sb_puts(t, "  activity ");
+		SB_LIT(t, "  activity ");
 		sb_u64(t, i + 1);
-		sb_puts(t, " by the ");
+		SB_LIT(t, " by the ");
 		sb_puts(t, ses_side_name(x->side));
-		sb_puts(t, ", frames ");
+		SB_LIT(t, ", frames ");
 		sb_u64(t, x->first_frame);
 		sb_putc(t, '-');
 		sb_u64(t, x->last_frame);
-		sb_puts(t, ": ");
+		SB_LIT(t, ": ");
 		sb_u64(t, x->mips);
-		sb_puts(t, " sync points (");
+		SB_LIT(t, " sync points (");
 		sb_u64(t, x->mips_confirmed);
-		sb_puts(t, " confirmed), ");
+		SB_LIT(t, " confirmed), ");
 		sb_u64(t, x->octets);
-		sb_puts(t, " octets, ");
+		SB_LIT(t, " octets, ");
 		sb_puts(t, x->end ? x->end : "open");
 		sb_putc(t, '\n');
 	}
-	sb_puts(t, "  ended: ");
+	SB_LIT(t, "  ended: ");
 	sb_puts(t, how);
 	if (o->end_how) {
-		sb_puts(t, " by the ");
+		SB_LIT(t, " by the ");
 		sb_puts(t, ses_side_name(o->end_side));
-		sb_puts(t, " at frame ");
+		SB_LIT(t, " at frame ");
 		sb_u64(t, o->end_frame);
 	}
 	if (a->aborted && a->last_error_frame) {
-		sb_puts(t, "; root cause: ");
+		SB_LIT(t, "; root cause: ");
 		sb_puts(t, mta_finding_code_str(a->last_error_code));
-		sb_puts(t, " at frame ");
+		SB_LIT(t, " at frame ");
 		sb_u64(t, a->last_error_frame);
 	}
-	sb_puts(t, "\n");
+	SB_LIT(t, "\n");
 }
 
 /* Render the renderings the front end uses (mta_config.summary_no_*) and hand them over. */
