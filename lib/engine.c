@@ -26,7 +26,9 @@ struct mta_engine {
 	uint64_t next_conn_id;
 	uint64_t cur_frame;
 	struct mta_time cur_time;
+	int64_t cur_us;           /* cur_time in microseconds (time_usec) */
 	struct mta_time now;      /* latest capture time seen: drives timers */
+	int64_t now_us;           /* now in microseconds (time_usec) */
 	bool have_now;
 	struct sbuf msg;          /* scratch for finding messages */
 	struct sbuf sum[2];       /* scratch for summaries: JSON, text (conn_summary_buf) */
@@ -110,11 +112,6 @@ uint64_t mta_time_diff_usec(struct mta_time a, struct mta_time b)
 {
 	int64_t x = time_usec(a), y = time_usec(b);
 	return y > x ? (uint64_t)y - (uint64_t)x : 0;
-}
-
-static bool time_after(struct mta_time a, struct mta_time b)
-{
-	return time_usec(a) > time_usec(b);
 }
 
 /* ---- engine life cycle ---- */
@@ -435,6 +432,8 @@ static void conn_set_roles(struct conn *c, const uint8_t *cli, uint16_t cport, c
 	memcpy(c->srv_addr, srv, 16);
 	c->cli_port = cport;
 	c->srv_port = sport;
+	/* the key holds the same 16 octets per address (decode zeroes an IPv4 address's rest) */
+	c->cli_is_a = cport == c->key.pa && memcmp(cli, c->key.a, 16) == 0;
 	fmt_endpoint(c->cid.client, sizeof(c->cid.client), c->ipver, cli, cport);
 	fmt_endpoint(c->cid.server, sizeof(c->cid.server), c->ipver, srv, sport);
 }
@@ -558,12 +557,12 @@ static void conn_end(struct mta_engine *e, struct conn *c, enum conn_end_reason 
 }
 
 /* Close connections whose linger or idle time has passed. */
-static void expire(struct mta_engine *e, struct mta_time now)
+static void expire(struct mta_engine *e)
 {
 	struct conn *c;
-	int64_t t = time_usec(now); /* as mta_time_diff_usec, converting `now` once */
+	int64_t t = e->now_us; /* as mta_time_diff_usec, on times converted once */
 	while ((c = e->ft.closed_head)) {
-		int64_t x = time_usec(c->close_time);
+		int64_t x = c->close_us;
 		if (!(t > x && (uint64_t)t - (uint64_t)x > e->cfg.close_linger_usec))
 			break;
 		conn_end(e, c, CONN_END_CLOSED);
@@ -571,7 +570,7 @@ static void expire(struct mta_engine *e, struct mta_time now)
 	if (e->cfg.idle_timeout_usec == 0)
 		return;
 	while ((c = e->ft.lru_head)) {
-		int64_t x = time_usec(c->last_time);
+		int64_t x = c->last_us;
 		if (!(t > x && (uint64_t)t - (uint64_t)x > e->cfg.idle_timeout_usec))
 			break;
 		conn_end(e, c, CONN_END_IDLE);
@@ -611,6 +610,7 @@ static struct conn *conn_new(struct mta_engine *e, const struct flow_key *k, uin
 	c->ipver = p->ipver;
 	c->first_frame = c->last_frame = f->number;
 	c->first_time = c->last_time = f->ts;
+	c->last_us = e->cur_us;
 	reasm_init(&c->rs[0], e->cfg.max_buf_per_dir);
 	reasm_init(&c->rs[1], e->cfg.max_buf_per_dir);
 
@@ -639,21 +639,18 @@ static struct conn *conn_new(struct mta_engine *e, const struct flow_key *k, uin
 	return c;
 }
 
-static enum mta_dir pkt_dir(const struct conn *c, const struct pkt *p)
+/* The sender is the client when it is the key's endpoint the client is (src_is_a from
+ * flow_key_make).  A connection from an endpoint to itself has a == b: every segment is C2S. */
+static enum mta_dir pkt_dir(const struct conn *c, bool src_is_a)
 {
-	if (p->sport == c->cli_port && memcmp(p->src, c->cli_addr, 16) == 0 &&
-	    !(p->dport == c->cli_port && memcmp(p->dst, c->cli_addr, 16) == 0))
-		return MTA_C2S;
-	if (p->sport == c->cli_port && memcmp(p->src, c->cli_addr, 16) == 0)
-		return MTA_C2S;
-	return MTA_S2C;
+	return src_is_a == c->cli_is_a ? MTA_C2S : MTA_S2C;
 }
 
 static void process_segment(struct mta_engine *e, struct conn *c, const struct pkt *p,
-			    const struct mta_frame *f)
+			    const struct mta_frame *f, bool src_is_a)
 {
-	enum mta_dir dir = pkt_dir(c, p);
-	struct reasm *r = &c->rs[dir];
+	enum mta_dir dir = pkt_dir(c, src_is_a);
+	struct reasm *r;
 
 	if (p->flags & TCPF_SYN)
 		c->syn_seen = true;
@@ -661,7 +658,7 @@ static void process_segment(struct mta_engine *e, struct conn *c, const struct p
 		conn_detect_by_payload(c, dir, p->payload, p->payload_len);
 	if (c->detect != DETECT_ATTACHED && !e->cfg.follow_all)
 		return;
-	dir = pkt_dir(c, p); /* roles may have been swapped by detection */
+	dir = pkt_dir(c, src_is_a); /* roles may have been swapped by detection */
 	r = &c->rs[dir];
 
 	if (c->detect == DETECT_ATTACHED && c->ops->on_segment) {
@@ -703,12 +700,14 @@ static void process_segment(struct mta_engine *e, struct conn *c, const struct p
 				reasm_flush(&c->rs[d], RS_GAP_CLOSED, f->number, stream_sink, &sd);
 			}
 			c->close_time = f->ts;
+			c->close_us = e->cur_us;
 			flow_mark_closed(&e->ft, c);
 			reasm_shrink(&c->rs[0]);
 			reasm_shrink(&c->rs[1]);
 		}
 	} else if (c->fin_seen[0] && c->fin_seen[1] && !c->closed) {
 		c->close_time = f->ts;
+		c->close_us = e->cur_us;
 		flow_mark_closed(&e->ft, c);
 		/* it lingers for late segments: keep no empty buffers meanwhile */
 		reasm_shrink(&c->rs[0]);
@@ -724,8 +723,10 @@ int mta_engine_feed(struct mta_engine *e, const struct mta_frame *f)
 	e->stats.bytes += f->wirelen;
 	e->cur_frame = f->number;
 	e->cur_time = f->ts;
-	if (!e->have_now || time_after(f->ts, e->now)) {
+	e->cur_us = time_usec(f->ts);
+	if (!e->have_now || e->cur_us > e->now_us) {
 		e->now = f->ts;
+		e->now_us = e->cur_us;
 		e->have_now = true;
 	}
 	if (!mta_linktype_supported(f->linktype)) {
@@ -760,7 +761,7 @@ int mta_engine_feed(struct mta_engine *e, const struct mta_frame *f)
 	if (p.payload_len < p.payload_wire)
 		e->stats.truncated++;
 
-	expire(e, e->now);
+	expire(e);
 
 	struct flow_key k;
 	bool src_is_a;
@@ -781,20 +782,23 @@ int mta_engine_feed(struct mta_engine *e, const struct mta_frame *f)
 	}
 	c->last_frame = f->number;
 	c->last_time = f->ts;
+	c->last_us = e->cur_us;
 	flow_touch(&e->ft, c);
 	c->in_frame = true;
-	process_segment(e, c, &p, f);
+	process_segment(e, c, &p, f, src_is_a);
 	c->in_frame = false;
 	return 0;
 }
 
 void mta_engine_tick(struct mta_engine *e, struct mta_time now)
 {
-	if (!e->have_now || time_after(now, e->now)) {
+	int64_t now_us = time_usec(now);
+	if (!e->have_now || now_us > e->now_us) {
 		e->now = now;
+		e->now_us = now_us;
 		e->have_now = true;
 	}
-	expire(e, e->now);
+	expire(e);
 	for (struct conn *c = e->ft.lru_head; c; c = c->next)
 		if (c->detect == DETECT_ATTACHED && c->ops->on_tick)
 			c->ops->on_tick(c->st, e->now);

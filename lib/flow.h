@@ -26,34 +26,37 @@ enum conn_detect {
 };
 
 struct conn {
+	/* what every segment touches, together at the front (the table, the timers, the
+	 * analyser): in a host that runs other work between our frames (a Wireshark plugin)
+	 * each line touched is likely a cache miss */
 	struct flow_key key;
 	uint32_t hash;
 	struct conn *hnext;              /* hash chain */
 	struct conn *prev, *next;        /* active LRU list or closed list */
 	struct mta_engine *eng;
-	uint64_t id;                     /* creation order */
-
-	uint8_t cli_addr[16], srv_addr[16];
-	uint16_t cli_port, srv_port;
-	uint8_t ipver;
-	struct mta_conn_id cid;
-
+	int64_t close_us, last_us;       /* close_time, last_time in microseconds (time_usec) */
+	uint64_t last_frame;
+	struct mta_time last_time;
+	enum conn_detect detect;
+	const struct analyser_ops *ops;
+	void *st;
+	bool cli_is_a;                   /* the client is endpoint a of the key */
 	bool syn_seen;
 	bool closed;                     /* both FINs delivered, or RST */
 	bool rst_seen;
 	bool fin_seen[2];
+	bool in_frame;                   /* a frame of this connection is being processed */
+	struct reasm rs[2];              /* indexed by enum mta_dir */
+	/* set up once, read at the end */
+	uint64_t id;                     /* creation order */
+	uint8_t cli_addr[16], srv_addr[16];
+	uint16_t cli_port, srv_port;
+	uint8_t ipver;
 	bool ev_syn[2], ev_fin[2], ev_rst[2]; /* TCP events given (mta_config.events) */
 	struct mta_time close_time;
-	bool in_frame;                   /* a frame of this connection is being processed */
-
-	uint64_t first_frame, last_frame;
-	struct mta_time first_time, last_time;
-
-	enum conn_detect detect;
-	const struct analyser_ops *ops;
-	void *st;
-
-	struct reasm rs[2];              /* indexed by enum mta_dir */
+	uint64_t first_frame;
+	struct mta_time first_time;
+	struct mta_conn_id cid;
 	uint16_t *fcount;                /* findings per code, lazily allocated */
 };
 

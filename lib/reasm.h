@@ -72,32 +72,35 @@ typedef size_t (*rs_sink_fn)(void *ctx, const struct rs_event *ev);
 struct rs_seg; /* out-of-order segment, private */
 
 struct reasm {
+	/* what an in-order segment and an acknowledgement touch, in the first 64 octets */
+	uint64_t next;         /* next stream offset expected */
+	uint32_t base;         /* sequence number of stream offset 0 */
+	unsigned hist_pos;     /* next entry of hist to write */
+	uint64_t fin_off;
+	uint8_t *pend;         /* unconsumed in-order bytes (heap, capped) */
+	size_t pend_len;
+	struct rs_seg *ooo;    /* out-of-order segments sorted by offset, non-overlapping */
 	bool started;          /* base sequence known */
 	bool syn_seen;
-	uint32_t isn;          /* sequence number of the SYN, when seen */
-	uint32_t base;         /* sequence number of stream offset 0 */
-	uint64_t next;         /* next stream offset expected */
 	bool fin_pending;      /* FIN seen, not yet delivered */
-	uint64_t fin_off;
 	bool fin_done;
-	uint8_t *pend;         /* unconsumed in-order bytes (heap, capped) */
-	size_t pend_len, pend_cap;
-	struct rs_seg *ooo;    /* out-of-order segments sorted by offset, non-overlapping */
+	bool last_psh, last_fin; /* flags and frame of the segment that ended the last delivery */
+	bool pre_ack_valid;    /* an ACK from the peer seen before the stream started */
+	uint64_t last_seg_frame;
+	/* the rest */
+	uint32_t isn;          /* sequence number of the SYN, when seen */
+	uint32_t pre_ack;      /* private to reasm.c, with pre_ack_valid */
+	size_t pend_cap;
 	size_t ooo_bytes;
 	size_t max_buf;        /* cap on pend_len + ooo_bytes */
-	/* last few delivered segments, to judge whether a retransmission differs */
-	struct { uint64_t off; uint32_t len; uint32_t hash; } hist[8];
-	unsigned hist_pos;
 	uint64_t cap_hits;     /* RS_GAP_MEMCAP events */
 	uint64_t retrans;      /* RS_RETRANS events */
+	/* last few delivered segments, to judge whether a retransmission differs */
+	struct { uint64_t off; uint32_t len; uint32_t hash; } hist[8];
 	/* private to reasm.c */
 	uint64_t memcap_lo, memcap_hi; /* range of out-of-order octets dropped at the cap */
 	uint64_t ignored;      /* octets seen before stream offset 0 (mid-stream start) */
 	size_t ooo_count;      /* entries in the out-of-order list */
-	bool pre_ack_valid;    /* an ACK from the peer seen before the stream started */
-	uint32_t pre_ack;
-	bool last_psh, last_fin; /* flags and frame of the segment that ended the last delivery */
-	uint64_t last_seg_frame;
 };
 
 void reasm_init(struct reasm *r, size_t max_buf);
