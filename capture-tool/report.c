@@ -148,6 +148,12 @@ static void report_json_record(struct report *r, const char *json, const char *k
 			report_oom(r);
 			return;
 		}
+		if (!r->multi && (q[1] == ',' || q[1] == '}')) {
+			/* nothing to insert: the record as it is, in one write */
+			fwrite(json, 1, strlen(json), r->out);
+			putc('\n', r->out);
+			return;
+		}
 		fwrite(json, 1, (size_t)(q + 1 - json), r->out);
 		rest = q + 1; /* "," or "}" */
 	} else {

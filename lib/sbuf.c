@@ -198,7 +198,16 @@ char *sbw_fixed(char *d, double v, int decimals)
 				e = 1;
 			int k = 1075 - e; /* v < 1e12 < 2^52: k > 0 */
 			uint64_t scale = sb_p10[decimals], m = 0;
-			if (k < 76) {
+			if (decimals <= 3) {
+				/* mant * 1000 < 2^63: in 64 bits; from k = 64 on below 1/2 */
+				if (k < 64) {
+					uint64_t p = mant * scale, q = p >> k, r = p - (q << k);
+					uint64_t half = 1ull << (k - 1);
+					m = q;
+					if (r > half || (r == half && (m & 1)))
+						m++;
+				}
+			} else if (k < 76) {
 				unsigned __int128 p = (unsigned __int128)mant * scale;
 				unsigned __int128 q = p >> k, r = p - (q << k);
 				unsigned __int128 half = (unsigned __int128)1 << (k - 1);
@@ -336,7 +345,7 @@ static inline bool json_plain1(unsigned char c)
 
 /* Every load lies inside s[0..n): the tail is checked with a load that overlaps what was
  * already found plain, never past the end. */
-size_t sb_json_plain(const char *str, size_t n)
+static inline size_t json_plain(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
@@ -386,6 +395,11 @@ size_t sb_json_plain(const char *str, size_t n)
 	return i;
 }
 
+size_t sb_json_plain(const char *s, size_t n)
+{
+	return json_plain(s, n);
+}
+
 /* The part of a JSON string from its first octet that needs escaping: at most 6 octets out
  * per octet in. */
 static char *json_escape(char *d, const unsigned char *s, size_t n)
@@ -395,7 +409,7 @@ static char *json_escape(char *d, const unsigned char *s, size_t n)
 	while (i < n) {
 		unsigned char c = s[i];
 		if (json_plain1(c)) {
-			size_t j = i + sb_json_plain((const char *)s + i, n - i);
+			size_t j = i + json_plain((const char *)s + i, n - i);
 			memcpy(d, s + i, j - i);
 			d += j - i;
 			i = j;
@@ -456,7 +470,7 @@ static inline void sb_copy(char *d, const char *s, size_t n)
 
 char *sbw_json_str(char *d, const char *s, size_t n)
 {
-	size_t i = sb_json_plain(s, n);
+	size_t i = json_plain(s, n);
 	*d++ = '"';
 	sb_copy(d, s, i);
 	d += i;
@@ -469,7 +483,7 @@ char *sbw_json_str(char *d, const char *s, size_t n)
 void sb_json_str(struct sbuf *b, const char *s, size_t n)
 {
 	/* room for the plain prefix as it is and the rest escaped at worst */
-	size_t i = sb_json_plain(s, n);
+	size_t i = json_plain(s, n);
 	if ((n - i) > (SIZE_MAX - n) / 8) {
 		b->oom = true;
 		return;
