@@ -1835,12 +1835,12 @@ static const enum mta_finding_code smtp_codes[] = {
     MTA_F_SMTP_MEMCAP,
 };
 
-static void smtp_code_put(struct sbuf *b, int code)
+/* a reply code, or "(no reply)": at most 20 octets */
+static char *smtp_code_put(char *d, int code)
 {
 	if (code)
-		sb_i64(b, code);
-	else
-		SB_LIT(b, "(no reply)");
+		return sbw_i64(d, code);
+	return SBW_LIT(d, "(no reply)");
 }
 
 /* The JSON summary, written straight into the buffer: before each part, room for its
@@ -2120,115 +2120,150 @@ static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 }
 #undef SJ_ROOM
 
-/* The human block, written piece by piece (no printf: this runs once per session). */
+/* The human block, written straight into the buffer like the JSON summary (room for each
+ * part's upper bound, then unchecked copies; no printf: this runs once per session). */
+#define ST_ROOM(n)                                                                                 \
+	do {                                                                                       \
+		sb_done(tb, d);                                                                    \
+		d = sb_room(tb, (n));                                                              \
+		if (!d)                                                                            \
+			return;                                                                    \
+	} while (0)
+
 static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 {
 	conn_summary_head(st->c, "SMTP session", tb);
-	sb_putc(tb, '\n');
+	size_t gn = st->greeting_code ? strlen(st->greeting) : 0;
+	size_t hv = st->helo_verb[0] ? strlen(st->helo_verb) : 0;
+	size_t hn = st->helo_verb[0] ? strlen(st->helo_name) : 0;
+	size_t an = st->auth_mech[0] ? strlen(st->auth_mech) : 0;
+	char *d = sb_room(tb, 256 + gn + hv + hn + an);
+	if (!d)
+		return;
+	*d++ = '\n';
 	if (st->greeting_code) {
-		SB_LIT(tb, "  greeting: ");
-		sb_i64(tb, st->greeting_code);
-		sb_putc(tb, ' ');
-		sb_puts(tb, st->greeting);
-		sb_putc(tb, '\n');
+		d = SBW_LIT(d, "  greeting: ");
+		d = sbw_i64(d, st->greeting_code);
+		*d++ = ' ';
+		d = sbw_mem(d, st->greeting, gn);
+		*d++ = '\n';
+	} else if (conn_syn_seen(st->c)) {
+		d = SBW_LIT(d, "  greeting: not seen\n");
 	} else {
-		if (conn_syn_seen(st->c))
-			SB_LIT(tb, "  greeting: not seen\n");
-		else
-			SB_LIT(tb, "  greeting: not seen (capture started mid-session)\n");
+		d = SBW_LIT(d, "  greeting: not seen (capture started mid-session)\n");
 	}
 	if (st->helo_verb[0]) {
-		SB_LIT(tb, "  ");
-		sb_puts(tb, st->helo_verb);
-		sb_putc(tb, ' ');
-		sb_puts(tb, st->helo_name);
-		if (st->n_ext) {
-			SB_LIT(tb, "; extensions:");
-			for (unsigned i = 0; i < st->n_ext; i++) {
-				if (i)
-					SB_LIT(tb, ", ");
-				else
-					sb_putc(tb, ' ');
-				sb_puts(tb, st->ext[i]);
-			}
+		*d++ = ' ';
+		*d++ = ' ';
+		d = sbw_mem(d, st->helo_verb, hv);
+		*d++ = ' ';
+		d = sbw_mem(d, st->helo_name, hn);
+		if (st->n_ext)
+			d = SBW_LIT(d, "; extensions:");
+		for (unsigned i = 0; i < st->n_ext; i++) {
+			size_t en = strlen(st->ext[i]);
+			ST_ROOM(2 + en);
+			if (i)
+				*d++ = ',';
+			*d++ = ' ';
+			d = sbw_mem(d, st->ext[i], en);
 		}
-		sb_putc(tb, '\n');
+		ST_ROOM(64 + an);
+		*d++ = '\n';
 	}
 	if (st->auth_mech[0]) {
-		SB_LIT(tb, "  AUTH ");
-		sb_puts(tb, st->auth_mech);
-		SB_LIT(tb, " -> ");
-		sb_i64(tb, st->auth_code);
-		sb_putc(tb, '\n');
+		d = SBW_LIT(d, "  AUTH ");
+		d = sbw_mem(d, st->auth_mech, an);
+		d = SBW_LIT(d, " -> ");
+		d = sbw_i64(d, st->auth_code);
+		*d++ = '\n';
 	}
+	ST_ROOM(64);
 	if (st->tls)
-		SB_LIT(tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
+		d = SBW_LIT(d, "  STARTTLS accepted: the rest of the session is encrypted\n");
 	for (unsigned i = 0; i < st->n_txn; i++) {
 		const struct smtp_txn *t = st->txns[i];
-		SB_LIT(tb, "  transaction ");
-		sb_u64(tb, i + 1);
-		SB_LIT(tb, ": MAIL FROM:<");
-		sb_puts(tb, t->from);
-		SB_LIT(tb, "> ");
-		smtp_code_put(tb, t->mail_code);
+		size_t fn = strlen(t->from);
+		ST_ROOM(64 + fn);
+		d = SBW_LIT(d, "  transaction ");
+		d = sbw_u64(d, i + 1);
+		d = SBW_LIT(d, ": MAIL FROM:<");
+		d = sbw_mem(d, t->from, fn);
+		d = SBW_LIT(d, "> ");
+		d = smtp_code_put(d, t->mail_code);
 		for (unsigned k = 0; k < t->n_rcpt; k++) {
-			SB_LIT(tb, "; RCPT TO:<");
-			sb_puts(tb, t->rcpt[k].to);
-			SB_LIT(tb, "> ");
-			smtp_code_put(tb, t->rcpt[k].code);
+			size_t rn = strlen(t->rcpt[k].to);
+			ST_ROOM(48 + rn);
+			d = SBW_LIT(d, "; RCPT TO:<");
+			d = sbw_mem(d, t->rcpt[k].to, rn);
+			d = SBW_LIT(d, "> ");
+			d = smtp_code_put(d, t->rcpt[k].code);
 		}
+		size_t xn = t->final_code ? strlen(t->final_text) : 0;
+		size_t qn = t->queue_id[0] ? strlen(t->queue_id) : 0;
+		const char *out = t->outcome ? t->outcome : "(null)";
+		size_t on = strlen(out);
+		ST_ROOM(160 + xn + qn + on);
 		if (t->data_sent || t->body_started) {
 			if (t->bdat)
-				SB_LIT(tb, "; BDAT ");
+				d = SBW_LIT(d, "; BDAT ");
 			else
-				SB_LIT(tb, "; DATA ");
-			sb_u64(tb, t->body_octets);
-			SB_LIT(tb, " octets");
+				d = SBW_LIT(d, "; DATA ");
+			d = sbw_u64(d, t->body_octets);
+			d = SBW_LIT(d, " octets");
 		}
 		if (t->final_code) {
-			SB_LIT(tb, "; final ");
-			sb_i64(tb, t->final_code);
-			sb_putc(tb, ' ');
-			sb_puts(tb, t->final_text);
+			d = SBW_LIT(d, "; final ");
+			d = sbw_i64(d, t->final_code);
+			*d++ = ' ';
+			d = sbw_mem(d, t->final_text, xn);
 		}
 		if (t->queue_id[0]) {
-			SB_LIT(tb, " (queue id ");
-			sb_puts(tb, t->queue_id);
-			sb_putc(tb, ')');
+			d = SBW_LIT(d, " (queue id ");
+			d = sbw_mem(d, t->queue_id, qn);
+			*d++ = ')';
 		}
-		SB_LIT(tb, " -> ");
-		sb_puts(tb, t->outcome ? t->outcome : "(null)");
-		sb_putc(tb, '\n');
+		d = SBW_LIT(d, " -> ");
+		d = sbw_mem(d, out, on);
+		*d++ = '\n';
 	}
+	size_t hown = st->end_how ? strlen(st->end_how) : 0;
+	ST_ROOM(512 + hown);
 	if (st->txn_total > st->n_txn) {
-		SB_LIT(tb, "  (");
-		sb_u64(tb, st->txn_total - st->n_txn);
-		SB_LIT(tb, " more transactions not listed)\n");
+		d = SBW_LIT(d, "  (");
+		d = sbw_u64(d, st->txn_total - st->n_txn);
+		d = SBW_LIT(d, " more transactions not listed)\n");
 	}
 	if (st->end_how) {
-		SB_LIT(tb, "  ended: ");
-		sb_puts(tb, st->end_how);
-		SB_LIT(tb, " by the ");
-		sb_puts(tb, st->end_by < 0 ? "?" : smtp_who((enum mta_dir)st->end_by));
-		SB_LIT(tb, " (frame ");
-		sb_u64(tb, st->end_frame);
-		SB_LIT(tb, ")\n");
+		d = SBW_LIT(d, "  ended: ");
+		d = sbw_mem(d, st->end_how, hown);
+		d = SBW_LIT(d, " by the ");
+		if (st->end_by < 0)
+			*d++ = '?';
+		else if (st->end_by == MTA_C2S)
+			d = SBW_LIT(d, "client");
+		else
+			d = SBW_LIT(d, "server");
+		d = SBW_LIT(d, " (frame ");
+		d = sbw_u64(d, st->end_frame);
+		*d++ = ')';
+		*d++ = '\n';
 	} else {
-		SB_LIT(tb, "  ended: capture end (connection still open)\n");
+		d = SBW_LIT(d, "  ended: capture end (connection still open)\n");
 	}
-	SB_LIT(tb, "  data segments: client ");
-	sb_u64(tb, st->side[0].segs);
-	SB_LIT(tb, " (");
-	sb_u64(tb, st->side[0].segs_nopsh);
-	SB_LIT(tb, " without PSH), server ");
-	sb_u64(tb, st->side[1].segs);
-	SB_LIT(tb, " (");
-	sb_u64(tb, st->side[1].segs_nopsh);
-	SB_LIT(tb, " without PSH); retransmissions: client ");
-	sb_u64(tb, st->side[0].retrans);
-	SB_LIT(tb, ", server ");
-	sb_u64(tb, st->side[1].retrans);
-	sb_putc(tb, '\n');
+	d = SBW_LIT(d, "  data segments: client ");
+	d = sbw_u64(d, st->side[0].segs);
+	d = SBW_LIT(d, " (");
+	d = sbw_u64(d, st->side[0].segs_nopsh);
+	d = SBW_LIT(d, " without PSH), server ");
+	d = sbw_u64(d, st->side[1].segs);
+	d = SBW_LIT(d, " (");
+	d = sbw_u64(d, st->side[1].segs_nopsh);
+	d = SBW_LIT(d, " without PSH); retransmissions: client ");
+	d = sbw_u64(d, st->side[0].retrans);
+	d = SBW_LIT(d, ", server ");
+	d = sbw_u64(d, st->side[1].retrans);
+	*d++ = '\n';
 	bool any = false;
 	for (size_t i = 0; i < sizeof(smtp_codes) / sizeof(smtp_codes[0]); i++) {
 		unsigned k = conn_finding_count(st->c, smtp_codes[i]);
@@ -2237,39 +2272,49 @@ static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 		/* short names: the finding lines carry the full codes (and -q leaves them out) */
 		const char *name = mta_finding_code_str(smtp_codes[i]);
 		const char *dot = strchr(name, '.');
+		const char *sn = dot ? dot + 1 : name;
+		size_t snn = strlen(sn);
+		ST_ROOM(16 + snn + SBW_U64_MAX);
 		if (any)
-			SB_LIT(tb, ", ");
+			d = SBW_LIT(d, ", ");
 		else
-			SB_LIT(tb, "  findings: ");
-		sb_puts(tb, dot ? dot + 1 : name);
-		sb_putc(tb, ' ');
-		sb_u64(tb, k);
+			d = SBW_LIT(d, "  findings: ");
+		d = sbw_mem(d, sn, snn);
+		*d++ = ' ';
+		d = sbw_u64(d, k);
 		any = true;
 	}
 	if (any)
-		sb_putc(tb, '\n');
+		*d++ = '\n';
 	any = false;
 	for (int v = 0; v < SV_COUNT; v++) {
 		const struct smtp_lat *l = &st->lat[v];
 		if (!l->n)
 			continue;
+		const char *name = smtp_verb_name((enum smtp_verb)v);
+		size_t vn = strlen(name);
+		ST_ROOM(64 + vn + SBW_U64_MAX + 2 * SBW_FIXED_MAX);
 		if (any)
-			SB_LIT(tb, ", ");
+			d = SBW_LIT(d, ", ");
 		else
-			SB_LIT(tb, "  reply latency: ");
-		sb_puts(tb, smtp_verb_name((enum smtp_verb)v));
-		sb_putc(tb, ' ');
-		sb_u64(tb, l->n);
-		SB_LIT(tb, "x avg ");
-		sb_fixed(tb, (double)l->sum / (double)l->n / 1000.0, 1);
-		SB_LIT(tb, " ms max ");
-		sb_fixed(tb, (double)l->max / 1000.0, 1);
-		SB_LIT(tb, " ms");
+			d = SBW_LIT(d, "  reply latency: ");
+		d = sbw_mem(d, name, vn);
+		*d++ = ' ';
+		d = sbw_u64(d, l->n);
+		d = SBW_LIT(d, "x avg ");
+		/* n > 0 and values below 2^64: finite, below 1e17 */
+		d = sbw_fixed(d, (double)l->sum / (double)l->n / 1000.0, 1);
+		d = SBW_LIT(d, " ms max ");
+		d = sbw_fixed(d, (double)l->max / 1000.0, 1);
+		d = SBW_LIT(d, " ms");
 		any = true;
 	}
+	ST_ROOM(1);
 	if (any)
-		sb_putc(tb, '\n');
+		*d++ = '\n';
+	sb_done(tb, d);
 }
+#undef ST_ROOM
 
 /* Render the renderings the front end uses (mta_config.summary_no_*) and hand them over. */
 static void smtp_summary(struct smtp *st)
