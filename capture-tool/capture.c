@@ -142,12 +142,14 @@ void capture_run(struct capture *c, struct mta_engine *e, uint64_t max_frames, b
 			break;
 		}
 		f.number = ++res->frames;
-		/* A damaged record may carry tv_usec >= 10^6; carry it into the seconds. */
-		f.ts.sec = (int64_t)h->ts.tv_sec + (int64_t)(h->ts.tv_usec / 1000000);
-		f.ts.usec = (uint32_t)(h->ts.tv_usec % 1000000);
+		f.ts.sec = (int64_t)h->ts.tv_sec;
+		f.ts.usec = (uint32_t)h->ts.tv_usec;
 		if (h->ts.tv_usec < 0) { /* not produced by libpcap; defensive */
-			f.ts.sec = (int64_t)h->ts.tv_sec;
 			f.ts.usec = 0;
+		} else if (h->ts.tv_usec >= 1000000) {
+			/* a damaged record may carry tv_usec >= 10^6: carry it into the seconds */
+			f.ts.sec += (int64_t)(h->ts.tv_usec / 1000000);
+			f.ts.usec = (uint32_t)(h->ts.tv_usec % 1000000);
 		}
 		f.linktype = c->linktype;
 		f.data = data;

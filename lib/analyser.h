@@ -88,15 +88,16 @@ bool conn_syn_seen(const struct conn *c); /* the handshake was captured */
 unsigned conn_finding_count(const struct conn *c, enum mta_finding_code code);
 
 /* Emit a finding.  sev < 0: the catalogue's default.  detail_json: a JSON object or NULL.
- * related = 0: none.  The message is formatted printf-style. */
+ * related = 0: none.  The message is formatted printf-style.  Marked cold: findings are rare,
+ * and the compiler then keeps the code that leads to them out of the per-segment paths. */
 void conn_emit(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
                uint64_t frame, struct mta_time ts, uint64_t related, const char *detail_json,
-               const char *fmt, ...) __attribute__((format(printf, 9, 10)));
+               const char *fmt, ...) __attribute__((format(printf, 9, 10), cold));
 /* The same on the frame being processed (or, in a tick or at the end, the connection's last
  * frame — contract §1.3). */
 void conn_emit_now(struct conn *c, enum mta_finding_code code, int sev, enum mta_dir dir,
                    uint64_t related, const char *detail_json, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
+    __attribute__((format(printf, 7, 8), cold));
 /* Hand the summary to the front end.  json: one object; text: lines ending in '\n'. */
 void conn_summary(struct conn *c, const char *json, const char *text);
 /* Scratch buffers owned by the engine for rendering a summary (which = 0: the JSON, 1: the

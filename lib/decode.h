@@ -54,6 +54,9 @@ enum dec_status ip_parse(uint16_t ethertype, const uint8_t *p, size_t caplen, si
 			 struct pkt *out, size_t *l4off, size_t *l4caplen, size_t *l4wirelen);
 /* TCP header and options; payload pointer/lengths into out. */
 enum dec_status tcp_parse(const uint8_t *p, size_t caplen, size_t wirelen, struct pkt *out);
+/* The options o[0..n) of a TCP header (after its 20 fixed octets) into out's option fields,
+ * which must be clear. */
+void tcp_options(const uint8_t *o, size_t n, struct pkt *out);
 
 /* All three in a row. */
 enum dec_status decode_frame(int linktype, const uint8_t *p, size_t caplen, size_t wirelen,

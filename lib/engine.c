@@ -729,10 +729,8 @@ int mta_engine_feed(struct mta_engine *e, const struct mta_frame *f)
 		e->now_us = e->cur_us;
 		e->have_now = true;
 	}
-	if (!mta_linktype_supported(f->linktype)) {
-		e->stats.unsupported_link++;
-		return 0;
-	}
+	/* decode_frame answers DEC_UNSUPPORTED_LINK for exactly the link types
+	 * mta_linktype_supported refuses */
 	uint32_t wirelen = f->wirelen < f->caplen ? f->caplen : f->wirelen;
 	switch (decode_frame(f->linktype, f->data, f->caplen, wirelen, &p)) {
 	case DEC_OK:

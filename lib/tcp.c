@@ -17,7 +17,7 @@
 
 /* Options occupy o[0..n).  A length octet that is < 2 or runs past the header ends option
  * parsing; what was decoded before it stands and the segment itself is still good. */
-static void tcp_options(const uint8_t *o, size_t n, struct pkt *out)
+void tcp_options(const uint8_t *o, size_t n, struct pkt *out)
 {
 	size_t i = 0;
 

@@ -1365,6 +1365,77 @@ static void test_random_bytes(void **state)
 /* Valid frames with a few random octets changed, decoded at every capture length: whatever
  * the complete frame decodes to, every shorter capture decodes to that or to DEC_TRUNCATED,
  * and once DEC_OK the headers agree with the complete frame's. */
+/* Ethernet II + IPv4 + TCP has a fast path in decode_frame; the same IPv4 packet behind a Linux
+ * cooked header (protocol 0x0800) takes the general path.  The two must agree on every frame:
+ * status, every header field, the payload window, for mutated headers (lengths, version and
+ * header length, fragment bits, protocol, TCP data offset, options), every snapshot length and
+ * wire lengths beyond the capture. */
+static void test_fast_path_matches_general(void **state)
+{
+	(void)state;
+	struct seg t, ip, base[6], eth, sll;
+	size_t nb = 0;
+	unsigned ok = 0, compared = 0;
+
+	static const uint8_t ts[] = { 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2 };
+	static const uint8_t syn[] = { 2, 4, 0x05, 0xB4, 1, 3, 3, 7, 4, 2, 0, 0 };
+	mk_tcp(&t, NULL, 0, 30, TCPF_ACK | TCPF_PSH);
+	mk_ipv4(&base[nb++], &t, NULL, 0, 6, 0x4000);
+	mk_tcp(&t, ts, sizeof(ts), 700, TCPF_ACK);
+	mk_ipv4(&base[nb++], &t, NULL, 0, 6, 0);
+	mk_tcp(&t, syn, sizeof(syn), 0, TCPF_SYN);
+	mk_ipv4(&base[nb++], &t, NULL, 0, 6, 0);
+	mk_tcp(&t, NULL, 0, 0, TCPF_ACK);
+	mk_ipv4(&base[nb++], &t, NULL, 0, 6, 0);
+	mk_tcp(&t, NULL, 0, 5, TCPF_ACK);
+	mk_ipv4(&base[nb++], &t, (const uint8_t *)"\x01\x01\x01\x00", 4, 6, 0);
+	mk_tcp(&t, ts, sizeof(ts), 40, TCPF_ACK);
+	mk_ipv4(&base[nb++], &t, NULL, 0, 6, 0x2000 /* MF */);
+
+	rng_state = 0x9e3779b9u;
+	for (size_t b = 0; b < nb; b++) {
+		for (int i = 0; i < 400; i++) {
+			ip = base[b];
+			unsigned flips = i == 0 ? 0 : 1 + rng() % 3;
+			for (unsigned k = 0; k < flips; k++) {
+				size_t at = rng() % (ip.hdr + 2);
+				if (rng() & 1)
+					ip.b[at] = (uint8_t)rng();
+				else
+					ip.b[at] ^= (uint8_t)(1u << (rng() % 8));
+			}
+			fr_eth(&eth, &ip, 0x0800, NULL, 0, true);
+			fr_sll(&sll, &ip, 0x0800);
+			size_t extra = rng() % 3 == 0 ? rng() % 64 : 0; /* not captured */
+			for (size_t c = 0; c <= eth.len; c++) {
+				struct pkt pe, ps;
+				size_t oe = 0, os = 0;
+				size_t cs = c < 14 ? 0 : c - 14 + 16;
+				if (c < 14 + 20 + 20 && c != eth.len)
+					continue; /* the fast path needs the three headers */
+				enum dec_status se = decode_guarded(MTA_LINKTYPE_ETHERNET, eth.b, c,
+								    eth.len + extra, &pe, &oe);
+				enum dec_status ss = decode_guarded(MTA_LINKTYPE_LINUX_SLL, sll.b, cs,
+								    eth.len + extra + 2, &ps, &os);
+				compared++;
+				if (se != ss)
+					fail_msg("base %zu mutation %d caplen %zu: fast %d, general %d", b,
+						 i, c, (int)se, (int)ss);
+				if (se != DEC_OK)
+					continue;
+				ok++;
+				assert_same_headers(&pe, &ps);
+				assert_int_equal(pe.payload_len, ps.payload_len);
+				assert_int_equal(pe.payload_wire, ps.payload_wire);
+				assert_int_equal(oe + 2, os);
+			}
+		}
+	}
+	/* the comparison covered decoded frames and rejected ones alike */
+	assert_true(ok > 1000);
+	assert_true(compared - ok > 1000);
+}
+
 static void test_mutated_prefixes(void **state)
 {
 	(void)state;
@@ -1465,6 +1536,7 @@ int main(void)
 		cmocka_unit_test(test_layer_edges),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_mutated_prefixes),
+		cmocka_unit_test(test_fast_path_matches_general),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
