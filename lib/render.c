@@ -85,10 +85,10 @@ static bool fmt_time_fast(char *d, struct mta_time t)
 	unsigned sod = (unsigned)(sec % 86400);
 	uint64_t z = sec / 86400 + 719468; /* days since 0000-03-01 */
 	unsigned era = (unsigned)(z / 146097);
-	unsigned doe = (unsigned)(z - (uint64_t)era * 146097);                   /* [0, 146096] */
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;     /* [0, 399] */
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                   /* [0, 365] */
-	unsigned mp = (5 * doy + 2) / 153;                                        /* March = 0 */
+	unsigned doe = (unsigned)(z - (uint64_t)era * 146097);                /* [0, 146096] */
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+	unsigned mp = (5 * doy + 2) / 153;                                    /* March = 0 */
 	unsigned day = doy - (153 * mp + 2) / 5 + 1;
 	unsigned mon = mp < 10 ? mp + 3 : mp - 9;
 	unsigned year = yoe + era * 400 + (mon <= 2);

@@ -60,9 +60,9 @@ void sb_puts(struct sbuf *b, const char *s)
 }
 
 static const char sb_d2[] = "00010203040506070809101112131415161718192021222324"
-                           "25262728293031323334353637383940414243444546474849"
-                           "50515253545556575859606162636465666768697071727374"
-                           "75767778798081828384858687888990919293949596979899";
+                            "25262728293031323334353637383940414243444546474849"
+                            "50515253545556575859606162636465666768697071727374"
+                            "75767778798081828384858687888990919293949596979899";
 static const uint64_t sb_p10[20] = {
     1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
     100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
@@ -214,7 +214,8 @@ char *sbw_fixed(char *d, double v, int decimals)
 				m = (uint64_t)q;
 				if (r > half || (r == half && (m & 1)))
 					m++;
-			} /* else v * scale < 2^73 / 2^76: rounds to 0 */
+			}
+			/* (k >= 76: v * scale < 2^73 / 2^76 rounds to 0) */
 			if (decimals == 3) { /* milliseconds: the divisions by constants */
 				unsigned f = (unsigned)(m % 1000);
 				d = sbw_u64(d, m / 1000);
@@ -352,14 +353,16 @@ static inline size_t json_plain(const char *str, size_t n)
 #if defined(__SSE2__)
 	if (n >= 16) {
 		for (; n - i >= 16; i += 16) {
-			unsigned m = json_bad16(_mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+			unsigned m =
+			    json_bad16(_mm_loadu_si128((const __m128i *)(const void *)(s + i)));
 			if (m)
 				return i + (size_t)__builtin_ctz(m);
 		}
 		if (i == n)
 			return n;
 		/* the last 16 octets; those before i are plain */
-		unsigned m = json_bad16(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)));
+		unsigned m =
+		    json_bad16(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)));
 		m &= 0xFFFFu << (16 - (n - i));
 		return m ? n - 16 + (size_t)__builtin_ctz(m) : n;
 	}

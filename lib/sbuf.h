@@ -86,7 +86,7 @@ char *sbw_json_str(char *d, const char *s, size_t n);
 char *sbw_time(char *d, int64_t sec, uint32_t usec); /* the value of jw_time: at most 28 */
 #define SBW_MILLI_MAX 32
 char *sbw_milli(char *d, uint64_t v); /* sb_milli: at most 32 */
-/* sb_fixed for -1e18 < v < 1e18 (finite) and 1 <= decimals <= 6: at most 27 octets */
+/* sb_fixed for -1e18 < v < 1e18 (finite) and 0 <= decimals <= 6: at most 27 octets */
 #define SBW_FIXED_MAX 32
 char *sbw_fixed(char *d, double v, int decimals);
 /* Length of the prefix of s[0..n) that a JSON string holds as it is (printable ASCII other

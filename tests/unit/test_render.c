@@ -51,10 +51,10 @@ static void test_text_times(void **state)
 	    .dir = MTA_C2S,
 	    .message = "a message with \"quotes\"",
 	};
-	int64_t secs[] = {0,           1,           59,          86399,       86400,
-	                  68169599,    951782400,   951868799,   951868800,   4107542399,
-	                  4107542400,  4102444799,  1254722767,  253402300799, 253402300800,
-	                  -1,          -86401,      2147483647,  2147483648,  1767225600};
+	int64_t secs[] = {0,          1,          59,         86399,        86400,
+	                  68169599,   951782400,  951868799,  951868800,    4107542399,
+	                  4107542400, 4102444799, 1254722767, 253402300799, 253402300800,
+	                  -1,         -86401,     2147483647, 2147483648,   1767225600};
 	char want[512];
 	for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
 		for (uint32_t us = 0; us < 3; us++) {
@@ -127,8 +127,8 @@ static void test_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_text_times),
-		cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_text_times),
+	    cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
