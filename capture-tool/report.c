@@ -148,6 +148,12 @@ static void report_json_record(struct report *r, const char *json, const char *k
 			report_oom(r);
 			return;
 		}
+		if (!r->multi && (q[1] == ',' || q[1] == '}')) {
+			/* nothing to insert: the record as it is, in one write */
+			fwrite(json, 1, strlen(json), r->out);
+			putc('\n', r->out);
+			return;
+		}
 		fwrite(json, 1, (size_t)(q + 1 - json), r->out);
 		rest = q + 1; /* "," or "}" */
 	} else {
@@ -160,7 +166,7 @@ static void report_json_record(struct report *r, const char *json, const char *k
 	}
 	if (rest[0] != ',' && rest[0] != '}')
 		putc(',', r->out);
-	fputs(rest, r->out);
+	fwrite(rest, 1, strlen(rest), r->out);
 	putc('\n', r->out);
 }
 
@@ -226,7 +232,9 @@ static void report_on_summary(void *user, const struct mta_summary *s)
 	}
 	/* Text mode: keep the block until the file's findings are printed.  A blank line
 	 * separates blocks. */
-	n = strlen(s->text) + 2;
+	size_t tn = strlen(s->text);
+	bool nl = tn && s->text[tn - 1] == '\n';
+	n = tn + 2;
 	if (r->sum_len && r->sum_len + n > REPORT_SUM_MEM)
 		report_spool(r);
 	if (r->sum_cap - r->sum_len < n + 1) {
@@ -243,9 +251,15 @@ static void report_on_summary(void *user, const struct mta_summary *s)
 		r->sum = p;
 		r->sum_cap = cap;
 	}
-	r->sum_len +=
-	    (size_t)snprintf(r->sum + r->sum_len, r->sum_cap - r->sum_len, "\n%s%s", s->text,
-	                     s->text[0] && s->text[strlen(s->text) - 1] == '\n' ? "" : "\n");
+	/* "\n", the block, and "\n" unless it ends in one */
+	char *d = r->sum + r->sum_len;
+	*d++ = '\n';
+	memcpy(d, s->text, tn);
+	d += tn;
+	if (!nl)
+		*d++ = '\n';
+	*d = '\0';
+	r->sum_len = (size_t)(d - r->sum);
 }
 
 static void report_on_follow(void *user, const struct mta_conn_id *conn, uint64_t first_frame,

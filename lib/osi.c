@@ -555,25 +555,45 @@ static void osi_on_segment(void *st, const struct seg_info *si)
 
 /* ---- summary -------------------------------------------------------------------------------- */
 
-static void fu_list(struct jw *w, const char *k, uint16_t fu)
+/* "key":[names of the functional units in fu] (names and key plain ASCII: copied as they
+ * are); at most OSI_FU_LIST_MAX octets beyond the key */
+#define OSI_FU_LIST_MAX 200
+static char *fu_list(char *d, const char *k, size_t kn, uint16_t fu)
 {
 	static const char *const n[13] = {
 	    "half_duplex", "duplex",         "expedited",          "minor_sync",      "major_sync",
 	    "resync",      "activity",       "negotiated_release", "capability_data", "exceptions",
 	    "typed_data",  "symmetric_sync", "data_separation"};
-	jw_arr(w, k);
-	for (int i = 0; i < 13; i++)
-		if (fu & (1u << i))
-			jw_str(w, NULL, n[i]);
-	jw_arr_end(w);
+	*d++ = '"';
+	d = sbw_mem(d, k, kn);
+	d = SBW_LIT(d, "\":[");
+	bool first = true;
+	for (int i = 0; i < 13; i++) {
+		if (!(fu & (1u << i)))
+			continue;
+		if (!first)
+			*d++ = ',';
+		first = false;
+		*d++ = '"';
+		d = sbw_mem(d, n[i], strlen(n[i]));
+		*d++ = '"';
+	}
+	*d++ = ']';
+	return d;
 }
 
-static void hexid(char *b, size_t bn, const uint8_t *p, size_t n)
+/* the octets as lowercase hex, at most (bn - 2) / 2 of them (as snprintf "%02x" each into
+ * bn octets would) */
+static size_t hexid(char *b, size_t bn, const uint8_t *p, size_t n)
 {
+	static const char hx[] = "0123456789abcdef";
 	size_t k = 0;
-	b[0] = '\0';
-	for (size_t i = 0; i < n && k + 3 < bn; i++)
-		k += (size_t)snprintf(b + k, bn - k, "%02x", p[i]);
+	for (size_t i = 0; i < n && k + 3 < bn; i++) {
+		b[k++] = hx[p[i] >> 4];
+		b[k++] = hx[p[i] & 15];
+	}
+	b[k] = '\0';
+	return k;
 }
 
 static const char *end_text(const char *how)
@@ -593,121 +613,220 @@ static const char *osi_end_how(const struct osi *o, enum conn_end_reason why)
 	return how;
 }
 
+/* The JSON summary, written straight into the buffer: before each part, room for its upper
+ * bound is made once, then fragments, numbers and strings are copied in unchecked.  The text
+ * is what the jw_* writer gives for the same members. */
+#define OJ_ROOM(n)                                                                                 \
+	do {                                                                                       \
+		sb_done(bp, d);                                                                    \
+		d = sb_room(bp, (n));                                                              \
+		if (!d)                                                                            \
+			return;                                                                    \
+	} while (0)
+
 static void osi_summary_json(struct osi *o, const char *how, struct sbuf *bp)
 {
 	struct ses_assoc *a = &o->a;
 	const struct mta_conn_id *id = conn_id(o->c);
-	struct jw w;
-	jw_init(&w, bp);
-	jw_obj(&w, NULL);
-	jw_str(&w, "kind", "osi_association");
-	jw_obj(&w, "conn");
-	jw_str(&w, "client", id->client);
-	jw_str(&w, "server", id->server);
-	jw_obj_end(&w);
-	jw_str(&w, "initiator", id->client);
-	jw_str(&w, "responder", id->server);
-	jw_u64(&w, "first_frame", conn_first_frame(o->c));
-	jw_u64(&w, "last_frame", conn_last_frame(o->c));
+	size_t cn = strlen(id->client), sn = strlen(id->server);
+	char *d = sb_room(bp, 1024 + 2 * SBW_JSON_MAX(cn) + 2 * SBW_JSON_MAX(sn) +
+	                          3 * OSI_FU_LIST_MAX);
+	if (!d)
+		return;
+	d = SBW_LIT(d, "{\"kind\":\"osi_association\",\"conn\":{\"client\":");
+	d = sbw_json_str(d, id->client, cn);
+	d = SBW_LIT(d, ",\"server\":");
+	d = sbw_json_str(d, id->server, sn);
+	d = SBW_LIT(d, "},\"initiator\":");
+	d = sbw_json_str(d, id->client, cn);
+	d = SBW_LIT(d, ",\"responder\":");
+	d = sbw_json_str(d, id->server, sn);
+	d = SBW_LIT(d, ",\"first_frame\":");
+	d = sbw_u64(d, conn_first_frame(o->c));
+	d = SBW_LIT(d, ",\"last_frame\":");
+	d = sbw_u64(d, conn_last_frame(o->c));
 	struct mta_time ft = conn_first_time(o->c), lt = conn_last_time(o->c);
-	jw_time(&w, "first_time", ft.sec, ft.usec);
-	jw_time(&w, "last_time", lt.sec, lt.usec);
-	jw_bool(&w, "learning", a->learning);
+	d = SBW_LIT(d, ",\"first_time\":");
+	d = sbw_time(d, ft.sec, ft.usec);
+	d = SBW_LIT(d, ",\"last_time\":");
+	d = sbw_time(d, lt.sec, lt.usec);
+	if (a->learning)
+		d = SBW_LIT(d, ",\"learning\":true");
+	else
+		d = SBW_LIT(d, ",\"learning\":false");
 	if (a->cn_seen) {
-		jw_obj(&w, "cn");
-		jw_u64(&w, "frame", a->cn_frame);
-		fu_list(&w, "functional_units", a->fu_cn);
-		if (a->has_ver_cn)
-			jw_u64(&w, "version", a->ver_cn);
-		if (a->has_tset_cn)
-			jw_u64(&w, "token_setting", a->tset_cn);
-		jw_obj_end(&w);
+		d = SBW_LIT(d, ",\"cn\":{\"frame\":");
+		d = sbw_u64(d, a->cn_frame);
+		*d++ = ',';
+		d = fu_list(d, "functional_units", 16, a->fu_cn);
+		if (a->has_ver_cn) {
+			d = SBW_LIT(d, ",\"version\":");
+			d = sbw_u64(d, a->ver_cn);
+		}
+		if (a->has_tset_cn) {
+			d = SBW_LIT(d, ",\"token_setting\":");
+			d = sbw_u64(d, a->tset_cn);
+		}
+		*d++ = '}';
 	}
 	if (a->ac_seen) {
-		jw_obj(&w, "ac");
-		jw_u64(&w, "frame", a->ac_frame);
-		fu_list(&w, "functional_units", a->fu_ac);
-		if (a->has_ver_ac)
-			jw_u64(&w, "version", a->ver_ac);
-		if (a->has_tset_ac)
-			jw_u64(&w, "token_setting", a->tset_ac);
-		if (a->has_isn)
-			jw_u64(&w, "initial_serial", a->isn);
-		jw_obj_end(&w);
-		fu_list(&w, "functional_units_selected", a->fu);
+		d = SBW_LIT(d, ",\"ac\":{\"frame\":");
+		d = sbw_u64(d, a->ac_frame);
+		*d++ = ',';
+		d = fu_list(d, "functional_units", 16, a->fu_ac);
+		if (a->has_ver_ac) {
+			d = SBW_LIT(d, ",\"version\":");
+			d = sbw_u64(d, a->ver_ac);
+		}
+		if (a->has_tset_ac) {
+			d = SBW_LIT(d, ",\"token_setting\":");
+			d = sbw_u64(d, a->tset_ac);
+		}
+		if (a->has_isn) {
+			d = SBW_LIT(d, ",\"initial_serial\":");
+			d = sbw_u64(d, a->isn);
+		}
+		d = SBW_LIT(d, "},");
+		d = fu_list(d, "functional_units_selected", 25, a->fu);
 	}
+	OJ_ROOM(256);
 	if (a->rts) {
-		jw_obj(&w, "rts");
-		jw_str(&w, "mode",
-		       a->rts_rq.mode == RTS_MODE_NORMAL || a->rts_ac.mode == RTS_MODE_NORMAL
-		           ? "x228"
-		           : "x410");
-		jw_i64(&w, "checkpointSize", a->ckpt);
-		jw_i64(&w, "windowSize", a->window);
-		jw_str(&w, "dialogueMode",
-		       a->rts_rq.has_dialogue && a->rts_rq.dialogue == 1 ? "twa" : "monologue");
-		jw_bool(&w, "recover", a->recover);
-		jw_obj_end(&w);
+		if (a->rts_rq.mode == RTS_MODE_NORMAL || a->rts_ac.mode == RTS_MODE_NORMAL)
+			d = SBW_LIT(d, ",\"rts\":{\"mode\":\"x228\"");
+		else
+			d = SBW_LIT(d, ",\"rts\":{\"mode\":\"x410\"");
+		d = SBW_LIT(d, ",\"checkpointSize\":");
+		d = sbw_i64(d, a->ckpt);
+		d = SBW_LIT(d, ",\"windowSize\":");
+		d = sbw_i64(d, a->window);
+		if (a->rts_rq.has_dialogue && a->rts_rq.dialogue == 1)
+			d = SBW_LIT(d, ",\"dialogueMode\":\"twa\"");
+		else
+			d = SBW_LIT(d, ",\"dialogueMode\":\"monologue\"");
+		if (a->recover)
+			d = SBW_LIT(d, ",\"recover\":true}");
+		else
+			d = SBW_LIT(d, ",\"recover\":false}");
 	}
-	jw_arr(&w, "activities");
+	d = SBW_LIT(d, ",\"activities\":[");
 	for (unsigned i = 0; i < a->n_act; i++) {
 		const struct ses_activity *x = &a->act[i];
 		char hid[20];
-		hexid(hid, sizeof hid, x->id, x->id_len);
-		jw_obj(&w, NULL);
-		jw_str(&w, "id", hid);
-		jw_str(&w, "by", ses_side_name(x->side));
-		jw_bool(&w, "resumed", x->resumed);
-		jw_u64(&w, "first_frame", x->first_frame);
-		jw_u64(&w, "last_frame", x->last_frame);
-		jw_u64(&w, "sync_points", x->mips);
-		jw_u64(&w, "sync_points_confirmed", x->mips_confirmed);
-		jw_u64(&w, "user_octets", x->octets);
-		jw_str(&w, "end", x->end ? x->end : "open");
-		jw_obj_end(&w);
+		size_t hn = hexid(hid, sizeof hid, x->id, x->id_len);
+		const char *by = ses_side_name(x->side), *end = x->end ? x->end : "open";
+		size_t bn = strlen(by), en = strlen(end);
+		OJ_ROOM(256 + 5 * SBW_U64_MAX + SBW_JSON_MAX(hn) + SBW_JSON_MAX(bn) +
+		        SBW_JSON_MAX(en));
+		if (i)
+			*d++ = ',';
+		d = SBW_LIT(d, "{\"id\":");
+		d = sbw_json_str(d, hid, hn);
+		d = SBW_LIT(d, ",\"by\":");
+		d = sbw_json_str(d, by, bn);
+		if (x->resumed)
+			d = SBW_LIT(d, ",\"resumed\":true");
+		else
+			d = SBW_LIT(d, ",\"resumed\":false");
+		d = SBW_LIT(d, ",\"first_frame\":");
+		d = sbw_u64(d, x->first_frame);
+		d = SBW_LIT(d, ",\"last_frame\":");
+		d = sbw_u64(d, x->last_frame);
+		d = SBW_LIT(d, ",\"sync_points\":");
+		d = sbw_u64(d, x->mips);
+		d = SBW_LIT(d, ",\"sync_points_confirmed\":");
+		d = sbw_u64(d, x->mips_confirmed);
+		d = SBW_LIT(d, ",\"user_octets\":");
+		d = sbw_u64(d, x->octets);
+		d = SBW_LIT(d, ",\"end\":");
+		d = sbw_json_str(d, end, en);
+		*d++ = '}';
 	}
-	jw_arr_end(&w);
-	jw_obj(&w, "end");
-	jw_str(&w, "how", how);
+	const char *by = o->end_how ? ses_side_name(o->end_side) : "";
+	const char *arn = a->has_rts_abort_reason ? rts_abort_reason_str(a->rts_abort_reason) : "";
+	const char *rc = a->aborted && a->last_error_frame
+	                     ? mta_finding_code_str(a->last_error_code)
+	                     : "";
+	size_t hown = strlen(how), byn = strlen(by), arnn = strlen(arn), rcn = strlen(rc);
+	OJ_ROOM(512 + SBW_JSON_MAX(hown) + SBW_JSON_MAX(byn) + SBW_JSON_MAX(arnn) +
+	        SBW_JSON_MAX(rcn) + 12 * SBW_U64_MAX);
+	d = SBW_LIT(d, "],\"end\":{\"how\":");
+	d = sbw_json_str(d, how, hown);
 	if (o->end_how) {
-		jw_str(&w, "by", ses_side_name(o->end_side));
-		jw_u64(&w, "frame", o->end_frame);
+		d = SBW_LIT(d, ",\"by\":");
+		d = sbw_json_str(d, by, byn);
+		d = SBW_LIT(d, ",\"frame\":");
+		d = sbw_u64(d, o->end_frame);
 	}
-	if (a->has_ab_tdisc)
-		jw_u64(&w, "transport_disconnect", a->ab_tdisc);
+	if (a->has_ab_tdisc) {
+		d = SBW_LIT(d, ",\"transport_disconnect\":");
+		d = sbw_u64(d, a->ab_tdisc);
+	}
 	if (a->has_rts_abort_reason) {
-		jw_i64(&w, "rts_abort_reason", a->rts_abort_reason);
-		jw_str(&w, "rts_abort_reason_name", rts_abort_reason_str(a->rts_abort_reason));
+		d = SBW_LIT(d, ",\"rts_abort_reason\":");
+		d = sbw_i64(d, a->rts_abort_reason);
+		d = SBW_LIT(d, ",\"rts_abort_reason_name\":");
+		d = sbw_json_str(d, arn, arnn);
 	}
-	if (o->dr_seen)
-		jw_u64(&w, "cotp_dr_reason", o->dr_reason);
+	if (o->dr_seen) {
+		d = SBW_LIT(d, ",\"cotp_dr_reason\":");
+		d = sbw_u64(d, o->dr_reason);
+	}
 	if (a->aborted && a->last_error_frame) {
-		jw_obj(&w, "root_cause");
-		jw_u64(&w, "frame", a->last_error_frame);
-		jw_str(&w, "code", mta_finding_code_str(a->last_error_code));
-		jw_obj_end(&w);
+		d = SBW_LIT(d, ",\"root_cause\":{\"frame\":");
+		d = sbw_u64(d, a->last_error_frame);
+		d = SBW_LIT(d, ",\"code\":");
+		d = sbw_json_str(d, rc, rcn);
+		*d++ = '}';
 	}
-	jw_obj_end(&w);
-	jw_obj(&w, "counts");
-	jw_u64(&w, "tsdus_c2s", o->d[0].tsdus);
-	jw_u64(&w, "tsdus_s2c", o->d[1].tsdus);
-	jw_u64(&w, "mip_c2s", a->mip_sent[0]);
-	jw_u64(&w, "mip_s2c", a->mip_sent[1]);
-	jw_u64(&w, "mia_c2s", a->mia_sent[0]);
-	jw_u64(&w, "mia_s2c", a->mia_sent[1]);
-	jw_u64(&w, "user_octets_c2s", a->user_octets[0]);
-	jw_u64(&w, "user_octets_s2c", a->user_octets[1]);
-	jw_obj_end(&w);
-	jw_obj(&w, "findings");
+	d = SBW_LIT(d, "},\"counts\":{\"tsdus_c2s\":");
+	d = sbw_u64(d, o->d[0].tsdus);
+	d = SBW_LIT(d, ",\"tsdus_s2c\":");
+	d = sbw_u64(d, o->d[1].tsdus);
+	d = SBW_LIT(d, ",\"mip_c2s\":");
+	d = sbw_u64(d, a->mip_sent[0]);
+	d = SBW_LIT(d, ",\"mip_s2c\":");
+	d = sbw_u64(d, a->mip_sent[1]);
+	d = SBW_LIT(d, ",\"mia_c2s\":");
+	d = sbw_u64(d, a->mia_sent[0]);
+	d = SBW_LIT(d, ",\"mia_s2c\":");
+	d = sbw_u64(d, a->mia_sent[1]);
+	d = SBW_LIT(d, ",\"user_octets_c2s\":");
+	d = sbw_u64(d, a->user_octets[0]);
+	d = SBW_LIT(d, ",\"user_octets_s2c\":");
+	d = sbw_u64(d, a->user_octets[1]);
+	d = SBW_LIT(d, "},\"findings\":{");
+	bool first = true;
 	for (int c = 0; c < MTA_F_COUNT; c++) {
-		if (mta_finding_proto((enum mta_finding_code)c) != MTA_PROTO_OSI)
-			continue;
+		/* the count first: most are 0, and the protocol test compares strings */
 		unsigned k = conn_finding_count(o->c, (enum mta_finding_code)c);
-		if (k)
-			jw_u64(&w, mta_finding_code_str((enum mta_finding_code)c), k);
+		if (!k || mta_finding_proto((enum mta_finding_code)c) != MTA_PROTO_OSI)
+			continue;
+		/* the codes are plain ASCII literals of the catalogue: keys as they are */
+		const char *code = mta_finding_code_str((enum mta_finding_code)c);
+		size_t kn = strlen(code);
+		OJ_ROOM(kn + 4 + SBW_U64_MAX);
+		if (!first)
+			*d++ = ',';
+		first = false;
+		*d++ = '"';
+		d = sbw_mem(d, code, kn);
+		*d++ = '"';
+		*d++ = ':';
+		d = sbw_u64(d, k);
 	}
-	jw_obj_end(&w);
-	jw_obj_end(&w);
+	OJ_ROOM(2);
+	*d++ = '}';
+	*d++ = '}';
+	sb_done(bp, d);
+}
+#undef OJ_ROOM
+
+/* v as printf "%04x" (v < 0x10000: exactly four digits) */
+static void hex4(struct sbuf *t, uint16_t v)
+{
+	static const char hx[] = "0123456789abcdef";
+	char h[4] = {hx[v >> 12], hx[(v >> 8) & 15], hx[(v >> 4) & 15], hx[v & 15]};
+	sb_put(t, h, 4);
 }
 
 /* The human block, piece by piece (no printf: once per association). */
@@ -715,52 +834,61 @@ static void osi_summary_text(struct osi *o, const char *how, struct sbuf *t)
 {
 	struct ses_assoc *a = &o->a;
 	conn_summary_head(o->c, "OSI association", t);
-	sb_puts(t, a->learning ? " (capture began mid-association)\n" : "\n");
-	if (a->ac_seen)
-		sb_printf(t, "  functional units selected 0x%04x (CN 0x%04x, AC 0x%04x)\n", a->fu,
-		          a->fu_cn, a->fu_ac);
+	if (a->learning)
+		SB_LIT(t, " (capture began mid-association)\n");
+	else
+		sb_putc(t, '\n');
+	if (a->ac_seen) {
+		SB_LIT(t, "  functional units selected 0x");
+		hex4(t, a->fu);
+		SB_LIT(t, " (CN 0x");
+		hex4(t, a->fu_cn);
+		SB_LIT(t, ", AC 0x");
+		hex4(t, a->fu_ac);
+		SB_LIT(t, ")\n");
+	}
 	if (a->rts) {
-		sb_puts(t, "  RTS: checkpoint size ");
+		SB_LIT(t, "  RTS: checkpoint size ");
 		sb_i64(t, (int64_t)a->ckpt);
-		sb_puts(t, " x 1024 octets, window ");
+		SB_LIT(t, " x 1024 octets, window ");
 		sb_i64(t, (int64_t)a->window);
 		sb_putc(t, '\n');
 	}
 	for (unsigned i = 0; i < a->n_act; i++) {
 		const struct ses_activity *x = &a->act[i];
-		sb_puts(t, "  activity ");
+		SB_LIT(t, "  activity ");
 		sb_u64(t, i + 1);
-		sb_puts(t, " by the ");
+		SB_LIT(t, " by the ");
 		sb_puts(t, ses_side_name(x->side));
-		sb_puts(t, ", frames ");
+		SB_LIT(t, ", frames ");
 		sb_u64(t, x->first_frame);
 		sb_putc(t, '-');
 		sb_u64(t, x->last_frame);
-		sb_puts(t, ": ");
+		SB_LIT(t, ": ");
 		sb_u64(t, x->mips);
-		sb_puts(t, " sync points (");
+		SB_LIT(t, " sync points (");
 		sb_u64(t, x->mips_confirmed);
-		sb_puts(t, " confirmed), ");
+		SB_LIT(t, " confirmed), ");
 		sb_u64(t, x->octets);
-		sb_puts(t, " octets, ");
+		SB_LIT(t, " octets, ");
 		sb_puts(t, x->end ? x->end : "open");
 		sb_putc(t, '\n');
 	}
-	sb_puts(t, "  ended: ");
+	SB_LIT(t, "  ended: ");
 	sb_puts(t, how);
 	if (o->end_how) {
-		sb_puts(t, " by the ");
+		SB_LIT(t, " by the ");
 		sb_puts(t, ses_side_name(o->end_side));
-		sb_puts(t, " at frame ");
+		SB_LIT(t, " at frame ");
 		sb_u64(t, o->end_frame);
 	}
 	if (a->aborted && a->last_error_frame) {
-		sb_puts(t, "; root cause: ");
+		SB_LIT(t, "; root cause: ");
 		sb_puts(t, mta_finding_code_str(a->last_error_code));
-		sb_puts(t, " at frame ");
+		SB_LIT(t, " at frame ");
 		sb_u64(t, a->last_error_frame);
 	}
-	sb_puts(t, "\n");
+	SB_LIT(t, "\n");
 }
 
 /* Render the renderings the front end uses (mta_config.summary_no_*) and hand them over. */

@@ -1,5 +1,6 @@
 /* render.c — one rendering of findings and stats for every front end (JSON Lines, text) */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -7,29 +8,50 @@
 #include "mtadiag/engine.h"
 #include "sbuf.h"
 
+/* Written straight into one allocation of the upper bound (strings escaped at most
+ * SBW_JSON_MAX): the text of the jw_* writer for the same members. */
 char *mta_finding_json(const struct mta_finding *f)
 {
+	const char *code = mta_finding_code_str(f->code), *sev = mta_severity_str(f->severity);
+	const char *cli = f->conn ? f->conn->client : "", *srv = f->conn ? f->conn->server : "";
+	const char *dir = mta_dir_str(f->dir), *msg = f->message ? f->message : "";
+	const char *det = f->detail_json && f->detail_json[0] ? f->detail_json : NULL;
+	size_t cn = strlen(code), sn = strlen(sev), an = strlen(cli), bn = strlen(srv);
+	size_t dn = strlen(dir), mn = strlen(msg), xn = det ? strlen(det) : 0;
 	struct sbuf b;
-	struct jw w;
 	sb_init(&b);
-	jw_init(&w, &b);
-	jw_obj(&w, NULL);
-	jw_str(&w, "kind", "finding");
-	jw_str(&w, "code", mta_finding_code_str(f->code));
-	jw_str(&w, "severity", mta_severity_str(f->severity));
-	jw_u64(&w, "frame", f->frame);
-	jw_time(&w, "time", f->time.sec, f->time.usec);
-	jw_obj(&w, "conn");
-	jw_str(&w, "client", f->conn ? f->conn->client : "");
-	jw_str(&w, "server", f->conn ? f->conn->server : "");
-	jw_obj_end(&w);
-	jw_str(&w, "dir", mta_dir_str(f->dir));
-	jw_str(&w, "message", f->message ? f->message : "");
-	if (f->related_frame)
-		jw_u64(&w, "related_frame", f->related_frame);
-	if (f->detail_json && f->detail_json[0])
-		jw_raw(&w, "detail", f->detail_json);
-	jw_obj_end(&w);
+	char *d = sb_room(&b, 256 + SBW_JSON_MAX(cn) + SBW_JSON_MAX(sn) + SBW_JSON_MAX(an) +
+	                          SBW_JSON_MAX(bn) + SBW_JSON_MAX(dn) + SBW_JSON_MAX(mn) + xn);
+	if (!d) {
+		sb_free(&b);
+		return NULL;
+	}
+	d = SBW_LIT(d, "{\"kind\":\"finding\",\"code\":");
+	d = sbw_json_str(d, code, cn);
+	d = SBW_LIT(d, ",\"severity\":");
+	d = sbw_json_str(d, sev, sn);
+	d = SBW_LIT(d, ",\"frame\":");
+	d = sbw_u64(d, f->frame);
+	d = SBW_LIT(d, ",\"time\":");
+	d = sbw_time(d, f->time.sec, f->time.usec);
+	d = SBW_LIT(d, ",\"conn\":{\"client\":");
+	d = sbw_json_str(d, cli, an);
+	d = SBW_LIT(d, ",\"server\":");
+	d = sbw_json_str(d, srv, bn);
+	d = SBW_LIT(d, "},\"dir\":");
+	d = sbw_json_str(d, dir, dn);
+	d = SBW_LIT(d, ",\"message\":");
+	d = sbw_json_str(d, msg, mn);
+	if (f->related_frame) {
+		d = SBW_LIT(d, ",\"related_frame\":");
+		d = sbw_u64(d, f->related_frame);
+	}
+	if (det) {
+		d = SBW_LIT(d, ",\"detail\":");
+		d = sbw_mem(d, det, xn);
+	}
+	*d++ = '}';
+	sb_done(&b, d);
 	return sb_take(&b);
 }
 
@@ -47,22 +69,100 @@ static void fmt_time(struct sbuf *b, struct mta_time t)
 	sb_printf(b, "%s.%06u", tmp, t.usec % 1000000u);
 }
 
+/* "YYYY-MM-DD HH:MM:SS.uuuuuu" as fmt_time writes it, for 0 <= sec < 253402300800 (up to
+ * the year 9999, four-digit years): the proleptic Gregorian calendar of gmtime from the day
+ * count (days since 1970-01-01 shifted to an era starting on 0000-03-01).  26 octets; false
+ * (nothing written) outside that range. */
+static bool fmt_time_fast(char *d, struct mta_time t)
+{
+	static const char d2[] = "00010203040506070809101112131415161718192021222324"
+	                         "25262728293031323334353637383940414243444546474849"
+	                         "50515253545556575859606162636465666768697071727374"
+	                         "75767778798081828384858687888990919293949596979899";
+	if (t.sec < 0 || t.sec >= 253402300800)
+		return false;
+	uint64_t sec = (uint64_t)t.sec;
+	unsigned sod = (unsigned)(sec % 86400);
+	uint64_t z = sec / 86400 + 719468; /* days since 0000-03-01 */
+	unsigned era = (unsigned)(z / 146097);
+	unsigned doe = (unsigned)(z - (uint64_t)era * 146097);                /* [0, 146096] */
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+	unsigned mp = (5 * doy + 2) / 153;                                    /* March = 0 */
+	unsigned day = doy - (153 * mp + 2) / 5 + 1;
+	unsigned mon = mp < 10 ? mp + 3 : mp - 9;
+	unsigned year = yoe + era * 400 + (mon <= 2);
+	unsigned us = t.usec % 1000000u;
+	memcpy(d, d2 + 2 * (year / 100), 2);
+	memcpy(d + 2, d2 + 2 * (year % 100), 2);
+	d[4] = '-';
+	memcpy(d + 5, d2 + 2 * mon, 2);
+	d[7] = '-';
+	memcpy(d + 8, d2 + 2 * day, 2);
+	d[10] = ' ';
+	memcpy(d + 11, d2 + 2 * (sod / 3600), 2);
+	d[13] = ':';
+	memcpy(d + 14, d2 + 2 * (sod / 60 % 60), 2);
+	d[16] = ':';
+	memcpy(d + 17, d2 + 2 * (sod % 60), 2);
+	d[19] = '.';
+	memcpy(d + 20, d2 + 2 * (us / 10000), 2);
+	memcpy(d + 22, d2 + 2 * (us / 100 % 100), 2);
+	memcpy(d + 24, d2 + 2 * (us % 100), 2);
+	return true;
+}
+
+/* "#frame time client > server severity code: message [see #related]", written straight
+ * into one allocation of the upper bound (the text of the printf formats before). */
 char *mta_finding_text(const struct mta_finding *f)
 {
-	struct sbuf b;
-	sb_init(&b);
-	sb_printf(&b, "#%" PRIu64 " ", f->frame);
-	fmt_time(&b, f->time);
 	const char *cli = f->conn ? f->conn->client : "?";
 	const char *srv = f->conn ? f->conn->server : "?";
-	if (f->dir == MTA_C2S)
-		sb_printf(&b, " %s > %s", cli, srv);
-	else
-		sb_printf(&b, " %s < %s", cli, srv);
-	sb_printf(&b, " %-7s %s: %s", mta_severity_str(f->severity), mta_finding_code_str(f->code),
-		  f->message ? f->message : "");
-	if (f->related_frame)
-		sb_printf(&b, " [see #%" PRIu64 "]", f->related_frame);
+	const char *sev = mta_severity_str(f->severity), *code = mta_finding_code_str(f->code);
+	const char *msg = f->message ? f->message : "";
+	size_t an = strlen(cli), bn = strlen(srv), sn = strlen(sev), cn = strlen(code);
+	size_t mn = strlen(msg);
+	struct sbuf b;
+	sb_init(&b);
+	char *d = sb_room(&b, 128 + an + bn + sn + cn + mn);
+	if (!d) {
+		sb_free(&b);
+		return NULL;
+	}
+	*d++ = '#';
+	d = sbw_u64(d, f->frame);
+	*d++ = ' ';
+	if (fmt_time_fast(d, f->time)) {
+		d += 26;
+		sb_done(&b, d);
+	} else {
+		sb_done(&b, d);
+		fmt_time(&b, f->time);
+		d = sb_room(&b, 128 + an + bn + sn + cn + mn);
+		if (!d) {
+			sb_free(&b);
+			return NULL;
+		}
+	}
+	*d++ = ' ';
+	d = sbw_mem(d, cli, an);
+	d = f->dir == MTA_C2S ? SBW_LIT(d, " > ") : SBW_LIT(d, " < ");
+	d = sbw_mem(d, srv, bn);
+	*d++ = ' ';
+	d = sbw_mem(d, sev, sn);
+	for (size_t i = sn; i < 7; i++) /* %-7s */
+		*d++ = ' ';
+	*d++ = ' ';
+	d = sbw_mem(d, code, cn);
+	*d++ = ':';
+	*d++ = ' ';
+	d = sbw_mem(d, msg, mn);
+	if (f->related_frame) {
+		d = SBW_LIT(d, " [see #");
+		d = sbw_u64(d, f->related_frame);
+		*d++ = ']';
+	}
+	sb_done(&b, d);
 	return sb_take(&b);
 }
 

@@ -39,6 +39,8 @@ static inline void sb_putc(struct sbuf *b, char c)
 	b->p[b->len] = '\0';
 }
 void sb_puts(struct sbuf *b, const char *s);
+/* sb_put of a string literal, its length folded at compile time */
+#define SB_LIT(b, lit) sb_put((b), "" lit, sizeof(lit) - 1)
 void sb_u64(struct sbuf *b, uint64_t v);       /* decimal, as printf "%" PRIu64 */
 void sb_i64(struct sbuf *b, int64_t v);        /* decimal, as printf "%" PRId64 */
 /* v with `decimals` digits after the point, exactly as printf "%.*f" renders it. */
@@ -49,6 +51,48 @@ void sb_json_str(struct sbuf *b, const char *s, size_t n);
 /* Printable rendering for human text: control and non-ASCII octets as \xNN, at most max octets
  * of input (then "..."). */
 void sb_safe(struct sbuf *b, const char *s, size_t n, size_t max);
+
+/* Unchecked writing, for renderers that know an upper bound of what they write: sb_room makes
+ * room for n octets (plus the NUL) and returns where to write, NULL when out of memory (then
+ * write nothing); the sbw_* writers write at d, at most the octets their comments say, and
+ * return the end; sb_done sets the length to end (which must lie within the room). */
+static inline char *sb_room(struct sbuf *b, size_t n)
+{
+	if (b->cap - b->len <= n && !sb_grow(b, n))
+		return NULL;
+	if (b->oom)
+		return NULL;
+	return b->p + b->len;
+}
+static inline void sb_done(struct sbuf *b, char *end)
+{
+	b->len = (size_t)(end - b->p);
+	*end = '\0';
+}
+/* a string literal's octets (no NUL): the length folded at compile time, one copy */
+#define SBW_LIT(d, lit) ((char *)memcpy((d), "" lit, sizeof(lit) - 1) + sizeof(lit) - 1)
+static inline char *sbw_mem(char *d, const char *s, size_t n)
+{
+	memcpy(d, s, n);
+	return d + n;
+}
+#define SBW_U64_MAX 20
+char *sbw_u64(char *d, uint64_t v); /* sb_u64: at most 20 octets */
+char *sbw_i64(char *d, int64_t v); /* sb_i64: at most 20 octets */
+/* sb_json_str: at most SBW_JSON_MAX(n) octets */
+#define SBW_JSON_MAX(n) (6 * (size_t)(n) + 2)
+char *sbw_json_str(char *d, const char *s, size_t n);
+#define SBW_TIME_MAX 28
+char *sbw_time(char *d, int64_t sec, uint32_t usec); /* the value of jw_time: at most 28 */
+#define SBW_MILLI_MAX 32
+char *sbw_milli(char *d, uint64_t v); /* sb_milli: at most 32 */
+/* sb_fixed for -1e18 < v < 1e18 (finite) and 0 <= decimals <= 6: at most 27 octets */
+#define SBW_FIXED_MAX 32
+char *sbw_fixed(char *d, double v, int decimals);
+/* Length of the prefix of s[0..n) that a JSON string holds as it is (printable ASCII other
+ * than '"' and '\\'). */
+size_t sb_json_plain(const char *s, size_t n);
+
 /* Hand the string to the caller (malloc'd) and reset b; NULL if oom. */
 char *sb_take(struct sbuf *b);
 const char *sb_str(const struct sbuf *b);      /* "" when empty */

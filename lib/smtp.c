@@ -1965,288 +1965,435 @@ static const enum mta_finding_code smtp_codes[] = {
     MTA_F_SMTP_MEMCAP,
 };
 
-static void smtp_code_put(struct sbuf *b, int code)
+/* a reply code, or "(no reply)": at most 20 octets */
+static char *smtp_code_put(char *d, int code)
 {
 	if (code)
-		sb_i64(b, code);
-	else
-		sb_puts(b, "(no reply)");
+		return sbw_i64(d, code);
+	return SBW_LIT(d, "(no reply)");
+}
+
+/* The JSON summary, written straight into the buffer: before each part, room for its
+ * upper bound (numbers at most SBW_U64_MAX octets, strings escaped at most SBW_JSON_MAX) is
+ * made once, then the literal fragments, numbers and strings are copied in unchecked.  The
+ * text is what the jw_* writer gives for the same members. */
+#define SJ_ROOM(n)                                                                                 \
+	do {                                                                                       \
+		sb_done(jb, d);                                                                    \
+		d = sb_room(jb, (n));                                                              \
+		if (!d)                                                                            \
+			return;                                                                    \
+	} while (0)
+
+/* a string member's value, or null for NULL */
+static char *smtp_sj_str(char *d, const char *s, size_t n)
+{
+	return s ? sbw_json_str(d, s, n) : SBW_LIT(d, "null");
 }
 
 static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 {
 	const struct mta_conn_id *id = conn_id(st->c);
 	struct mta_time ft = conn_first_time(st->c), lt = conn_last_time(st->c);
-	struct jw w;
-	jw_init(&w, jb);
-	jw_obj(&w, NULL);
-	jw_str(&w, "kind", "smtp_session");
-	jw_str(&w, "client", id->client);
-	jw_str(&w, "server", id->server);
-	jw_u64(&w, "first_frame", conn_first_frame(st->c));
-	jw_time(&w, "first_time", ft.sec, ft.usec);
-	jw_u64(&w, "last_frame", conn_last_frame(st->c));
-	jw_time(&w, "last_time", lt.sec, lt.usec);
-	jw_bool(&w, "handshake_seen", conn_syn_seen(st->c));
+	size_t cn = strlen(id->client), sn = strlen(id->server);
+	size_t gn = st->greeting_code ? strlen(st->greeting) : 0;
+	bool helo = st->helo_verb[0] != '\0';
+	size_t hv = helo ? strlen(st->helo_verb) : 0, hn = helo ? strlen(st->helo_name) : 0;
+	size_t an = strlen(st->auth_mech);
+	char *d = sb_room(jb, 512 + SBW_JSON_MAX(cn) + SBW_JSON_MAX(sn) + SBW_JSON_MAX(gn) +
+	                          SBW_JSON_MAX(hv) + SBW_JSON_MAX(hn));
+	if (!d)
+		return;
+	d = SBW_LIT(d, "{\"kind\":\"smtp_session\",\"client\":");
+	d = sbw_json_str(d, id->client, cn);
+	d = SBW_LIT(d, ",\"server\":");
+	d = sbw_json_str(d, id->server, sn);
+	d = SBW_LIT(d, ",\"first_frame\":");
+	d = sbw_u64(d, conn_first_frame(st->c));
+	d = SBW_LIT(d, ",\"first_time\":");
+	d = sbw_time(d, ft.sec, ft.usec);
+	d = SBW_LIT(d, ",\"last_frame\":");
+	d = sbw_u64(d, conn_last_frame(st->c));
+	d = SBW_LIT(d, ",\"last_time\":");
+	d = sbw_time(d, lt.sec, lt.usec);
+	if (conn_syn_seen(st->c))
+		d = SBW_LIT(d, ",\"handshake_seen\":true");
+	else
+		d = SBW_LIT(d, ",\"handshake_seen\":false");
 	if (st->greeting_code) {
-		jw_obj(&w, "greeting");
-		jw_u64(&w, "code", (uint64_t)st->greeting_code);
-		jw_str(&w, "text", st->greeting);
-		jw_u64(&w, "frame", st->greeting_frame);
-		jw_obj_end(&w);
+		d = SBW_LIT(d, ",\"greeting\":{\"code\":");
+		d = sbw_u64(d, (uint64_t)st->greeting_code);
+		d = SBW_LIT(d, ",\"text\":");
+		d = sbw_json_str(d, st->greeting, gn);
+		d = SBW_LIT(d, ",\"frame\":");
+		d = sbw_u64(d, st->greeting_frame);
+		*d++ = '}';
 	} else {
-		jw_null(&w, "greeting");
+		d = SBW_LIT(d, ",\"greeting\":null");
 	}
-	jw_str(&w, "helo_verb", st->helo_verb[0] ? st->helo_verb : NULL);
-	jw_str(&w, "helo_name", st->helo_verb[0] ? st->helo_name : NULL);
-	jw_arr(&w, "extensions");
-	for (unsigned i = 0; i < st->n_ext; i++)
-		jw_str(&w, NULL, st->ext[i]);
-	jw_arr_end(&w);
-	jw_bool(&w, "starttls", st->tls);
+	d = SBW_LIT(d, ",\"helo_verb\":");
+	d = smtp_sj_str(d, helo ? st->helo_verb : NULL, hv);
+	d = SBW_LIT(d, ",\"helo_name\":");
+	d = smtp_sj_str(d, helo ? st->helo_name : NULL, hn);
+	d = SBW_LIT(d, ",\"extensions\":[");
+	for (unsigned i = 0; i < st->n_ext; i++) {
+		size_t en = strlen(st->ext[i]);
+		SJ_ROOM(1 + SBW_JSON_MAX(en));
+		if (i)
+			*d++ = ',';
+		d = sbw_json_str(d, st->ext[i], en);
+	}
+	SJ_ROOM(128 + SBW_JSON_MAX(an));
+	if (st->tls)
+		d = SBW_LIT(d, "],\"starttls\":true");
+	else
+		d = SBW_LIT(d, "],\"starttls\":false");
 	if (st->auth_mech[0]) {
-		jw_obj(&w, "auth");
-		jw_str(&w, "mechanism", st->auth_mech);
+		d = SBW_LIT(d, ",\"auth\":{\"mechanism\":");
+		d = sbw_json_str(d, st->auth_mech, an);
+		d = SBW_LIT(d, ",\"code\":");
 		if (st->auth_code)
-			jw_u64(&w, "code", (uint64_t)st->auth_code);
+			d = sbw_u64(d, (uint64_t)st->auth_code);
 		else
-			jw_null(&w, "code");
-		jw_obj_end(&w);
+			d = SBW_LIT(d, "null");
+		*d++ = '}';
 	}
-	jw_arr(&w, "transactions");
+	d = SBW_LIT(d, ",\"transactions\":[");
 	for (unsigned i = 0; i < st->n_txn; i++) {
 		const struct smtp_txn *t = st->txns[i];
-		jw_obj(&w, NULL);
-		jw_str(&w, "mail_from", t->from);
-		jw_u64(&w, "mail_frame", t->mail_frame);
+		size_t fn = strlen(t->from);
+		SJ_ROOM(128 + SBW_JSON_MAX(fn));
+		if (i)
+			*d++ = ',';
+		d = SBW_LIT(d, "{\"mail_from\":");
+		d = sbw_json_str(d, t->from, fn);
+		d = SBW_LIT(d, ",\"mail_frame\":");
+		d = sbw_u64(d, t->mail_frame);
+		d = SBW_LIT(d, ",\"mail_code\":");
 		if (t->mail_code)
-			jw_u64(&w, "mail_code", (uint64_t)t->mail_code);
+			d = sbw_u64(d, (uint64_t)t->mail_code);
 		else
-			jw_null(&w, "mail_code");
-		jw_arr(&w, "rcpt");
+			d = SBW_LIT(d, "null");
+		d = SBW_LIT(d, ",\"rcpt\":[");
 		for (unsigned k = 0; k < t->n_rcpt; k++) {
-			jw_obj(&w, NULL);
-			jw_str(&w, "to", t->rcpt[k].to);
+			size_t tn = strlen(t->rcpt[k].to);
+			SJ_ROOM(48 + SBW_JSON_MAX(tn));
+			if (k)
+				*d++ = ',';
+			d = SBW_LIT(d, "{\"to\":");
+			d = sbw_json_str(d, t->rcpt[k].to, tn);
+			d = SBW_LIT(d, ",\"code\":");
 			if (t->rcpt[k].code)
-				jw_u64(&w, "code", (uint64_t)t->rcpt[k].code);
+				d = sbw_u64(d, (uint64_t)t->rcpt[k].code);
 			else
-				jw_null(&w, "code");
-			jw_obj_end(&w);
+				d = SBW_LIT(d, "null");
+			*d++ = '}';
 		}
-		jw_arr_end(&w);
-		if (t->rcpt_omitted)
-			jw_u64(&w, "rcpt_omitted", t->rcpt_omitted);
-		jw_str(&w, "data",
-		       t->bdat                           ? "BDAT"
-		       : t->data_sent || t->body_started ? "DATA"
-		                                         : NULL);
-		jw_u64(&w, "body_octets", t->body_octets);
+		size_t en = t->final_code && t->final_enh[0] ? strlen(t->final_enh) : 0;
+		size_t xn = t->final_code ? strlen(t->final_text) : 0;
+		size_t qn = t->queue_id[0] ? strlen(t->queue_id) : 0;
+		size_t on = t->outcome ? strlen(t->outcome) : 0;
+		SJ_ROOM(320 + SBW_JSON_MAX(en) + SBW_JSON_MAX(xn) + SBW_JSON_MAX(qn) +
+		        SBW_JSON_MAX(on));
+		*d++ = ']';
+		if (t->rcpt_omitted) {
+			d = SBW_LIT(d, ",\"rcpt_omitted\":");
+			d = sbw_u64(d, t->rcpt_omitted);
+		}
+		if (t->bdat)
+			d = SBW_LIT(d, ",\"data\":\"BDAT\"");
+		else if (t->data_sent || t->body_started)
+			d = SBW_LIT(d, ",\"data\":\"DATA\"");
+		else
+			d = SBW_LIT(d, ",\"data\":null");
+		d = SBW_LIT(d, ",\"body_octets\":");
+		d = sbw_u64(d, t->body_octets);
 		if (t->final_code) {
-			jw_obj(&w, "final_reply");
-			jw_u64(&w, "code", (uint64_t)t->final_code);
-			if (t->final_enh[0])
-				jw_str(&w, "enhanced", t->final_enh);
-			jw_str(&w, "text", t->final_text);
-			jw_u64(&w, "frame", t->final_frame);
-			jw_obj_end(&w);
+			d = SBW_LIT(d, ",\"final_reply\":{\"code\":");
+			d = sbw_u64(d, (uint64_t)t->final_code);
+			if (t->final_enh[0]) {
+				d = SBW_LIT(d, ",\"enhanced\":");
+				d = sbw_json_str(d, t->final_enh, en);
+			}
+			d = SBW_LIT(d, ",\"text\":");
+			d = sbw_json_str(d, t->final_text, xn);
+			d = SBW_LIT(d, ",\"frame\":");
+			d = sbw_u64(d, t->final_frame);
+			*d++ = '}';
 		} else {
-			jw_null(&w, "final_reply");
+			d = SBW_LIT(d, ",\"final_reply\":null");
 		}
-		jw_str(&w, "queue_id", t->queue_id[0] ? t->queue_id : NULL);
-		jw_str(&w, "outcome", t->outcome);
-		jw_obj_end(&w);
+		d = SBW_LIT(d, ",\"queue_id\":");
+		d = smtp_sj_str(d, t->queue_id[0] ? t->queue_id : NULL, qn);
+		d = SBW_LIT(d, ",\"outcome\":");
+		d = smtp_sj_str(d, t->outcome, on);
+		*d++ = '}';
 	}
-	jw_arr_end(&w);
-	if (st->txn_total > st->n_txn)
-		jw_u64(&w, "transactions_omitted", st->txn_total - st->n_txn);
-	jw_obj(&w, "end");
-	jw_str(&w, "how", st->end_how ? st->end_how : "capture_end");
-	jw_str(&w, "by", st->end_by < 0 ? NULL : smtp_who((enum mta_dir)st->end_by));
-	if (st->end_frame)
-		jw_u64(&w, "frame", st->end_frame);
-	jw_obj_end(&w);
-	jw_obj(&w, "segments");
-	jw_u64(&w, "c2s", st->side[MTA_C2S].segs);
-	jw_u64(&w, "s2c", st->side[MTA_S2C].segs);
-	jw_obj_end(&w);
-	jw_obj(&w, "segments_without_psh");
-	jw_u64(&w, "c2s", st->side[MTA_C2S].segs_nopsh);
-	jw_u64(&w, "s2c", st->side[MTA_S2C].segs_nopsh);
-	jw_obj_end(&w);
-	jw_obj(&w, "retransmissions");
-	jw_u64(&w, "c2s", st->side[MTA_C2S].retrans);
-	jw_u64(&w, "s2c", st->side[MTA_S2C].retrans);
-	jw_obj_end(&w);
-	jw_obj(&w, "findings");
+	const char *how = st->end_how ? st->end_how : "capture_end";
+	size_t hown = strlen(how);
+	SJ_ROOM(512 + SBW_JSON_MAX(hown));
+	*d++ = ']';
+	if (st->txn_total > st->n_txn) {
+		d = SBW_LIT(d, ",\"transactions_omitted\":");
+		d = sbw_u64(d, st->txn_total - st->n_txn);
+	}
+	d = SBW_LIT(d, ",\"end\":{\"how\":");
+	d = sbw_json_str(d, how, hown);
+	if (st->end_by < 0)
+		d = SBW_LIT(d, ",\"by\":null");
+	else if (st->end_by == MTA_C2S)
+		d = SBW_LIT(d, ",\"by\":\"client\"");
+	else
+		d = SBW_LIT(d, ",\"by\":\"server\"");
+	if (st->end_frame) {
+		d = SBW_LIT(d, ",\"frame\":");
+		d = sbw_u64(d, st->end_frame);
+	}
+	d = SBW_LIT(d, "},\"segments\":{\"c2s\":");
+	d = sbw_u64(d, st->side[MTA_C2S].segs);
+	d = SBW_LIT(d, ",\"s2c\":");
+	d = sbw_u64(d, st->side[MTA_S2C].segs);
+	d = SBW_LIT(d, "},\"segments_without_psh\":{\"c2s\":");
+	d = sbw_u64(d, st->side[MTA_C2S].segs_nopsh);
+	d = SBW_LIT(d, ",\"s2c\":");
+	d = sbw_u64(d, st->side[MTA_S2C].segs_nopsh);
+	d = SBW_LIT(d, "},\"retransmissions\":{\"c2s\":");
+	d = sbw_u64(d, st->side[MTA_C2S].retrans);
+	d = SBW_LIT(d, ",\"s2c\":");
+	d = sbw_u64(d, st->side[MTA_S2C].retrans);
+	d = SBW_LIT(d, "},\"findings\":{");
+	bool first = true;
 	for (size_t i = 0; i < sizeof(smtp_codes) / sizeof(smtp_codes[0]); i++) {
 		unsigned k = conn_finding_count(st->c, smtp_codes[i]);
-		if (k)
-			jw_u64(&w, mta_finding_code_str(smtp_codes[i]), k);
+		if (!k)
+			continue;
+		/* the codes are plain ASCII literals of the catalogue: keys as they are */
+		const char *code = mta_finding_code_str(smtp_codes[i]);
+		size_t kn = strlen(code);
+		SJ_ROOM(kn + 4 + SBW_U64_MAX);
+		if (!first)
+			*d++ = ',';
+		first = false;
+		*d++ = '"';
+		d = sbw_mem(d, code, kn);
+		*d++ = '"';
+		*d++ = ':';
+		d = sbw_u64(d, k);
 	}
-	jw_obj_end(&w);
-	/* latency_ms, written straight into the buffer like the dialogue below (the same text
-	 * as jw_obj/jw_u64/jw_milli/jw_double would give; verb names need no escaping) */
-	jw_obj(&w, "latency_ms");
-	bool first = true;
+	SJ_ROOM(32);
+	d = SBW_LIT(d, "},\"latency_ms\":{");
+	/* verb names need no escaping */
+	first = true;
 	for (int v = 0; v < SV_COUNT; v++) {
 		const struct smtp_lat *l = &st->lat[v];
 		if (!l->n)
 			continue;
-		if (first)
-			sb_putc(jb, '"');
-		else
-			sb_put(jb, ",\"", 2);
+		const char *name = smtp_verb_name((enum smtp_verb)v);
+		size_t vn = strlen(name);
+		SJ_ROOM(vn + 48 + SBW_U64_MAX + 2 * SBW_MILLI_MAX + SBW_FIXED_MAX);
+		if (first) {
+			*d++ = '"';
+		} else {
+			*d++ = ',';
+			*d++ = '"';
+		}
 		first = false;
-		sb_puts(jb, smtp_verb_name((enum smtp_verb)v));
-		sb_put(jb, "\":{\"count\":", 11);
-		sb_u64(jb, l->n);
-		sb_put(jb, ",\"min\":", 7);
-		sb_milli(jb, l->min);
-		sb_put(jb, ",\"avg\":", 7);
-		double avg = (double)l->sum / (double)l->n / 1000.0;
-		if (avg != avg || avg > 1e300 || avg < -1e300)
-			sb_put(jb, "null", 4);
-		else
-			sb_fixed(jb, avg, 3);
-		sb_put(jb, ",\"max\":", 7);
-		sb_milli(jb, l->max);
-		sb_putc(jb, '}');
+		d = sbw_mem(d, name, vn);
+		d = SBW_LIT(d, "\":{\"count\":");
+		d = sbw_u64(d, l->n);
+		d = SBW_LIT(d, ",\"min\":");
+		d = sbw_milli(d, l->min);
+		d = SBW_LIT(d, ",\"avg\":");
+		/* n > 0 and sum < 2^64: finite, below 1e17 */
+		d = sbw_fixed(d, (double)l->sum / (double)l->n / 1000.0, 3);
+		d = SBW_LIT(d, ",\"max\":");
+		d = sbw_milli(d, l->max);
+		*d++ = '}';
 	}
-	jw_obj_end(&w);
+	SJ_ROOM(32);
+	d = SBW_LIT(d, "},\"dialogue\":[");
 	/* the dialogue: [frame, "VERB"] for commands, [frame, code] or [frame, code, first
 	 * frame] for replies (arguments are never listed) */
-	jw_arr(&w, "dialogue");
-	/* the units written straight into the buffer (a dozen per session, five writer calls
-	 * each otherwise); the same text; jw_arr_end closes the array */
 	for (unsigned i = 0; i < st->n_dlg; i++) {
 		const struct smtp_unit *u = &st->dlg[i];
+		SJ_ROOM(8 + 3 * SBW_U64_MAX + SBW_JSON_MAX(sizeof(u->word) + 16));
 		if (i)
-			sb_put(jb, ",[", 2);
-		else
-			sb_putc(jb, '[');
-		sb_u64(jb, u->frame);
-		sb_putc(jb, ',');
+			*d++ = ',';
+		*d++ = '[';
+		d = sbw_u64(d, u->frame);
+		*d++ = ',';
 		if (u->code) {
-			sb_u64(jb, u->code);
+			d = sbw_u64(d, u->code);
 			if (u->first_frame != u->frame) {
-				sb_putc(jb, ',');
-				sb_u64(jb, u->first_frame);
+				*d++ = ',';
+				d = sbw_u64(d, u->first_frame);
 			}
+		} else if (u->word[0]) {
+			d = sbw_json_str(d, u->word, strlen(u->word));
 		} else {
-			const char *v =
-			    u->word[0] ? u->word : smtp_verb_name((enum smtp_verb)u->verb);
-			sb_json_str(jb, v, strlen(v));
+			/* verb names need no escaping */
+			const char *v = smtp_verb_name((enum smtp_verb)u->verb);
+			*d++ = '"';
+			d = sbw_mem(d, v, strlen(v));
+			*d++ = '"';
 		}
-		sb_putc(jb, ']');
+		*d++ = ']';
 	}
-	jw_arr_end(&w);
-	if (st->dlg_omitted)
-		jw_u64(&w, "dialogue_omitted", st->dlg_omitted);
-	jw_obj_end(&w);
+	SJ_ROOM(32 + SBW_U64_MAX);
+	*d++ = ']';
+	if (st->dlg_omitted) {
+		d = SBW_LIT(d, ",\"dialogue_omitted\":");
+		d = sbw_u64(d, st->dlg_omitted);
+	}
+	*d++ = '}';
+	sb_done(jb, d);
 }
+#undef SJ_ROOM
 
-/* The human block, written piece by piece (no printf: this runs once per session). */
+/* The human block, written straight into the buffer like the JSON summary (room for each
+ * part's upper bound, then unchecked copies; no printf: this runs once per session). */
+#define ST_ROOM(n)                                                                                 \
+	do {                                                                                       \
+		sb_done(tb, d);                                                                    \
+		d = sb_room(tb, (n));                                                              \
+		if (!d)                                                                            \
+			return;                                                                    \
+	} while (0)
+
 static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 {
 	conn_summary_head(st->c, "SMTP session", tb);
-	sb_putc(tb, '\n');
+	size_t gn = st->greeting_code ? strlen(st->greeting) : 0;
+	size_t hv = st->helo_verb[0] ? strlen(st->helo_verb) : 0;
+	size_t hn = st->helo_verb[0] ? strlen(st->helo_name) : 0;
+	size_t an = st->auth_mech[0] ? strlen(st->auth_mech) : 0;
+	char *d = sb_room(tb, 256 + gn + hv + hn + an);
+	if (!d)
+		return;
+	*d++ = '\n';
 	if (st->greeting_code) {
-		sb_puts(tb, "  greeting: ");
-		sb_i64(tb, st->greeting_code);
-		sb_putc(tb, ' ');
-		sb_puts(tb, st->greeting);
-		sb_putc(tb, '\n');
+		d = SBW_LIT(d, "  greeting: ");
+		d = sbw_i64(d, st->greeting_code);
+		*d++ = ' ';
+		d = sbw_mem(d, st->greeting, gn);
+		*d++ = '\n';
+	} else if (conn_syn_seen(st->c)) {
+		d = SBW_LIT(d, "  greeting: not seen\n");
 	} else {
-		sb_puts(tb, conn_syn_seen(st->c)
-		                ? "  greeting: not seen\n"
-		                : "  greeting: not seen (capture started mid-session)\n");
+		d = SBW_LIT(d, "  greeting: not seen (capture started mid-session)\n");
 	}
 	if (st->helo_verb[0]) {
-		sb_puts(tb, "  ");
-		sb_puts(tb, st->helo_verb);
-		sb_putc(tb, ' ');
-		sb_puts(tb, st->helo_name);
-		if (st->n_ext) {
-			sb_puts(tb, "; extensions:");
-			for (unsigned i = 0; i < st->n_ext; i++) {
-				sb_puts(tb, i ? ", " : " ");
-				sb_puts(tb, st->ext[i]);
-			}
+		*d++ = ' ';
+		*d++ = ' ';
+		d = sbw_mem(d, st->helo_verb, hv);
+		*d++ = ' ';
+		d = sbw_mem(d, st->helo_name, hn);
+		if (st->n_ext)
+			d = SBW_LIT(d, "; extensions:");
+		for (unsigned i = 0; i < st->n_ext; i++) {
+			size_t en = strlen(st->ext[i]);
+			ST_ROOM(2 + en);
+			if (i)
+				*d++ = ',';
+			*d++ = ' ';
+			d = sbw_mem(d, st->ext[i], en);
 		}
-		sb_putc(tb, '\n');
+		ST_ROOM(64 + an);
+		*d++ = '\n';
 	}
 	if (st->auth_mech[0]) {
-		sb_puts(tb, "  AUTH ");
-		sb_puts(tb, st->auth_mech);
-		sb_puts(tb, " -> ");
-		sb_i64(tb, st->auth_code);
-		sb_putc(tb, '\n');
+		d = SBW_LIT(d, "  AUTH ");
+		d = sbw_mem(d, st->auth_mech, an);
+		d = SBW_LIT(d, " -> ");
+		d = sbw_i64(d, st->auth_code);
+		*d++ = '\n';
 	}
+	ST_ROOM(64);
 	if (st->tls)
-		sb_puts(tb, "  STARTTLS accepted: the rest of the session is encrypted\n");
+		d = SBW_LIT(d, "  STARTTLS accepted: the rest of the session is encrypted\n");
 	for (unsigned i = 0; i < st->n_txn; i++) {
 		const struct smtp_txn *t = st->txns[i];
-		sb_puts(tb, "  transaction ");
-		sb_u64(tb, i + 1);
-		sb_puts(tb, ": MAIL FROM:<");
-		sb_puts(tb, t->from);
-		sb_puts(tb, "> ");
-		smtp_code_put(tb, t->mail_code);
+		size_t fn = strlen(t->from);
+		ST_ROOM(64 + fn);
+		d = SBW_LIT(d, "  transaction ");
+		d = sbw_u64(d, i + 1);
+		d = SBW_LIT(d, ": MAIL FROM:<");
+		d = sbw_mem(d, t->from, fn);
+		d = SBW_LIT(d, "> ");
+		d = smtp_code_put(d, t->mail_code);
 		for (unsigned k = 0; k < t->n_rcpt; k++) {
-			sb_puts(tb, "; RCPT TO:<");
-			sb_puts(tb, t->rcpt[k].to);
-			sb_puts(tb, "> ");
-			smtp_code_put(tb, t->rcpt[k].code);
+			size_t rn = strlen(t->rcpt[k].to);
+			ST_ROOM(48 + rn);
+			d = SBW_LIT(d, "; RCPT TO:<");
+			d = sbw_mem(d, t->rcpt[k].to, rn);
+			d = SBW_LIT(d, "> ");
+			d = smtp_code_put(d, t->rcpt[k].code);
 		}
+		size_t xn = t->final_code ? strlen(t->final_text) : 0;
+		size_t qn = t->queue_id[0] ? strlen(t->queue_id) : 0;
+		const char *out = t->outcome ? t->outcome : "(null)";
+		size_t on = strlen(out);
+		ST_ROOM(160 + xn + qn + on);
 		if (t->data_sent || t->body_started) {
-			sb_puts(tb, t->bdat ? "; BDAT " : "; DATA ");
-			sb_u64(tb, t->body_octets);
-			sb_puts(tb, " octets");
+			if (t->bdat)
+				d = SBW_LIT(d, "; BDAT ");
+			else
+				d = SBW_LIT(d, "; DATA ");
+			d = sbw_u64(d, t->body_octets);
+			d = SBW_LIT(d, " octets");
 		}
 		if (t->final_code) {
-			sb_puts(tb, "; final ");
-			sb_i64(tb, t->final_code);
-			sb_putc(tb, ' ');
-			sb_puts(tb, t->final_text);
+			d = SBW_LIT(d, "; final ");
+			d = sbw_i64(d, t->final_code);
+			*d++ = ' ';
+			d = sbw_mem(d, t->final_text, xn);
 		}
 		if (t->queue_id[0]) {
-			sb_puts(tb, " (queue id ");
-			sb_puts(tb, t->queue_id);
-			sb_putc(tb, ')');
+			d = SBW_LIT(d, " (queue id ");
+			d = sbw_mem(d, t->queue_id, qn);
+			*d++ = ')';
 		}
-		sb_puts(tb, " -> ");
-		sb_puts(tb, t->outcome ? t->outcome : "(null)");
-		sb_putc(tb, '\n');
+		d = SBW_LIT(d, " -> ");
+		d = sbw_mem(d, out, on);
+		*d++ = '\n';
 	}
+	size_t hown = st->end_how ? strlen(st->end_how) : 0;
+	ST_ROOM(512 + hown);
 	if (st->txn_total > st->n_txn) {
-		sb_puts(tb, "  (");
-		sb_u64(tb, st->txn_total - st->n_txn);
-		sb_puts(tb, " more transactions not listed)\n");
+		d = SBW_LIT(d, "  (");
+		d = sbw_u64(d, st->txn_total - st->n_txn);
+		d = SBW_LIT(d, " more transactions not listed)\n");
 	}
 	if (st->end_how) {
-		sb_puts(tb, "  ended: ");
-		sb_puts(tb, st->end_how);
-		sb_puts(tb, " by the ");
-		sb_puts(tb, st->end_by < 0 ? "?" : smtp_who((enum mta_dir)st->end_by));
-		sb_puts(tb, " (frame ");
-		sb_u64(tb, st->end_frame);
-		sb_puts(tb, ")\n");
+		d = SBW_LIT(d, "  ended: ");
+		d = sbw_mem(d, st->end_how, hown);
+		d = SBW_LIT(d, " by the ");
+		if (st->end_by < 0)
+			*d++ = '?';
+		else if (st->end_by == MTA_C2S)
+			d = SBW_LIT(d, "client");
+		else
+			d = SBW_LIT(d, "server");
+		d = SBW_LIT(d, " (frame ");
+		d = sbw_u64(d, st->end_frame);
+		*d++ = ')';
+		*d++ = '\n';
 	} else {
-		sb_puts(tb, "  ended: capture end (connection still open)\n");
+		d = SBW_LIT(d, "  ended: capture end (connection still open)\n");
 	}
-	sb_puts(tb, "  data segments: client ");
-	sb_u64(tb, st->side[0].segs);
-	sb_puts(tb, " (");
-	sb_u64(tb, st->side[0].segs_nopsh);
-	sb_puts(tb, " without PSH), server ");
-	sb_u64(tb, st->side[1].segs);
-	sb_puts(tb, " (");
-	sb_u64(tb, st->side[1].segs_nopsh);
-	sb_puts(tb, " without PSH); retransmissions: client ");
-	sb_u64(tb, st->side[0].retrans);
-	sb_puts(tb, ", server ");
-	sb_u64(tb, st->side[1].retrans);
-	sb_putc(tb, '\n');
+	d = SBW_LIT(d, "  data segments: client ");
+	d = sbw_u64(d, st->side[0].segs);
+	d = SBW_LIT(d, " (");
+	d = sbw_u64(d, st->side[0].segs_nopsh);
+	d = SBW_LIT(d, " without PSH), server ");
+	d = sbw_u64(d, st->side[1].segs);
+	d = SBW_LIT(d, " (");
+	d = sbw_u64(d, st->side[1].segs_nopsh);
+	d = SBW_LIT(d, " without PSH); retransmissions: client ");
+	d = sbw_u64(d, st->side[0].retrans);
+	d = SBW_LIT(d, ", server ");
+	d = sbw_u64(d, st->side[1].retrans);
+	*d++ = '\n';
 	bool any = false;
 	for (size_t i = 0; i < sizeof(smtp_codes) / sizeof(smtp_codes[0]); i++) {
 		unsigned k = conn_finding_count(st->c, smtp_codes[i]);
@@ -2255,33 +2402,49 @@ static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 		/* short names: the finding lines carry the full codes (and -q leaves them out) */
 		const char *name = mta_finding_code_str(smtp_codes[i]);
 		const char *dot = strchr(name, '.');
-		sb_puts(tb, any ? ", " : "  findings: ");
-		sb_puts(tb, dot ? dot + 1 : name);
-		sb_putc(tb, ' ');
-		sb_u64(tb, k);
+		const char *sn = dot ? dot + 1 : name;
+		size_t snn = strlen(sn);
+		ST_ROOM(16 + snn + SBW_U64_MAX);
+		if (any)
+			d = SBW_LIT(d, ", ");
+		else
+			d = SBW_LIT(d, "  findings: ");
+		d = sbw_mem(d, sn, snn);
+		*d++ = ' ';
+		d = sbw_u64(d, k);
 		any = true;
 	}
 	if (any)
-		sb_putc(tb, '\n');
+		*d++ = '\n';
 	any = false;
 	for (int v = 0; v < SV_COUNT; v++) {
 		const struct smtp_lat *l = &st->lat[v];
 		if (!l->n)
 			continue;
-		sb_puts(tb, any ? ", " : "  reply latency: ");
-		sb_puts(tb, smtp_verb_name((enum smtp_verb)v));
-		sb_putc(tb, ' ');
-		sb_u64(tb, l->n);
-		sb_puts(tb, "x avg ");
-		sb_fixed(tb, (double)l->sum / (double)l->n / 1000.0, 1);
-		sb_puts(tb, " ms max ");
-		sb_fixed(tb, (double)l->max / 1000.0, 1);
-		sb_puts(tb, " ms");
+		const char *name = smtp_verb_name((enum smtp_verb)v);
+		size_t vn = strlen(name);
+		ST_ROOM(64 + vn + SBW_U64_MAX + 2 * SBW_FIXED_MAX);
+		if (any)
+			d = SBW_LIT(d, ", ");
+		else
+			d = SBW_LIT(d, "  reply latency: ");
+		d = sbw_mem(d, name, vn);
+		*d++ = ' ';
+		d = sbw_u64(d, l->n);
+		d = SBW_LIT(d, "x avg ");
+		/* n > 0 and values below 2^64: finite, below 1e17 */
+		d = sbw_fixed(d, (double)l->sum / (double)l->n / 1000.0, 1);
+		d = SBW_LIT(d, " ms max ");
+		d = sbw_fixed(d, (double)l->max / 1000.0, 1);
+		d = SBW_LIT(d, " ms");
 		any = true;
 	}
+	ST_ROOM(1);
 	if (any)
-		sb_putc(tb, '\n');
+		*d++ = '\n';
+	sb_done(tb, d);
 }
+#undef ST_ROOM
 
 /* Render the renderings the front end uses (mta_config.summary_no_*) and hand them over. */
 static void smtp_summary(struct smtp *st)
