@@ -66,6 +66,7 @@ struct flow_table {
 	size_t max_buckets;              /* nbuckets grows up to this */
 	size_t count;
 	uint32_t seed;
+	uint64_t secret[5];              /* flow_hash's keys, derived from seed */
 	struct conn *lru_head, *lru_tail;        /* active: least recently used first */
 	struct conn *closed_head, *closed_tail;  /* closed: oldest close first */
 };
