@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_plugins_consistency.sh — the plugins report what the capture tool reports (contract §5).
 #
-# For every capture under pcaps/ and ../shared/pcaps/external/: the findings of
+# For every capture under pcaps/ and ../shared/pcaps/external/, and a generated one of 1 000
+# SMTP sessions: the findings of
 # `mtadiag -r F --json` equal, as (code, frame, severity, message), the findings the smtpdiag and
 # osidiag plugins render in two-pass tshark, each with an expert info of the code's name and the
 # finding's severity; one-pass tshark shows the same except findings decided at capture end (on
@@ -27,6 +28,15 @@ while IFS= read -r -d '' f; do files+=("$f"); done < <(
 if [ "${#files[@]}" = 0 ]; then
 	echo "skip: no captures found"
 	exit 77
+fi
+# One generated capture large enough (1 000 sessions, ~5 MB of plugin records) that the plugin
+# stores records past its first 2 MiB, in the chunks offered as huge pages.
+if $PY "$MTA_SRC/tests/bench/gen_bench.py" smtp "$T/gen-1000-sessions.pcap" --sessions 1000 \
+	--mean-body 500 --seed 7 >/dev/null 2>&1; then
+	files+=("$T/gen-1000-sessions.pcap")
+else
+	echo "FAIL - could not generate the 1 000-session capture"
+	exit 1
 fi
 total=0
 for f in "${files[@]}"; do
