@@ -130,33 +130,40 @@ static void test_json_runs(void **state)
 
 /* A reference JSON string rendering, octet by octet (the rules of sbuf.h): the SSE2 scan and
  * the unchecked writers must give the same text. */
+static bool ref_in(unsigned char c, unsigned lo, unsigned hi)
+{
+	return c >= lo && c <= hi;
+}
+
+/* The length of the well-formed UTF-8 sequence at s, 0 if there is none: written from the
+ * grammar of RFC 3629 section 4 (the second octet's range depends on the first), not from code
+ * point arithmetic as sbuf.c does, so the two are independent. */
 static size_t ref_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
+	unsigned lo = 0x80, hi = 0xBF; /* range of the second octet */
 	size_t len;
-	uint32_t cp;
-	if (c >= 0xC2 && c <= 0xDF) {
+	if (ref_in(c, 0xC2, 0xDF))
 		len = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
+	else if (c == 0xE0)
+		len = 3, lo = 0xA0;
+	else if (ref_in(c, 0xE1, 0xEC) || ref_in(c, 0xEE, 0xEF))
 		len = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
+	else if (c == 0xED)
+		len = 3, hi = 0x9F;
+	else if (c == 0xF0)
+		len = 4, lo = 0x90;
+	else if (ref_in(c, 0xF1, 0xF3))
 		len = 4;
-		cp = c & 0x07;
-	} else {
+	else if (c == 0xF4)
+		len = 4, hi = 0x8F;
+	else
 		return 0;
-	}
-	if (n < len)
+	if (n < len || !ref_in(s[1], lo, hi))
 		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
+	for (size_t i = 2; i < len; i++)
+		if (!ref_in(s[i], 0x80, 0xBF))
 			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
 	return len;
 }
 
@@ -242,6 +249,39 @@ static void test_json_blocks(void **state)
 	sb_free(&got);
 	sb_free(&want);
 	sb_free(&raw);
+}
+
+/* Every first and second octet from 0x80 up, with the third and fourth octets at the edges of
+ * the continuation range (0x7F, 0x80, 0xBF, 0xC0): every boundary of RFC 3629's grammar
+ * (overlong forms, surrogates, beyond U+10FFFF, cut sequences) against the reference. */
+static void test_json_utf8_edges(void **state)
+{
+	(void)state;
+	static const unsigned char tails[] = { 0x7F, 0x80, 0xBF, 0xC0 };
+	struct sbuf got, want;
+	sb_init(&got);
+	sb_init(&want);
+	unsigned valid = 0;
+	for (unsigned a = 0x80; a <= 0xFF; a++) {
+		for (unsigned b = 0; b <= 0xFF; b++) {
+			for (size_t t = 0; t < sizeof(tails) * sizeof(tails); t++) {
+				unsigned char in[4] = { (unsigned char)a, (unsigned char)b,
+				                        tails[t % sizeof(tails)], tails[t / sizeof(tails)] };
+				for (size_t n = 1; n <= 4; n++) {
+					sb_reset(&got);
+					sb_json_str(&got, (const char *)in, n);
+					sb_reset(&want);
+					ref_json(&want, in, n);
+					assert_string_equal(got.p, want.p);
+					valid += ref_utf8_len(in, n) == n;
+				}
+			}
+		}
+	}
+	/* the loop met well-formed sequences of every length: 2-octet ones at least */
+	assert_true(valid > 1000);
+	sb_free(&got);
+	sb_free(&want);
 }
 
 /* Numbers: sbw_u64 at every digit count boundary, 0, 9, 10, 99, 100, UINT64_MAX, and pseudo-
@@ -440,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_printf_long),
 		cmocka_unit_test(test_safe),
 		cmocka_unit_test(test_json_blocks),
+		cmocka_unit_test(test_json_utf8_edges),
 		cmocka_unit_test(test_digits),
 		cmocka_unit_test(test_fixed_exact),
 	};
