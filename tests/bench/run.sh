@@ -242,4 +242,24 @@ for text, ok in verdict:
     print("%s  %s" % ("PASS" if ok else "MISS", text))
 print("(verdicts on CPU time = user+sys: every tool here is single-threaded, so on an idle machine wall ~ CPU;")
 print(" CPU time is not inflated by other load on the machine.  Times are wait4(2)'s, to the microsecond.)")
+# The ratios run by run: the tools of one run are measured one after the other, so a run's
+# ratio shares that moment's conditions; on a VM whose CPU time moves between runs of the same
+# binary this shows how far a verdict can be trusted.  The verdicts stay on the medians.
+spread = []
+def cpu(cap, tool):
+    return [x[1] for x in cells.get((cap, tool), [])]
+for cap in info:
+    for num, den, what in (("mtadiag", "floor", "mtadiag / floor"),
+                           ("tshark+plugins", "tshark", "plugins / stock tshark")):
+        a, b = cpu(cap, num), cpu(cap, den)
+        if not a or not b or len(a) != len(b):
+            continue
+        rs = sorted(x / max(y, 1e-6) for x, y in zip(a, b))
+        spread.append("%s: %s run by run %.2fx median, %.2fx-%.2fx; ratio of the minima %.2fx"
+                      % (cap, what, statistics.median(rs), rs[0], rs[-1], min(a) / max(min(b), 1e-6)))
+if spread and len(cells[next(iter(cells))]) > 1:
+    print()
+    print("CPU ratios run by run (not the verdicts' basis):")
+    for line in spread:
+        print("  " + line)
 PY
