@@ -666,7 +666,6 @@ ENGINE_RARE static void conn_closing(struct mta_engine *e, struct conn *c, const
 			reasm_flush(&c->rs[d], RS_GAP_CLOSED, f->number, stream_sink, &sd);
 		}
 	}
-	c->close_time = f->ts;
 	c->close_us = e->cur_us;
 	flow_mark_closed(&e->ft, c);
 	/* it lingers for late segments: keep no empty buffers meanwhile */

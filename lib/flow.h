@@ -34,7 +34,8 @@ struct conn {
 	struct conn *hnext;              /* hash chain */
 	struct conn *prev, *next;        /* active LRU list or closed list */
 	struct mta_engine *eng;
-	int64_t close_us, last_us;       /* close_time, last_time in microseconds (time_usec) */
+	int64_t close_us;                /* when it closed, microseconds (time_usec): for the linger */
+	int64_t last_us;                 /* last_time in microseconds (time_usec) */
 	uint64_t last_frame;
 	struct mta_time last_time;
 	enum conn_detect detect;
@@ -53,7 +54,6 @@ struct conn {
 	uint16_t cli_port, srv_port;
 	uint8_t ipver;
 	bool ev_syn[2], ev_fin[2], ev_rst[2]; /* TCP events given (mta_config.events) */
-	struct mta_time close_time;
 	uint64_t first_frame;
 	struct mta_time first_time;
 	struct mta_conn_id cid;

@@ -684,6 +684,10 @@ static void test_unsupported_link(void **state)
 	}
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		assert_true(mta_linktype_supported(good[i]));
+	/* The engine counts unsupported link types from decode_frame's answer alone: the two must
+	 * agree on every link type. */
+	for (int lt = -2; lt <= 300; lt++)
+		assert_int_equal(mta_linktype_supported(lt), dec(lt, &f, &p) != DEC_UNSUPPORTED_LINK);
 }
 
 /* ---- IPv4 ----------------------------------------------------------------------------- */
