@@ -5,19 +5,11 @@
 
 #include <mtadiag/engine.h>
 
+#include "rd.h"
+
 #define FAST_ETH  14 /* Ethernet II header */
 #define FAST_IPV4 20 /* IPv4 header without options */
 #define FAST_TCP  20 /* TCP header without options */
-
-static uint16_t fast_be16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t fast_be32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
 
 /* Ethernet II, IPv4 without options, TCP: nearly every frame on a mail gateway's segment,
  * decoded in one go.  Any other frame, and any frame the general path would reject or report
@@ -26,17 +18,17 @@ static uint32_t fast_be32(const uint8_t *p)
  * tests compare the two over mutated frames.  caplen <= wirelen. */
 static bool decode_eth_ipv4_tcp(const uint8_t *p, size_t caplen, size_t wirelen, struct pkt *out)
 {
-	if (caplen < FAST_ETH + FAST_IPV4 + FAST_TCP || fast_be16(p + 12) != 0x0800 ||
+	if (caplen < FAST_ETH + FAST_IPV4 + FAST_TCP || rd_load_be16(p + 12) != 0x0800 ||
 	    p[FAST_ETH] != 0x45)
 		return false;
 	const uint8_t *ip = p + FAST_ETH;
 	size_t ipwire = wirelen - FAST_ETH, ipcap = caplen - FAST_ETH;
-	size_t tot = fast_be16(ip + 2);
+	size_t tot = rd_load_be16(ip + 2);
 	if (tot == 0)
 		tot = ipwire; /* left for TCP segmentation offload: as ip.c */
 	/* a total length below the TCP header, or beyond the frame, is the general path's to
 	 * judge; so are fragments (MF or an offset) and other protocols */
-	if (tot < FAST_IPV4 + FAST_TCP || tot > ipwire || (fast_be16(ip + 6) & 0x3FFF) || ip[9] != 6)
+	if (tot < FAST_IPV4 + FAST_TCP || tot > ipwire || (rd_load_be16(ip + 6) & 0x3FFF) || ip[9] != 6)
 		return false;
 	size_t l4wire = tot - FAST_IPV4;
 	size_t l4cap = (ipcap < tot ? ipcap : tot) - FAST_IPV4; /* >= 20: caplen >= 54 */
@@ -47,12 +39,12 @@ static bool decode_eth_ipv4_tcp(const uint8_t *p, size_t caplen, size_t wirelen,
 	out->ipver = 4;
 	memcpy(out->src, ip + 12, 4);
 	memcpy(out->dst, ip + 16, 4);
-	out->sport = fast_be16(t);
-	out->dport = fast_be16(t + 2);
-	out->seq = fast_be32(t + 4);
-	out->ack = fast_be32(t + 8);
+	out->sport = rd_load_be16(t);
+	out->dport = rd_load_be16(t + 2);
+	out->seq = rd_load_be32(t + 4);
+	out->ack = rd_load_be32(t + 8);
 	out->flags = t[13];
-	out->win = fast_be16(t + 14);
+	out->win = rd_load_be16(t + 14);
 	if (thlen > FAST_TCP)
 		tcp_options(t + FAST_TCP, thlen - FAST_TCP, out);
 	out->payload = t + thlen;

@@ -27,6 +27,13 @@ static inline bool rd_need(struct rd *r, size_t n)
 	}
 	return true;
 }
+/* Big-endian loads at p, for callers that have already checked the bounds themselves (a fast
+ * path that tested the whole header's length once); the rd_ readers below use them too. */
+static inline uint16_t rd_load_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint32_t rd_load_be32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
 static inline uint8_t rd_u8(struct rd *r)
 {
 	if (!rd_need(r, 1))
@@ -37,7 +44,7 @@ static inline uint16_t rd_be16(struct rd *r)
 {
 	if (!rd_need(r, 2))
 		return 0;
-	uint16_t v = (uint16_t)((r->p[r->off] << 8) | r->p[r->off + 1]);
+	uint16_t v = rd_load_be16(r->p + r->off);
 	r->off += 2;
 	return v;
 }
@@ -55,7 +62,7 @@ static inline uint32_t rd_be32(struct rd *r)
 		return 0;
 	const uint8_t *q = r->p + r->off;
 	r->off += 4;
-	return ((uint32_t)q[0] << 24) | ((uint32_t)q[1] << 16) | ((uint32_t)q[2] << 8) | q[3];
+	return rd_load_be32(q);
 }
 static inline uint32_t rd_le32(struct rd *r)
 {
