@@ -253,17 +253,8 @@ struct mtap_core {
 
 struct mtap_chunk {
 	struct mtap_chunk *next;
-	bool aligned; /* from posix_memalign (free), else g_malloc (g_free) */
 	max_align_t data[];
 };
-
-static void mtap_chunk_free(struct mtap_chunk *c)
-{
-	if (c->aligned)
-		free(c);
-	else
-		g_free(c);
-}
 
 /* A new chunk with at least need octets of room. */
 static void mtap_chunk_add(struct mtap_core *k, size_t need)
@@ -271,18 +262,14 @@ static void mtap_chunk_add(struct mtap_core *k, size_t need)
 	size_t size = k->chunk_total >= MTAP_CHUNK_HUGE ? MTAP_CHUNK_HUGE : MTAP_CHUNK_SMALL;
 	while (size - offsetof(struct mtap_chunk, data) < need)
 		size *= 2; /* a record larger than a chunk (a very long summary) */
-	struct mtap_chunk *c = NULL;
 	void *mem = NULL;
-	if (size >= MTAP_CHUNK_HUGE && posix_memalign(&mem, MTAP_CHUNK_HUGE, size) == 0) {
+	if (posix_memalign(&mem, size >= MTAP_CHUNK_HUGE ? MTAP_CHUNK_HUGE : 64, size) != 0)
+		g_error("mtap: out of memory for %zu octets of records", size); /* as g_malloc */
 #ifdef MADV_HUGEPAGE
+	if (size >= MTAP_CHUNK_HUGE)
 		(void)madvise(mem, size, MADV_HUGEPAGE);
 #endif
-		c = (struct mtap_chunk *)mem;
-		c->aligned = true;
-	} else {
-		c = (struct mtap_chunk *)g_malloc(size); /* aborts when out of memory, as wmem */
-		c->aligned = false;
-	}
+	struct mtap_chunk *c = (struct mtap_chunk *)mem;
 	c->next = k->chunks;
 	k->chunks = c;
 	k->chunk_used = 0;
@@ -545,7 +532,7 @@ static void mtap_core_free(struct mtap_core *k)
 	while (k->chunks) {
 		struct mtap_chunk *c = k->chunks;
 		k->chunks = c->next;
-		mtap_chunk_free(c);
+		free(c);
 	}
 	memset(k, 0, sizeof *k);
 }
