@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rd.h"
+
 /* The table starts with FLOW_BUCKETS_MIN buckets and doubles (flow_insert) while there are
  * more connections than buckets, up to one bucket per connection of the cap: a capture with
  * few connections at a time keeps a table small enough to stay in cache. */
@@ -64,8 +66,7 @@ void flow_destroy(struct flow_table *t)
 /* The octets at p as a big-endian number: comparing two of them orders as memcmp does. */
 static uint64_t be64(const uint8_t *p)
 {
-	uint64_t v;
-	memcpy(&v, p, 8);
+	uint64_t v = rd_load_u64(p);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	v = __builtin_bswap64(v);
 #endif
@@ -112,13 +113,6 @@ static uint64_t flow_mum(uint64_t a, uint64_t b)
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static uint64_t flow_word(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 /* Keyed multiply-fold hash over the ordered key: the address words, each xored with a key
  * from the seed, multiplied in pairs (two independent products, so the latency is about that
  * of two multiplications, not a chain of ten), then the ports and version.  The keys keep
@@ -126,8 +120,8 @@ static uint64_t flow_word(const uint8_t *p)
 uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k)
 {
 	const uint64_t *s = t->secret;
-	uint64_t h = flow_mum(flow_word(k->a) ^ s[0], flow_word(k->b) ^ s[1]) ^
-	             flow_mum(flow_word(k->a + 8) ^ s[2], flow_word(k->b + 8) ^ s[3]);
+	uint64_t h = flow_mum(rd_load_u64(k->a) ^ s[0], rd_load_u64(k->b) ^ s[1]) ^
+	             flow_mum(rd_load_u64(k->a + 8) ^ s[2], rd_load_u64(k->b + 8) ^ s[3]);
 	uint64_t ports = ((uint64_t)k->ipver << 32) | ((uint64_t)k->pa << 16) | k->pb;
 	h = flow_mum(h ^ ports ^ s[4], 0x9e3779b97f4a7c15ull);
 	return (uint32_t)(h ^ (h >> 32));

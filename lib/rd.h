@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct rd {
 	const uint8_t *p;
@@ -33,6 +34,13 @@ static inline uint16_t rd_load_be16(const uint8_t *p) { return (uint16_t)((p[0] 
 static inline uint32_t rd_load_be32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+/* Eight octets at p as a number in the host's order (hashing, word-wise comparison). */
+static inline uint64_t rd_load_u64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
 }
 static inline uint8_t rd_u8(struct rd *r)
 {

@@ -59,6 +59,7 @@
 #endif
 
 #include "decode.h"
+#include "rd.h"
 
 /* Acknowledgements further ahead than this are taken as garbage. */
 #define REASM_ACK_MAX_AHEAD ((uint64_t)1 << 30)
@@ -127,13 +128,6 @@ static uint32_t reasm_final(size_t n, uint64_t a, uint64_t b)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-static uint64_t reasm_word(const uint8_t *p)
-{
-	uint64_t w;
-	memcpy(&w, p, 8);
-	return w;
-}
-
 static uint32_t reasm_hash(const uint8_t *p, size_t n)
 {
 	uint64_t a = 0, b = 0;
@@ -165,7 +159,7 @@ static uint32_t reasm_hash(const uint8_t *p, size_t n)
 #else
 		for (; n - i >= 64; i += 64) {
 			for (int k = 0; k < 8; k++) {
-				la[k] += reasm_word(p + i + 8 * k);
+				la[k] += rd_load_u64(p + i + 8 * k);
 				lb[k] += la[k];
 			}
 		}
@@ -176,7 +170,7 @@ static uint32_t reasm_hash(const uint8_t *p, size_t n)
 		}
 	}
 	for (; n - i >= 8; i += 8) {
-		a += reasm_word(p + i);
+		a += rd_load_u64(p + i);
 		b += a;
 	}
 	if (i < n) {
@@ -203,13 +197,13 @@ static uint32_t reasm_fingerprint(const uint8_t *p, size_t n)
 	uint64_t a = 0, b = 0;
 	size_t step = (n - 72) / 8; /* words at 32 + k step (k < 8): all before the last 32 */
 	for (size_t k = 0; k < 4; k++) {
-		a += reasm_word(p + 8 * k);
+		a += rd_load_u64(p + 8 * k);
 		b += a;
-		a += reasm_word(p + n - 32 + 8 * k);
+		a += rd_load_u64(p + n - 32 + 8 * k);
 		b += a;
 	}
 	for (size_t k = 0; k < 8; k++) {
-		a += reasm_word(p + 32 + k * step);
+		a += rd_load_u64(p + 32 + k * step);
 		b += a;
 	}
 	return reasm_final(n, a, b);
