@@ -582,10 +582,11 @@ char *sbw_time(char *d, int64_t sec, uint32_t usec)
 		return sb_pair(d, u % 100);
 	}
 	int n;
+	usec %= 1000000u; /* as above: a value of 10^6 or more never reaches here from a front end */
 	if (usec > 0)
 		n = snprintf(d, SBW_TIME_MAX, "-%" PRId64 ".%06u", -(sec + 1), 1000000u - usec);
 	else
-		n = snprintf(d, SBW_TIME_MAX, "%" PRId64 ".%06u", sec, usec % 1000000u);
+		n = snprintf(d, SBW_TIME_MAX, "%" PRId64 ".%06u", sec, usec);
 	if (n < 0)
 		n = 0;
 	if (n >= SBW_TIME_MAX)

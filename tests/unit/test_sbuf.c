@@ -333,6 +333,11 @@ static void test_digits(void **state)
 	    {-1, 500000, "-0.500000"},
 	    {-2, 0, "-2.000000"},
 	    {INT64_MAX, 999999, "9223372036854775807.999999"},
+	    /* out-of-range microseconds are reduced as for positive seconds, and the longest
+	     * negative time stays within SBW_TIME_MAX */
+	    {-1, 1500000, "-0.500000"},
+	    {INT64_MIN + 1, 1500000, "-9223372036854775806.500000"},
+	    {INT64_MIN, 1, "-9223372036854775807.999999"},
 	};
 	for (size_t i = 0; i < sizeof(tv) / sizeof(tv[0]); i++) {
 		struct jw w;
@@ -342,6 +347,8 @@ static void test_digits(void **state)
 		assert_string_equal(b.p, tv[i].want);
 		char *e = sbw_time(buf, tv[i].sec, tv[i].usec);
 		assert_true(e - buf <= SBW_TIME_MAX);
+		assert_int_equal((size_t)(e - buf), strlen(tv[i].want));
+		assert_memory_equal(buf, tv[i].want, strlen(tv[i].want));
 	}
 	sb_free(&b);
 }
