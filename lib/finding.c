@@ -33,10 +33,9 @@ const char *mta_finding_description(enum mta_finding_code c)
 enum mta_proto mta_finding_proto(enum mta_finding_code c)
 {
 	const char *s = mta_finding_code_str(c);
-	/* the first octet decides which prefix can match: one comparison of strings, not two */
-	if (s[0] == 's' && strncmp(s, "smtpdiag.", 9) == 0)
+	if (strncmp(s, "smtpdiag.", 9) == 0)
 		return MTA_PROTO_SMTP;
-	if (s[0] == 'o' && strncmp(s, "osidiag.", 8) == 0)
+	if (strncmp(s, "osidiag.", 8) == 0)
 		return MTA_PROTO_OSI;
 	return MTA_PROTO_NONE;
 }
