@@ -503,20 +503,6 @@ void sb_json_str(struct sbuf *b, const char *s, size_t n)
 	sb_done(b, d);
 }
 
-void sb_safe(struct sbuf *b, const char *str, size_t n, size_t max)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t lim = n < max ? n : max;
-	for (size_t i = 0; i < lim; i++) {
-		if (s[i] >= 0x20 && s[i] < 0x7F)
-			sb_putc(b, (char)s[i]);
-		else
-			sb_printf(b, "\\x%02x", s[i]);
-	}
-	if (n > max)
-		sb_puts(b, "...");
-}
-
 char *sb_take(struct sbuf *b)
 {
 	if (b->oom) {
@@ -635,10 +621,4 @@ void sb_milli(struct sbuf *b, uint64_t v)
 	char *d = sb_room(b, SBW_MILLI_MAX);
 	if (d)
 		sb_done(b, sbw_milli(d, v));
-}
-
-void jw_raw(struct jw *w, const char *k, const char *json)
-{
-	JW_KEY(w, k);
-	sb_puts(w->b, json ? json : "null");
 }

@@ -48,9 +48,6 @@ void sb_fixed(struct sbuf *b, double v, int decimals);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string literal with quotes; invalid UTF-8 and control octets are escaped as \u00XX. */
 void sb_json_str(struct sbuf *b, const char *s, size_t n);
-/* Printable rendering for human text: control and non-ASCII octets as \xNN, at most max octets
- * of input (then "..."). */
-void sb_safe(struct sbuf *b, const char *s, size_t n, size_t max);
 
 /* Unchecked writing, for renderers that know an upper bound of what they write: sb_room makes
  * room for n octets (plus the NUL) and returns where to write, NULL when out of memory (then
@@ -148,11 +145,6 @@ static inline void jw_arr(struct jw *w, const char *k)     /* [ */
 	jw_open(w, k, k ? strlen(k) : 0, '[');
 }
 static inline void jw_arr_end(struct jw *w) { jw_close(w, ']'); } /* ] */
-static inline void jw_strn(struct jw *w, const char *k, const char *v, size_t n)
-{
-	JW_KEY(w, k);
-	sb_json_str(w->b, v, n);
-}
 static inline void jw_null(struct jw *w, const char *k)
 {
 	JW_KEY(w, k);
@@ -168,11 +160,6 @@ static inline void jw_u64(struct jw *w, const char *k, uint64_t v)
 	JW_KEY(w, k);
 	sb_u64(w->b, v);
 }
-static inline void jw_i64(struct jw *w, const char *k, int64_t v)
-{
-	JW_KEY(w, k);
-	sb_i64(w->b, v);
-}
 static inline void jw_bool(struct jw *w, const char *k, bool v)
 {
 	JW_KEY(w, k);
@@ -187,6 +174,5 @@ void jw_double(struct jw *w, const char *k, double v, int decimals);
  * jw_double(w, k, (double)v / 1000.0, 3), by integer arithmetic. */
 void jw_milli(struct jw *w, const char *k, uint64_t v);
 void sb_milli(struct sbuf *b, uint64_t v); /* the value of jw_milli */
-void jw_raw(struct jw *w, const char *k, const char *json);           /* pre-rendered value */
 
 #endif

@@ -467,16 +467,6 @@ static void test_printf_long(void **state)
 	sb_free(&b);
 }
 
-static void test_safe(void **state)
-{
-	(void)state;
-	struct sbuf b;
-	sb_init(&b);
-	sb_safe(&b, "ab\x01\xff" "cdef", 8, 6);
-	assert_string_equal(sb_str(&b), "ab\\x01\\xffcd...");
-	sb_free(&b);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,7 +475,6 @@ int main(void)
 		cmocka_unit_test(test_json_runs),
 		cmocka_unit_test(test_writer_commas),
 		cmocka_unit_test(test_printf_long),
-		cmocka_unit_test(test_safe),
 		cmocka_unit_test(test_json_blocks),
 		cmocka_unit_test(test_json_utf8_edges),
 		cmocka_unit_test(test_digits),
