@@ -37,8 +37,9 @@ static void ref_text(char *out, size_t cap, const struct mta_finding *f)
 }
 
 /* Dates: the epoch, leap days (2000 is a leap year, 2100 is not), ends of years and days,
- * the last second of 9999 and beyond it (then the calendar of gmtime is not reproduced and
- * printf takes over), negative times, and pseudo-random seconds over the whole range. */
+ * the last second of 9999 and beyond it, negative times, and pseudo-random seconds over the
+ * whole range.  Outside 0 <= sec < 253402300800 render.c takes the same gmtime/strftime path
+ * as ref_text: those cases check only that the fast calendar is not used there. */
 static void test_text_times(void **state)
 {
 	(void)state;
@@ -124,11 +125,60 @@ static void test_json(void **state)
 	free(s);
 }
 
+/* The largest renderings: every field at its longest (control octets escape to six octets each,
+ * UINT64_MAX frames, the longest negative time, a long detail), against the same JSON written
+ * with the checked writers (sb_*, which grow the buffer) and the time printed by printf: the
+ * one allocation mta_finding_json reserves up front must hold all of it. */
+static void test_json_longest(void **state)
+{
+	(void)state;
+	static char msg[3000], cli[112], srv[112], det[2000];
+	for (size_t i = 0; i + 1 < sizeof(msg); i++)
+		msg[i] = (char)(i % 3 ? 0x01 : '"');
+	memset(cli, 0x1f, sizeof(cli) - 1);
+	memset(srv, '\\', sizeof(srv) - 1);
+	det[0] = '{';
+	memset(det + 1, ' ', sizeof(det) - 3);
+	det[sizeof(det) - 2] = '}';
+	struct mta_conn_id id;
+	memcpy(id.client, cli, sizeof(id.client));
+	memcpy(id.server, srv, sizeof(id.server));
+	id.client[sizeof(id.client) - 1] = id.server[sizeof(id.server) - 1] = '\0';
+	struct mta_finding f = {
+	    .code = MTA_F_SMTP_RST,
+	    .severity = MTA_SEV_ERROR,
+	    .frame = UINT64_MAX,
+	    .time = {INT64_MIN + 1, 1},
+	    .conn = &id,
+	    .dir = MTA_S2C,
+	    .message = msg,
+	    .related_frame = UINT64_MAX,
+	    .detail_json = det,
+	};
+	struct sbuf want;
+	sb_init(&want);
+	sb_puts(&want, "{\"kind\":\"finding\",\"code\":\"smtpdiag.rst\",\"severity\":\"error\",");
+	sb_printf(&want, "\"frame\":%" PRIu64 ",\"time\":-%" PRId64 ".%06u,\"conn\":{\"client\":",
+	          UINT64_MAX, -(INT64_MIN + 2), 999999u);
+	sb_json_str(&want, id.client, strlen(id.client));
+	sb_puts(&want, ",\"server\":");
+	sb_json_str(&want, id.server, strlen(id.server));
+	sb_puts(&want, "},\"dir\":\"s2c\",\"message\":");
+	sb_json_str(&want, msg, strlen(msg));
+	sb_printf(&want, ",\"related_frame\":%" PRIu64 ",\"detail\":%s}", UINT64_MAX, det);
+	char *got = mta_finding_json(&f);
+	assert_non_null(got);
+	assert_string_equal(got, sb_str(&want));
+	free(got);
+	sb_free(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_text_times),
 	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_json_longest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
