@@ -471,16 +471,21 @@ static inline void sb_copy(char *d, const char *s, size_t n)
 	}
 }
 
-char *sbw_json_str(char *d, const char *s, size_t n)
+/* The JSON string of s[0..n) whose first `plain` octets need no escape, at d. */
+static char *json_str_at(char *d, const char *s, size_t n, size_t plain)
 {
-	size_t i = json_plain(s, n);
 	*d++ = '"';
-	sb_copy(d, s, i);
-	d += i;
-	if (i < n)
-		d = json_escape(d, (const unsigned char *)s + i, n - i);
+	sb_copy(d, s, plain);
+	d += plain;
+	if (plain < n)
+		d = json_escape(d, (const unsigned char *)s + plain, n - plain);
 	*d++ = '"';
 	return d;
+}
+
+char *sbw_json_str(char *d, const char *s, size_t n)
+{
+	return json_str_at(d, s, n, json_plain(s, n));
 }
 
 void sb_json_str(struct sbuf *b, const char *s, size_t n)
@@ -492,15 +497,8 @@ void sb_json_str(struct sbuf *b, const char *s, size_t n)
 		return;
 	}
 	char *d = sb_room(b, i + SBW_JSON_MAX(n - i));
-	if (!d)
-		return;
-	*d++ = '"';
-	memcpy(d, s, i);
-	d += i;
-	if (i < n)
-		d = json_escape(d, (const unsigned char *)s + i, n - i);
-	*d++ = '"';
-	sb_done(b, d);
+	if (d)
+		sb_done(b, json_str_at(d, s, n, i));
 }
 
 char *sb_take(struct sbuf *b)
