@@ -576,9 +576,6 @@ smtp_body_lines_avx2(struct smtp_body_scan *s, const uint8_t *p, size_t n, size_
 
 size_t smtp_body_feed(struct smtp_body_scan *s, const uint8_t *p, size_t n, bool *done)
 {
-#if defined(SMTP_HAVE_AVX2)
-	bool avx2 = __builtin_cpu_supports("avx2");
-#endif
 	*done = false;
 	size_t i = 0;
 	while (i < n) {
@@ -586,7 +583,7 @@ size_t smtp_body_feed(struct smtp_body_scan *s, const uint8_t *p, size_t n, bool
 		switch (s->pos) {
 		case SB_LINE:
 #if defined(SMTP_HAVE_AVX2)
-			if (avx2) {
+			if (!s->no_avx2 && __builtin_cpu_supports("avx2")) {
 				i = smtp_body_lines_avx2(s, p, n, i);
 				continue;
 			}

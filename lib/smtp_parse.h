@@ -149,6 +149,7 @@ struct smtp_body_scan {
 	uint64_t bare_lf;    /* LF without CR */
 	uint64_t stuffed;    /* dot-stuffed lines */
 	uint64_t lines;
+	bool no_avx2;        /* scan with SSE2 even where the CPU has AVX2 (tests run both) */
 };
 /* Returns the octets used from p: all of n, or up to and including the LF of the marker, in
  * which case *done is set. */
