@@ -2314,7 +2314,7 @@ static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 	for (unsigned i = 0; i < st->n_txn; i++) {
 		const struct smtp_txn *t = st->txns[i];
 		size_t fn = strlen(t->from);
-		ST_ROOM(64 + fn);
+		ST_ROOM(96 + fn); /* 69 + fn at most: the number and the code at their longest */
 		d = SBW_LIT(d, "  transaction ");
 		d = sbw_u64(d, i + 1);
 		d = SBW_LIT(d, ": MAIL FROM:<");
