@@ -366,6 +366,36 @@ static void test_parse_cmd(void **state)
 	assert_int_equal(c.verb, SV_UNKNOWN);
 	tu_guarded_free(g, 7);
 
+	/* every command verb of the name table (smtp_verb_lookup is written out separately), in
+	 * upper, lower and mixed case, alone and with an argument; one letter off is unknown */
+	for (int v = SV_HELO; v < SV_COUNT; v++) {
+		if (v == SV_END_OF_DATA || v == SV_AUTH_CONT)
+			continue; /* not verbs on the wire */
+		const char *name = smtp_verb_name((enum smtp_verb)v);
+		size_t vn = strlen(name);
+		char line[32];
+		for (int form = 0; form < 4; form++) {
+			for (size_t k = 0; k < vn; k++)
+				line[k] = form == 1 || (form == 2 && k % 2) ? (char)(name[k] | 0x20) : name[k];
+			size_t ln = vn;
+			if (form == 3) {
+				memcpy(line + vn, " x", 2);
+				ln += 2;
+			}
+			g = tu_guarded_copy(line, ln);
+			assert_true(smtp_parse_cmd(g, ln, &c));
+			assert_int_equal(c.verb, v);
+			assert_int_equal(c.verb_len, vn);
+			tu_guarded_free(g, ln);
+		}
+		memcpy(line, name, vn);
+		line[vn - 1] = line[vn - 1] == 'Z' ? 'Y' : 'Z';
+		g = tu_guarded_copy(line, vn);
+		assert_true(smtp_parse_cmd(g, vn, &c));
+		assert_int_equal(c.verb, SV_UNKNOWN);
+		tu_guarded_free(g, vn);
+	}
+
 	assert_false(smtp_parse_cmd((const uint8_t *)" MAIL", 5, &c));
 	assert_false(smtp_parse_cmd((const uint8_t *)"", 0, &c));
 	assert_true(smtp_looks_like_cmd((const uint8_t *)"rcpt to:<x>", 11));
