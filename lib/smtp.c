@@ -111,11 +111,12 @@ struct smtp_reply_acc {
 	int code;
 	unsigned lines;
 	uint32_t ext_bits;
-	unsigned n_ext, cap_ext;
+	unsigned n_ext;
+	/* not cleared by the reset (it clears the fields above): the keyword array is kept across
+	 * replies, the texts are written from each reply's first line */
+	unsigned cap_ext;
 	char (*ext)[SMTP_EXT_LEN]; /* cap_ext entries (up to SMTP_MAX_EXT), allocated at the
-	                              first keyword; kept across replies (the reset spares
-	                              it) */
-	/* written from each reply's first line (not cleared by the reset) */
+	                              first keyword */
 	char text[SMTP_TEXT_MAX];
 	char enh[16];
 };
@@ -220,6 +221,10 @@ struct smtp {
 	struct smtp_txn spill; /* transactions beyond SMTP_MAX_TXN: tracked, not kept (cleared
 	                          by smtp_txn_new; only its rcpt is set up at creation) */
 };
+/* A member added after spill would be left unzeroed by smtp_create without anyone deciding so:
+ * spill must stay last (new members go above greeting, where they are zeroed). */
+_Static_assert(offsetof(struct smtp, spill) + sizeof(struct smtp_txn) == sizeof(struct smtp),
+               "struct smtp: spill is the last member");
 
 static void smtp_dialogue(struct smtp *st, uint64_t frame, uint64_t first, int code,
                           enum smtp_verb verb, const char *word)
@@ -1090,11 +1095,7 @@ smtp_server_line(struct smtp *st, const uint8_t *l, size_t n, size_t term, bool 
 		    "CRLF",
 		    n + term, SMTP_REPLY_LINE_MAX);
 	if (!a->active) {
-		char(*ext)[SMTP_EXT_LEN] = a->ext;
-		unsigned cap_ext = a->cap_ext;
-		memset(a, 0, offsetof(struct smtp_reply_acc, text));
-		a->ext = ext;
-		a->cap_ext = cap_ext;
+		memset(a, 0, offsetof(struct smtp_reply_acc, cap_ext));
 		a->active = true;
 		a->first_frame = conn_cur_frame(st->c);
 		a->code = r.code;
