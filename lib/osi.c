@@ -616,13 +616,7 @@ static const char *osi_end_how(const struct osi *o, enum conn_end_reason why)
 /* The JSON summary, written straight into the buffer: before each part, room for its upper
  * bound is made once, then fragments, numbers and strings are copied in unchecked.  The text
  * is what the jw_* writer gives for the same members. */
-#define OJ_ROOM(n)                                                                                 \
-	do {                                                                                       \
-		sb_done(bp, d);                                                                    \
-		d = sb_room(bp, (n));                                                              \
-		if (!d)                                                                            \
-			return;                                                                    \
-	} while (0)
+#define OJ_ROOM(n) SB_REROOM(bp, d, n)
 
 static void osi_summary_json(struct osi *o, const char *how, struct sbuf *bp)
 {

@@ -80,6 +80,16 @@ char *sbw_i64(char *d, int64_t v); /* sb_i64: at most 20 octets */
 #define SBW_JSON_MAX(n) (6 * (size_t)(n) + 2)
 char *sbw_json_str(char *d, const char *s, size_t n);
 #define SBW_TIME_MAX 28
+/* Inside a void renderer writing at d into b: close what was written, then make room for n
+ * more octets at the new d, or return from the renderer when there is no memory (b is then
+ * marked out of memory). */
+#define SB_REROOM(b, d, n)                                                                         \
+	do {                                                                                       \
+		sb_done((b), (d));                                                                 \
+		(d) = sb_room((b), (n));                                                           \
+		if (!(d))                                                                          \
+			return;                                                                    \
+	} while (0)
 char *sbw_time(char *d, int64_t sec, uint32_t usec); /* the value of jw_time: at most 28 */
 #define SBW_MILLI_MAX 32
 char *sbw_milli(char *d, uint64_t v); /* sb_milli: at most 32 */

@@ -1978,13 +1978,7 @@ static char *smtp_code_put(char *d, int code)
  * upper bound (numbers at most SBW_U64_MAX octets, strings escaped at most SBW_JSON_MAX) is
  * made once, then the literal fragments, numbers and strings are copied in unchecked.  The
  * text is what the jw_* writer gives for the same members. */
-#define SJ_ROOM(n)                                                                                 \
-	do {                                                                                       \
-		sb_done(jb, d);                                                                    \
-		d = sb_room(jb, (n));                                                              \
-		if (!d)                                                                            \
-			return;                                                                    \
-	} while (0)
+#define SJ_ROOM(n) SB_REROOM(jb, d, n)
 
 /* a string member's value, or null for NULL */
 static char *smtp_sj_str(char *d, const char *s, size_t n)
@@ -2253,13 +2247,7 @@ static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 
 /* The human block, written straight into the buffer like the JSON summary (room for each
  * part's upper bound, then unchecked copies; no printf: this runs once per session). */
-#define ST_ROOM(n)                                                                                 \
-	do {                                                                                       \
-		sb_done(tb, d);                                                                    \
-		d = sb_room(tb, (n));                                                              \
-		if (!d)                                                                            \
-			return;                                                                    \
-	} while (0)
+#define ST_ROOM(n) SB_REROOM(tb, d, n)
 
 static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 {
