@@ -143,6 +143,19 @@ static bool osi_is_confirm(enum ses_type t)
 	return t == SES_MIA || t == SES_MAA || t == SES_AEA;
 }
 
+/* An activity identifier as hex digits into b (bn octets with the NUL); returns the digits. */
+static size_t hexid(char *b, size_t bn, const uint8_t *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 2 < bn; i++) {
+		b[k++] = hx[p[i] >> 4];
+		b[k++] = hx[p[i] & 15];
+	}
+	b[k] = '\0';
+	return k;
+}
+
 static void osi_tsdu_event(struct osi *o, int dir, const struct ses_tsdu *t, bool expedited,
                            struct osi_vsnap before)
 {
@@ -210,9 +223,7 @@ static void osi_tsdu_event(struct osi *o, int dir, const struct ses_tsdu *t, boo
 	ev.tokens = tokens;
 	if (a->cur >= 0) {
 		const struct ses_activity *x = &a->act[a->cur];
-		for (unsigned i = 0; i < x->id_len; i++)
-			snprintf(actid + 2 * i, sizeof actid - 2 * i, "%02x", x->id[i]);
-		actid[2 * x->id_len] = '\0';
+		hexid(actid, sizeof actid, x->id, x->id_len);
 		ev.activity_id = actid;
 	}
 	if (a->rts && a->ac_seen) {
@@ -584,18 +595,6 @@ static char *fu_list(char *d, const char *k, size_t kn, uint16_t fu)
 
 /* the octets as lowercase hex, at most (bn - 2) / 2 of them (as snprintf "%02x" each into
  * bn octets would) */
-static size_t hexid(char *b, size_t bn, const uint8_t *p, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t k = 0;
-	for (size_t i = 0; i < n && k + 3 < bn; i++) {
-		b[k++] = hx[p[i] >> 4];
-		b[k++] = hx[p[i] & 15];
-	}
-	b[k] = '\0';
-	return k;
-}
-
 static const char *end_text(const char *how)
 {
 	if (!how)
