@@ -186,6 +186,7 @@ struct smtp {
 	const char *end_how;
 	int end_by; /* enum mta_dir, or -1 */
 	uint64_t end_frame;
+	enum conn_end_reason end_why; /* set by smtp_on_end, for a session no FIN/RST/QUIT ended */
 
 	struct smtp_body_scan body;
 	uint64_t chunk_left;
@@ -1634,6 +1635,11 @@ static void smtp_gap(struct smtp *st, enum mta_dir dir, const struct rs_event *e
 	}
 	if (st->tls || sd->mode == SM_TLS)
 		return;
+	/* the greeting may have been in the hole: the client's first command is then no longer
+	 * "before the greeting", and a 220 after the hole is the greeting only while the client
+	 * has not spoken (as for a capture started mid-connection) */
+	if (dir == MTA_S2C && !st->greeted)
+		st->midstream = true;
 	if (sd->mode == SM_CHUNK) {
 		if (ev->gap_len < st->chunk_left) {
 			st->chunk_left -= ev->gap_len; /* the hole is inside the chunk: exact */
@@ -1986,6 +1992,19 @@ static char *smtp_sj_str(char *d, const char *s, size_t n)
 	return s ? sbw_json_str(d, s, n) : SBW_LIT(d, "null");
 }
 
+/* How the session ended, for the summary: what the wire showed (quit, fin, rst), else why the
+ * engine ended it (idle, evicted) or the end of the capture. */
+static const char *smtp_end_how(const struct smtp *st)
+{
+	if (st->end_how)
+		return st->end_how;
+	if (st->end_why == CONN_END_IDLE)
+		return "idle";
+	if (st->end_why == CONN_END_EVICTED)
+		return "evicted";
+	return "capture_end";
+}
+
 static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 {
 	const struct mta_conn_id *id = conn_id(st->c);
@@ -2124,7 +2143,7 @@ static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 		d = smtp_sj_str(d, t->outcome, on);
 		*d++ = '}';
 	}
-	const char *how = st->end_how ? st->end_how : "capture_end";
+	const char *how = smtp_end_how(st);
 	size_t hown = strlen(how);
 	SJ_ROOM(512 + SBW_JSON_MAX(hown));
 	*d++ = ']';
@@ -2367,6 +2386,12 @@ static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 		d = sbw_u64(d, st->end_frame);
 		*d++ = ')';
 		*d++ = '\n';
+	} else if (st->end_why == CONN_END_IDLE) {
+		d = SBW_LIT(d, "  ended: idle (no packet for the idle timeout; mtadiag stopped "
+		               "tracking it)\n");
+	} else if (st->end_why == CONN_END_EVICTED) {
+		d = SBW_LIT(d, "  ended: evicted (connection table full; mtadiag dropped its "
+		               "state)\n");
 	} else {
 		d = SBW_LIT(d, "  ended: capture end (connection still open)\n");
 	}
@@ -2508,6 +2533,7 @@ static void smtp_on_end(void *vst, enum conn_end_reason why)
 		st->cur = NULL;
 		t->closed = true;
 	}
+	st->end_why = why;
 	smtp_summary(st);
 }
 

@@ -165,7 +165,7 @@ bool smtp_parse_reply(const uint8_t *p, size_t n, struct smtp_reply_line *out)
 	out->enh[0] = '\0';
 	out->text = NULL;
 	out->text_len = 0;
-	if (n < 3 || !smtp_is_digit(p[0]) || !smtp_is_digit(p[1]) || !smtp_is_digit(p[2]))
+	if (n < 3 || p[0] < '1' || p[0] > '9' || !smtp_is_digit(p[1]) || !smtp_is_digit(p[2]))
 		return false;
 	if (n > 3 && p[3] != ' ' && p[3] != '-')
 		return false;

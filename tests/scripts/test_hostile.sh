@@ -357,6 +357,8 @@ print(n)' "$W/caplen_snaplen.pcap")
 	check caplen_snaplen "the cut octets are reported as smtpdiag.tcp_gap" "n('smtpdiag.tcp_gap') > 0"
 	check caplen_snaplen "the RST (headers only) is still seen: smtpdiag.rst at frame 16" \
 		"frames('smtpdiag.rst') == [16]"
+	check caplen_snaplen "the greeting was cut: no \"command before the greeting\" violation" \
+		"n('smtpdiag.protocol_violation') == 0"
 fi
 
 if want caplen_huge; then

@@ -436,6 +436,13 @@ static void test_parse_reply(void **state)
 	assert_false(smtp_parse_reply((const uint8_t *)"25", 2, &r));
 	assert_false(smtp_parse_reply((const uint8_t *)"2500 x", 6, &r));
 	assert_false(smtp_parse_reply((const uint8_t *)"hello", 5, &r));
+	/* codes are 100..999 (smtp_parse.h): a leading 0 is no reply code */
+	assert_false(smtp_parse_reply((const uint8_t *)"099 x", 5, &r));
+	assert_false(smtp_parse_reply((const uint8_t *)"000", 3, &r));
+	assert_true(smtp_parse_reply((const uint8_t *)"100 x", 5, &r));
+	assert_int_equal(r.code, 100);
+	assert_true(smtp_parse_reply((const uint8_t *)"999", 3, &r));
+	assert_int_equal(r.code, 999);
 }
 
 static void test_parse_ehlo_bdat_qid(void **state)
@@ -1111,6 +1118,76 @@ static void test_abrupt_close(void **state)
 	t_free(c);
 }
 
+/* A session no FIN, RST or QUIT ended says why the engine ended it: idle, evicted or the end of
+ * the capture (the JSON "end.how" and the text "ended:" line). */
+static void test_end_how_without_close(void **state)
+{
+	(void)state;
+	static const struct {
+		enum conn_end_reason why;
+		const char *json, *text;
+	} cases[] = {
+	    {CONN_END_IDLE, "\"end\":{\"how\":\"idle\",\"by\":null}", "  ended: idle ("},
+	    {CONN_END_EVICTED, "\"end\":{\"how\":\"evicted\",\"by\":null}",
+	     "  ended: evicted ("},
+	    {CONN_END_CAPTURE, "\"end\":{\"how\":\"capture_end\",\"by\":null}",
+	     "  ended: capture end (connection still open)"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct conn *c = t_new(true);
+		t_clean_start(c, EHLO_REPLY);
+		t_line(c, C, "NOOP\r\n");
+		t_line(c, S, "250 ok\r\n");
+		t_end(c, cases[i].why);
+		if (!strstr(c->json, cases[i].json) || !strstr(c->text, cases[i].text))
+			fprintf(stderr, "case %zu:\n%s\n%s\n", i, c->json, c->text);
+		assert_non_null(strstr(c->json, cases[i].json));
+		assert_non_null(strstr(c->text, cases[i].text));
+		t_free(c);
+	}
+	/* what the wire showed wins over why the engine ended it */
+	struct conn *c = t_new(true);
+	t_clean_start(c, EHLO_REPLY);
+	t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);
+	t_end(c, CONN_END_IDLE);
+	assert_non_null(strstr(c->json, "\"end\":{\"how\":\"fin\",\"by\":\"client\""));
+	t_free(c);
+}
+
+/* The server's greeting lost in a hole of the capture: the client's commands are not "before
+ * the greeting", and a 220 after the hole, before the client spoke, is the greeting. */
+static void test_greeting_in_gap(void **state)
+{
+	(void)state;
+	for (int late_greeting = 0; late_greeting < 2; late_greeting++) {
+		struct conn *c = t_new(true);
+		t_handshake(c);
+		c->frame++;
+		struct rs_event ev = {0};
+		ev.type = RS_GAP;
+		ev.frame = c->frame;
+		ev.gap_len = 26;
+		ev.cause = RS_GAP_TRUNCATED;
+		smtp_analyser.on_stream(c->st, S, &ev);
+		if (late_greeting)
+			t_line(c, S, "220 mx.example.net ESMTP\r\n");
+		t_line(c, C, "EHLO client.example\r\n");
+		t_line(c, S, "250 mx.example.net\r\n");
+		t_line(c, C, "QUIT\r\n");
+		t_line(c, S, "221 bye\r\n");
+		t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);
+		t_seg(c, S, TCPF_FIN | A, NULL, 0, 1);
+		t_end(c, CONN_END_CLOSED);
+		assert_int_equal(t_count(c, MTA_F_SMTP_TCP_GAP), 1);
+		if (t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION))
+			t_dump(c);
+		assert_int_equal(t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION), 0);
+		assert_non_null(strstr(c->json, late_greeting ? "\"greeting\":{\"code\":220"
+		                                                : "\"greeting\":null"));
+		t_free(c);
+	}
+}
+
 static void test_gap_resync_and_midstream(void **state)
 {
 	(void)state;
@@ -1613,6 +1690,8 @@ int main(void)
 	    cmocka_unit_test(test_data_after_close),
 	    cmocka_unit_test(test_abrupt_close),
 	    cmocka_unit_test(test_gap_resync_and_midstream),
+	    cmocka_unit_test(test_end_how_without_close),
+	    cmocka_unit_test(test_greeting_in_gap),
 	    cmocka_unit_test(test_greeting_and_421),
 	    cmocka_unit_test(test_bdat_and_starttls),
 	    cmocka_unit_test(test_zero_window_and_retrans),
