@@ -61,6 +61,9 @@
 #include "decode.h"
 #include "rd.h"
 
+/* Gapped ranges remembered per direction; past this many, the two closest are merged. */
+#define REASM_HOLES_MAX 8
+
 /* Acknowledgements further ahead than this are taken as garbage. */
 #define REASM_ACK_MAX_AHEAD ((uint64_t)1 << 30)
 #define REASM_PEND_MIN      256
@@ -98,6 +101,10 @@ void reasm_free(struct reasm *r)
 	r->ooo_count = 0;
 	free(r->pend);
 	r->pend = NULL;
+	free(r->holes);
+	r->holes = NULL;
+	r->n_holes = 0;
+	r->has_holes = false;
 	r->pend_len = r->pend_cap = 0;
 }
 
@@ -246,6 +253,76 @@ static void reasm_check_fin(struct reasm *r, uint64_t frame, rs_sink_fn sink, vo
 	r->fin_pending = false;
 	r->fin_done = true;
 	sink(ctx, &ev);
+}
+
+/* Remember [lo, hi), a hole the cap gave up with no acknowledgement beyond it: its octets were
+ * not captured, or were captured out of order and dropped at the cap, and the receiver has not
+ * confirmed them.  Octets arriving there later are taken as late, not re-sent (an acknowledged
+ * hole is different: the peer had the octets, so they were sent before and a later copy is a
+ * retransmission).  Ranges come in increasing order (next only grows);
+ * one that touches the last is joined to it.  When the table is full, the two neighbours with
+ * the smallest distance between them are merged, octets between them included: under a flood
+ * of holes some re-sent octets may then pass as late ones, never the other way round.  Without
+ * memory for the table nothing is remembered (re-sent octets are then reported as before). */
+static void reasm_note_hole(struct reasm *r, uint64_t lo, uint64_t hi)
+{
+	if (!r->holes) {
+		r->holes = malloc(REASM_HOLES_MAX * sizeof(*r->holes));
+		if (!r->holes)
+			return;
+	}
+	if (r->n_holes && r->holes[r->n_holes - 1].hi >= lo) {
+		r->holes[r->n_holes - 1].hi = hi;
+		return;
+	}
+	if (r->n_holes == REASM_HOLES_MAX) {
+		unsigned best = 0;
+		for (unsigned i = 1; i + 1 < REASM_HOLES_MAX; i++)
+			if (r->holes[i + 1].lo - r->holes[i].hi <
+			    r->holes[best + 1].lo - r->holes[best].hi)
+				best = i;
+		r->holes[best].hi = r->holes[best + 1].hi;
+		memmove(&r->holes[best + 1], &r->holes[best + 2],
+		        (REASM_HOLES_MAX - best - 2) * sizeof(*r->holes));
+		r->n_holes--;
+	}
+	r->holes[r->n_holes].lo = lo;
+	r->holes[r->n_holes].hi = hi;
+	r->n_holes++;
+	r->has_holes = true;
+}
+
+/* The peer acknowledged everything below a: the holes there were sent after all. */
+static void reasm_forget_holes(struct reasm *r, uint64_t a)
+{
+	unsigned k = 0;
+	while (k < r->n_holes && r->holes[k].hi <= a)
+		k++;
+	if (k) {
+		memmove(&r->holes[0], &r->holes[k], (r->n_holes - k) * sizeof(*r->holes));
+		r->n_holes -= k;
+	}
+	if (r->n_holes && r->holes[0].lo < a)
+		r->holes[0].lo = a;
+	r->has_holes = r->n_holes > 0;
+}
+
+/* Octets of [lo, hi) that lie in remembered holes; *first: the first octet of [lo, hi) that
+ * does not (hi when none). */
+static uint64_t reasm_unseen(const struct reasm *r, uint64_t lo, uint64_t hi, uint64_t *first)
+{
+	uint64_t n = 0;
+	*first = lo;
+	for (unsigned i = 0; i < r->n_holes; i++) {
+		uint64_t a = r->holes[i].lo > lo ? r->holes[i].lo : lo;
+		uint64_t b = r->holes[i].hi < hi ? r->holes[i].hi : hi;
+		if (a < b) {
+			n += b - a;
+			if (a <= *first && *first < b)
+				*first = b; /* holes are sorted and apart: one pass is enough */
+		}
+	}
+	return n;
 }
 
 /* The hole [next, next + gap_len) will never be filled: drop the unconsumed bytes and move on. */
@@ -578,6 +655,8 @@ static void reasm_place(struct reasm *r, struct reasm_in *in, size_t rt_len, uin
 		    r->ooo->off < in->off) {
 			/* Give up the oldest hole so the buffered data behind it can go. */
 			uint64_t hole = r->ooo->off > r->next ? r->ooo->off - r->next : 0;
+			if (hole)
+				reasm_note_hole(r, r->next, r->next + hole);
 			reasm_gap(r, RS_GAP_MEMCAP, hole, frame, sink, ctx);
 			reasm_drain(r, frame, sink, ctx);
 			if (in->off < r->next) {
@@ -721,15 +800,21 @@ void reasm_segment(struct reasm *r, uint32_t seq, const uint8_t *data, size_t le
 		uint64_t resent_end = in.wire_end < r->next ? in.wire_end : r->next;
 		rt_len = (size_t)(resent_end - in.off);
 		size_t cres = rt_len < in.len ? rt_len : in.len;
-		rt_conflict = reasm_resent_conflict(r, in.off, in.data, cres);
+		/* octets of a hole given up earlier arrive late: they were never seen, so they
+		 * are not re-sent (and there is no first copy to compare) */
+		if (r->has_holes)
+			rt_len -= (size_t)reasm_unseen(r, in.off, resent_end, &rt_off);
+		rt_conflict = rt_len && reasm_resent_conflict(r, in.off, in.data, cres);
 		if (in.wire_end <= r->next) {
-			struct rs_event ev = {.type = RS_RETRANS,
-			                      .frame = frame,
-			                      .offset = in.off,
-			                      .len = rt_len,
-			                      .conflict = rt_conflict};
-			r->retrans++;
-			sink(ctx, &ev);
+			if (rt_len) {
+				struct rs_event ev = {.type = RS_RETRANS,
+				                      .frame = frame,
+				                      .offset = rt_off,
+				                      .len = rt_len,
+				                      .conflict = rt_conflict};
+				r->retrans++;
+				sink(ctx, &ev);
+			}
 			reasm_check_fin(r, frame, sink, ctx);
 			return;
 		}
@@ -751,6 +836,8 @@ void reasm_ack(struct reasm *r, uint32_t ack, uint64_t frame, rs_sink_fn sink, v
 		return;
 	}
 	int64_t a = reasm_off_of(r, ack);
+	if (r->has_holes && a > 0 && (uint64_t)a <= r->next + REASM_ACK_MAX_AHEAD)
+		reasm_forget_holes(r, (uint64_t)a);
 	if (a <= (int64_t)r->next || (uint64_t)a - r->next > REASM_ACK_MAX_AHEAD)
 		return;
 	uint64_t target = (uint64_t)a;

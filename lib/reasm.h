@@ -86,6 +86,7 @@ struct reasm {
 	bool fin_done;
 	bool last_psh, last_fin; /* flags and frame of the segment that ended the last delivery */
 	bool pre_ack_valid;    /* an ACK from the peer seen before the stream started */
+	bool has_holes;        /* n_holes > 0 (read where the first 64 octets are at hand) */
 	uint64_t last_seg_frame;
 	/* the rest */
 	uint32_t isn;          /* sequence number of the SYN, when seen */
@@ -101,6 +102,11 @@ struct reasm {
 	uint64_t memcap_lo, memcap_hi; /* range of out-of-order octets dropped at the cap */
 	uint64_t ignored;      /* octets seen before stream offset 0 (mid-stream start) */
 	size_t ooo_count;      /* entries in the out-of-order list */
+	/* holes below next that the cap gave up, not acknowledged since (reasm.c,
+	 * reasm_note_hole): octets arriving there later are late, not re-sent; allocated at the
+	 * first one */
+	struct rs_hole { uint64_t lo, hi; } *holes;
+	unsigned n_holes;
 };
 
 void reasm_init(struct reasm *r, size_t max_buf);

@@ -281,6 +281,8 @@ if want ooo_flood; then
 	check ooo_flood "reassembly cap reached (buf_cap_hits > 0)" "S['buf_cap_hits'] > 0"
 	check ooo_flood "smtpdiag.memcap reported once (one direction flooded), not once per cap hit" \
 		"n('smtpdiag.memcap') == 1"
+	check ooo_flood "segments filling holes the cap gave up are late, not re-sent: no smtpdiag.retransmission" \
+		"n('smtpdiag.retransmission') == 0"
 	check ooo_flood "the SMTP session is summarised (DATA transaction open)" \
 		"len(summ('smtp_session')) == 1 and summ('smtp_session')[0]['transactions'][0]['data'] is not None"
 	rm -f "$W/ooo_flood.pcap"

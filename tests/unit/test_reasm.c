@@ -937,9 +937,61 @@ static void test_cap_flood(void **state)
 	assert_int_equal(rc.gp[0].cause, RS_GAP_MEMCAP);
 	assert_int_equal(rc.out.len, strlen("[GAP 0+10 c5 d0]") + 290);
 	assert_int_equal(ra.next, 300);
-	/* the lost segment shows up late: a retransmission now */
+	/* the lost segment shows up late: never seen before, so not a retransmission */
 	feed_seg(&ra, &rc, 1, "0123456789", 10, 10, 0, 40);
+	assert_int_equal(rc.n_retrans, 0);
+	/* octets that were delivered, sent again: a retransmission, counted from the first
+	 * delivered octet */
+	feed_seg(&ra, &rc, 1 + 5, "5678901234", 10, 10, 0, 41);
 	assert_int_equal(rc.n_retrans, 1);
+	assert_int_equal(rc.rt[0].off, 10);
+	assert_int_equal(rc.rt[0].len, 5);
+	/* once the peer acknowledges past the hole, its octets were sent: a copy is re-sent */
+	reasm_ack(&ra, 1 + 20, 42, rec_sink, &rc);
+	feed_seg(&ra, &rc, 1, "0123456789", 10, 10, 0, 43);
+	assert_int_equal(rc.n_retrans, 2);
+	assert_int_equal(rc.rt[1].off, 0);
+	assert_int_equal(rc.rt[1].len, 10);
+	reasm_free(&ra);
+	rec_free(&rc);
+}
+
+/* Holes given up at the cap are remembered (at most REASM_HOLES_MAX, the closest merged): late
+ * octets in any of them are not re-sent, delivered octets between them are. */
+static void test_cap_holes_remembered(void **state)
+{
+	(void)state;
+	struct reasm ra;
+	struct rec rc;
+	char seg[10];
+	rec_init(&rc, CONSUME_ALL, 0);
+	reasm_init(&ra, 10);
+	feed_seg(&ra, &rc, 0, NULL, 0, 0, TCPF_SYN, 1);
+	/* octets [20k, 20k+10) lost, [20k+10, 20k+20) captured: with a 10-octet cap each new
+	 * segment gives up the hole before the one buffered (12 holes, the 13th segment stays) */
+	uint64_t frame = 2;
+	for (unsigned k = 0; k <= 12; k++) {
+		memset(seg, 'a' + (int)k, sizeof(seg));
+		feed_seg(&ra, &rc, 1 + 20 * k + 10, seg, 10, 10, 0, frame++);
+	}
+	assert_int_equal(rc.n_gap, 12);
+	assert_int_equal(ra.next, 20 * 11 + 20);
+	assert_int_equal(ra.n_holes, 8);
+	assert_int_equal(rc.n_retrans, 0);
+	/* every lost segment shows up late: none is a retransmission */
+	for (unsigned k = 0; k < 12; k++)
+		feed_seg(&ra, &rc, 1 + 20 * k, "0123456789", 10, 10, 0, frame++);
+	assert_int_equal(rc.n_retrans, 0);
+	/* delivered octets between holes not merged, sent again: re-sent */
+	feed_seg(&ra, &rc, 1 + 20 * 11 + 10, "llllllllll", 10, 10, 0, frame++);
+	assert_int_equal(rc.n_retrans, 1);
+	assert_int_equal(rc.rt[0].off, 20 * 11 + 10);
+	assert_int_equal(rc.rt[0].len, 10);
+	/* a segment over a hole and the delivered octets after it: only those count */
+	feed_seg(&ra, &rc, 1 + 20 * 10 + 5, "0123456789", 10, 10, 0, frame++);
+	assert_int_equal(rc.n_retrans, 2);
+	assert_int_equal(rc.rt[1].off, 20 * 10 + 10);
+	assert_int_equal(rc.rt[1].len, 5);
 	reasm_free(&ra);
 	rec_free(&rc);
 }
@@ -1431,6 +1483,7 @@ int main(void)
 	    cmocka_unit_test(test_syn_with_data),
 	    cmocka_unit_test(test_psh_seg_frame),
 	    cmocka_unit_test(test_cap_flood),
+	    cmocka_unit_test(test_cap_holes_remembered),
 	    cmocka_unit_test(test_cap_evicts_furthest),
 	    cmocka_unit_test(test_cap_consumer_stuck),
 	    cmocka_unit_test(test_consume_k),
