@@ -8,7 +8,9 @@
  *  - In-order bytes are handed to the sink straight from the caller's segment (zero copy) when
  *    nothing is pending; otherwise they are appended to r->pend.  What the sink leaves is kept
  *    in r->pend (bytes [next - pend_len, next)).
- *  - Out-of-order bytes live in a sorted, non-overlapping list of rs_seg.  First copy wins: a new
+ *  - Out-of-order bytes live in a sorted, non-overlapping, doubly linked list of rs_seg (head
+ *    r->ooo, tail r->ooo_tail: a place in it is found from the nearer end, eviction takes the
+ *    tail).  First copy wins: a new
  *    segment contributes only the octets not already buffered.  Every list entry ends where a
  *    captured segment's payload ended (a piece that would end where a buffered entry begins is
  *    merged with that entry), so each delivery ends at a real segment end and carries that
@@ -72,7 +74,7 @@
 #define REASM_MIN_SEGS       16
 
 struct rs_seg {
-	struct rs_seg *next;
+	struct rs_seg *next, *prev;
 	uint64_t off;      /* stream offset of data[0] */
 	uint64_t wire_end; /* end of the segment on the wire (> off + len when snaplen cut it) */
 	uint64_t frame;
@@ -96,7 +98,7 @@ void reasm_free(struct reasm *r)
 		free(s);
 		s = n;
 	}
-	r->ooo = NULL;
+	r->ooo = r->ooo_tail = NULL;
 	r->ooo_bytes = 0;
 	r->ooo_count = 0;
 	free(r->pend);
@@ -371,6 +373,10 @@ static void reasm_unlink_free(struct reasm *r, struct rs_seg **pp)
 {
 	struct rs_seg *s = *pp;
 	*pp = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		r->ooo_tail = s->prev;
 	r->ooo_bytes -= s->len;
 	r->ooo_count--;
 	free(s);
@@ -391,13 +397,11 @@ static bool reasm_fits(const struct reasm *r, size_t need, size_t entries)
 static bool reasm_evict_beyond(struct reasm *r, uint64_t from, size_t need, size_t entries)
 {
 	while (!reasm_fits(r, need, entries)) {
-		struct rs_seg **pp = &r->ooo, **last = NULL;
-		for (; *pp; pp = &(*pp)->next)
-			last = pp;
-		if (!last || (*last)->off < from)
+		struct rs_seg *last = r->ooo_tail;
+		if (!last || last->off < from)
 			return false;
-		reasm_note_memcap(r, (*last)->off, (*last)->wire_end);
-		reasm_unlink_free(r, last);
+		reasm_note_memcap(r, last->off, last->wire_end);
+		reasm_unlink_free(r, last->prev ? &last->prev->next : &r->ooo);
 	}
 	return true;
 }
@@ -523,6 +527,10 @@ static void reasm_drain(struct reasm *r, uint64_t frame, rs_sink_fn sink, void *
 	while (r->ooo && r->ooo->off <= r->next) {
 		struct rs_seg *s = r->ooo;
 		r->ooo = s->next;
+		if (r->ooo)
+			r->ooo->prev = NULL;
+		else
+			r->ooo_tail = NULL;
 		r->ooo_bytes -= s->len;
 		r->ooo_count--;
 		uint64_t end = s->off + s->len;
@@ -543,7 +551,7 @@ static struct rs_seg *reasm_seg_new(uint64_t off, const uint8_t *p, size_t n, ui
 	struct rs_seg *s = malloc(sizeof(*s) + n);
 	if (!s)
 		return NULL;
-	s->next = NULL;
+	s->next = s->prev = NULL;
 	s->off = off;
 	s->wire_end = wire_end;
 	s->frame = frame;
@@ -565,6 +573,23 @@ struct reasm_in {
 };
 
 /* Octets of [off, off + len) already buffered out of order, and whether any of them differ. */
+/* The first buffered entry that ends after pos (NULL when none), walked to from the nearer end
+ * of the list: entries are sorted and apart, so their ends grow along it. */
+static struct rs_seg *reasm_find(const struct reasm *r, uint64_t pos)
+{
+	struct rs_seg *h = r->ooo, *t = r->ooo_tail;
+	if (!h || t->off + t->len <= pos)
+		return NULL;
+	if (pos <= h->off || pos - h->off < t->off - pos) {
+		while (h->off + h->len <= pos)
+			h = h->next;
+		return h;
+	}
+	while (t->prev && t->prev->off + t->prev->len > pos)
+		t = t->prev;
+	return t;
+}
+
 static size_t reasm_covered(const struct reasm *r, const struct reasm_in *in, bool *conflict,
                             uint64_t *first)
 {
@@ -572,7 +597,7 @@ static size_t reasm_covered(const struct reasm *r, const struct reasm_in *in, bo
 	uint64_t lo = in->off, hi = in->off + in->len;
 	if (in->len == 0)
 		return 0;
-	for (const struct rs_seg *s = r->ooo; s && s->off < hi; s = s->next) {
+	for (const struct rs_seg *s = reasm_find(r, lo); s && s->off < hi; s = s->next) {
 		uint64_t se = s->off + s->len;
 		if (se <= lo)
 			continue;
@@ -592,10 +617,14 @@ static size_t reasm_covered(const struct reasm *r, const struct reasm_in *in, bo
 static void reasm_insert(struct reasm *r, const struct reasm_in *in)
 {
 	uint64_t pos = in->off, hi = in->off + in->len;
-	struct rs_seg **pp = &r->ooo;
+	struct rs_seg *at = reasm_find(r, pos);
+	struct rs_seg *prev = at ? at->prev : r->ooo_tail; /* the entry *pp belongs to */
+	struct rs_seg **pp = prev ? &prev->next : &r->ooo;
 	while (pos < hi) {
-		while (*pp && (*pp)->off + (*pp)->len <= pos)
+		while (*pp && (*pp)->off + (*pp)->len <= pos) {
+			prev = *pp;
 			pp = &(*pp)->next;
+		}
 		struct rs_seg *s = *pp;
 		if (s && s->off <= pos) { /* pos lies inside s: first copy wins */
 			pos = s->off + s->len;
@@ -633,9 +662,17 @@ static void reasm_insert(struct reasm *r, const struct reasm_in *in)
 				break;
 			continue;
 		}
+		/* ns takes the place before s (new entry, ns->next = s) or of s (merged, its
+		 * links copied) */
 		*pp = ns;
+		ns->prev = prev;
+		if (ns->next)
+			ns->next->prev = ns;
+		else
+			r->ooo_tail = ns;
 		r->ooo_bytes += n;
 		pos = ns->off + ns->len;
+		prev = ns;
 		pp = &ns->next;
 	}
 }

@@ -100,6 +100,7 @@ struct reasm {
 	struct { uint64_t off; uint32_t len; uint32_t hash; } hist[8];
 	/* private to reasm.c */
 	uint64_t memcap_lo, memcap_hi; /* range of out-of-order octets dropped at the cap */
+	struct rs_seg *ooo_tail;       /* last entry of ooo (eviction takes it first) */
 	uint64_t ignored;      /* octets seen before stream offset 0 (mid-stream start) */
 	size_t ooo_count;      /* entries in the out-of-order list */
 	/* holes below next that the cap gave up, not acknowledged since (reasm.c,
