@@ -10,11 +10,10 @@
  *    in r->pend (bytes [next - pend_len, next)).
  *  - Out-of-order bytes live in a sorted, non-overlapping, doubly linked list of rs_seg (head
  *    r->ooo, tail r->ooo_tail: a place in it is found from the nearer end, eviction takes the
- *    tail).  First copy wins: a new
- *    segment contributes only the octets not already buffered.  Every list entry ends where a
- *    captured segment's payload ended (a piece that would end where a buffered entry begins is
- *    merged with that entry), so each delivery ends at a real segment end and carries that
- *    segment's PSH/FIN/frame.
+ *    tail).  First copy wins: a new segment contributes only the octets not already buffered.
+ *    Every list entry ends where a captured segment's payload ended (a piece that would end
+ *    where a buffered entry begins is merged with that entry), so each delivery ends at a real
+ *    segment end and carries that segment's PSH/FIN/frame.
  *  - Retransmissions are reported once per incoming segment (RS_RETRANS, before any RS_DATA it
  *    causes).  Re-sent octets are compared with the first copy when it is still at hand: the
  *    buffered out-of-order bytes, the unconsumed bytes in r->pend, or r->hist (fingerprints of
