@@ -27,6 +27,7 @@
 
 #include <pcap/pcap.h>
 
+#include "cli.h"
 #include "html.h"
 #include "privdrop.h"
 #include "report.h"
@@ -62,26 +63,6 @@ static int live_usage(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-static bool live_u64(const char *s, uint64_t max, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		unsigned d;
-
-		if (*s < '0' || *s > '9')
-			return false;
-		d = (unsigned)(*s - '0');
-		if (x > (max - d) / 10)
-			return false;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return true;
-}
-
 int live_option(struct live_options *lo, int opt, const char *arg)
 {
 	uint64_t v;
@@ -109,13 +90,13 @@ int live_option(struct live_options *lo, int opt, const char *arg)
 		return -1;
 	case 's':
 		/* 0 means the default, as in tcpdump. */
-		if (!live_u64(arg, UINT32_MAX, &v) || v > LIVE_DEFAULT_SNAPLEN)
+		if (!cli_parse_u64(arg, UINT32_MAX, &v) || v > LIVE_DEFAULT_SNAPLEN)
 			return live_usage("-s: '%s' is not a snapshot length (0 to 262144 octets)",
 			                  arg);
 		lo->snaplen = (uint32_t)v;
 		return -1;
 	case 'B':
-		if (!live_u64(arg, UINT32_MAX, &v) || v == 0 || v > LIVE_MAX_BUFFER_KIB)
+		if (!cli_parse_u64(arg, UINT32_MAX, &v) || v == 0 || v > LIVE_MAX_BUFFER_KIB)
 			return live_usage("-B: '%s' is not a buffer size in KiB (1 to 2097151)",
 			                  arg);
 		lo->buffer_kib = (uint32_t)v;
@@ -133,14 +114,14 @@ int live_option(struct live_options *lo, int opt, const char *arg)
 		lo->write = arg;
 		return -1;
 	case 'C':
-		if (!live_u64(arg, LIVE_MAX_ROTATE_MB, &v) || v == 0)
+		if (!cli_parse_u64(arg, LIVE_MAX_ROTATE_MB, &v) || v == 0)
 			return live_usage("-C: '%s' is not a file size in millions of octets "
 			                  "(an integer >= 1)",
 			                  arg);
 		lo->rotate_size = v * 1000000u;
 		return -1;
 	case 'W':
-		if (!live_u64(arg, LIVE_MAX_FILES, &v) || v == 0)
+		if (!cli_parse_u64(arg, LIVE_MAX_FILES, &v) || v == 0)
 			return live_usage("-W: '%s' is not a file count (1 to 1000000)", arg);
 		lo->rotate_files = (unsigned)v;
 		return -1;

@@ -15,6 +15,7 @@
 #include <pcap/pcap.h>
 
 #include "capture.h"
+#include "cli.h"
 #include "expect.h"
 #include "html.h"
 #include "live.h"
@@ -167,27 +168,6 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-/* Unsigned decimal with no sign, no blanks, no overflow. */
-static bool parse_u64(const char *s, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		unsigned d;
-
-		if (*s < '0' || *s > '9')
-			return false;
-		d = (unsigned)(*s - '0');
-		if (x > (UINT64_MAX - d) / 10)
-			return false;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return true;
-}
-
 /* BYTES with an optional k/M/G suffix (powers of 1024). */
 static bool parse_size(const char *s, uint64_t *v)
 {
@@ -216,7 +196,7 @@ static bool parse_size(const char *s, uint64_t *v)
 	}
 	if (shift)
 		num[--n] = '\0';
-	if (!parse_u64(num, v) || *v > (UINT64_MAX >> shift))
+	if (!cli_parse_u64(num, UINT64_MAX, v) || *v > (UINT64_MAX >> shift))
 		return false;
 	*v <<= shift;
 	return true;
@@ -285,7 +265,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return EXIT_USAGE;
 			break;
 		case 'c':
-			if (!parse_u64(optarg, &v) || v == 0)
+			if (!cli_parse_u64(optarg, UINT64_MAX, &v) || v == 0)
 				return usage_error(
 				    "-c: '%s' is not a packet count (an integer >= 1)", optarg);
 			o->count = v;
@@ -349,7 +329,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				                   optarg);
 			break;
 		case OPT_MAX_CONNS:
-			if (!parse_u64(optarg, &v) || v == 0 || v > SIZE_MAX)
+			if (!cli_parse_u64(optarg, UINT64_MAX, &v) || v == 0 || v > SIZE_MAX)
 				return usage_error("--max-conns: '%s' is not a count >= 1", optarg);
 			o->cfg.max_conns = (size_t)v;
 			break;
