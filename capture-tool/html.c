@@ -17,6 +17,7 @@
  * client and server whose frame range holds the finding's frame (CONN -1 when none: a finding
  * on a connection the engine never summarised).
  */
+#include "cli.h"
 #include "html.h"
 
 #include <errno.h>
@@ -149,31 +150,6 @@ __attribute__((format(printf, 2, 3))) static void hb_fmt(struct hbuf *b, const c
 	b->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at p (1 to 4), or 0 when p does not start one. */
-static size_t utf8_len(const unsigned char *p)
-{
-	unsigned char c = p[0];
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 1;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 2;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 3;
-	else
-		return 0;
-	for (size_t i = 1; i <= n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0; /* stops at the NUL terminator too */
-	if ((n == 2 && c == 0xe0 && p[1] < 0xa0) || (n == 2 && c == 0xed && p[1] >= 0xa0) ||
-	    (n == 3 && c == 0xf0 && p[1] < 0x90) || (n == 3 && c == 0xf4 && p[1] >= 0x90))
-		return 0;
-	return n + 1;
-}
-
 /* A JSON string literal safe inside a <script> element: '<', '>' and '&' escaped, octets that
  * are not valid UTF-8 written as U+FFFD. */
 static void hb_jstr(struct hbuf *b, const char *s)
@@ -197,7 +173,7 @@ static void hb_jstr(struct hbuf *b, const char *s)
 			p++;
 			continue;
 		}
-		n = utf8_len(p);
+		n = cli_utf8_len(p);
 		if (n == 0) {
 			hb_str(b, "\\ufffd");
 			p++;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "expect.h"
 #include "html.h"
 
@@ -88,7 +89,7 @@ static void report_json_string(FILE *out, const char *s)
 	putc('"', out);
 	while (*p) {
 		unsigned char c = *p;
-		size_t n = 0;
+		size_t n;
 
 		if (c == '"' || c == '\\') {
 			putc('\\', out);
@@ -101,31 +102,14 @@ static void report_json_string(FILE *out, const char *s)
 			p++;
 			continue;
 		}
-		if (c < 0x80) {
-			putc(c, out);
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3;
-		for (size_t i = 1; i <= n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				n = 0; /* stops at the NUL terminator too */
-		/* Overlong 3/4-octet forms, surrogates and code points above U+10FFFF. */
-		if ((n == 2 && c == 0xe0 && p[1] < 0xa0) || (n == 2 && c == 0xed && p[1] >= 0xa0) ||
-		    (n == 3 && c == 0xf0 && p[1] < 0x90) || (n == 3 && c == 0xf4 && p[1] >= 0x90))
-			n = 0;
+		n = cli_utf8_len(p);
 		if (n == 0) {
 			fprintf(out, "\\u%04x", c);
 			p++;
 			continue;
 		}
-		fwrite(p, 1, n + 1, out);
-		p += n + 1;
+		fwrite(p, 1, n, out);
+		p += n;
 	}
 	putc('"', out);
 }

@@ -352,5 +352,39 @@ if [ "${#caps[@]}" -ge 2 ]; then
 		fail "text: header per file"
 fi
 
+# ---- file names that are not plain ASCII, in JSON and in the HTML report --------------------
+# Valid UTF-8 passes through as it is; an octet that is not part of valid UTF-8 (here 0xff, and
+# a lone 0xe9 as Latin-1 would write "e acute") is written as \u00XX, so the line stays JSON.
+src=$MTA_SRC/pcaps/smtp/abrupt-close-server-fin.pcap
+if [ -f "$src" ]; then
+	u8="$T/caf$(printf '\xc3\xa9').pcap"
+	bad="$T/x$(printf '\xff')y$(printf '\xe9').pcap"
+	cp "$src" "$u8" && cp "$src" "$bad"
+	"$MTADIAG" --json -r "$u8" -r "$bad" >"$T/names.json" 2>/dev/null
+	if "$PY" - "$T/names.json" "$u8" <<'EOF2'; then
+import json, sys
+files = set()
+for line in open(sys.argv[1], "rb"):
+    o = json.loads(line)          # every line parses as JSON
+    if "file" in o:
+        files.add(o["file"])
+want_u8 = sys.argv[2].encode("utf-8", "surrogateescape").decode("utf-8")
+bad = [f for f in files if f != want_u8]
+ok = want_u8 in files and len(bad) == 1 and bad[0].endswith("/x\u00ffy\u00e9.pcap")
+sys.exit(0 if ok else 1)
+EOF2
+		ok "JSON: a UTF-8 file name passes through, invalid octets become \\u00XX"
+	else
+		fail "JSON: file names with UTF-8 and invalid octets"
+		head -c 600 "$T/names.json" | sed 's/^/#   /'
+	fi
+	"$MTADIAG" -r "$bad" --html "$T/names.html" >/dev/null 2>&1
+	if "$PY" -c 'import sys; t = open(sys.argv[1], "rb").read(); t.decode("utf-8"); sys.exit(0 if b"\\ufffd" in t or "\ufffd".encode() in t else 1)' "$T/names.html"; then
+		ok "HTML: the report stays valid UTF-8, the invalid octets shown as U+FFFD"
+	else
+		fail "HTML: file name with invalid octets"
+	fi
+fi
+
 echo "# $passes passed, $fails failed"
 [ "$fails" = 0 ]
