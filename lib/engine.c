@@ -356,6 +356,8 @@ struct sink_ctx {
 	enum mta_dir dir;
 };
 
+static inline bool conn_state(struct conn *c);
+
 static size_t stream_sink(void *ctx, const struct rs_event *ev)
 {
 	struct sink_ctx *sc = ctx;
@@ -381,7 +383,7 @@ static size_t stream_sink(void *ctx, const struct rs_event *ev)
 		gap_event(c, sc->dir, ev->gap_len);
 
 	size_t used = ev->type == RS_DATA ? ev->len : 0;
-	if (c->detect == DETECT_ATTACHED && c->ops->on_stream) {
+	if (c->detect == DETECT_ATTACHED && c->ops->on_stream && conn_state(c)) {
 		size_t u = c->ops->on_stream(c->st, sc->dir, ev);
 		if (ev->type == RS_DATA)
 			used = u > ev->len ? ev->len : u;
@@ -462,20 +464,50 @@ static bool is_service_port(const struct mta_engine *e, uint16_t port)
 	return port_in(e->smtp_ports, port) || port_in(e->osi_ports, port);
 }
 
-static void conn_attach(struct conn *c, const struct analyser_ops *ops)
+/* The analyser's state for an attached connection whose creation was deferred: created now,
+ * and told of the handshake segments it missed (each was without payload, FIN, RST or a zero
+ * window: all an analyser learns from them is that their sender's window was open).  False
+ * when the allocation fails: the connection is then ignored from here on. */
+ENGINE_RARE static bool conn_state_create(struct conn *c)
+{
+	c->st = c->ops->create(c);
+	if (!c->st) {
+		c->eng->stats.alloc_failures++;
+		c->detect = DETECT_IGNORED;
+		return false;
+	}
+	for (int d = 0; d < 2; d++) {
+		if (!(c->early_dirs & (1u << d)) || !c->ops->on_segment)
+			continue;
+		struct seg_info si = {.frame = c->eng->cur_frame,
+		                      .ts = c->eng->cur_time,
+		                      .dir = (enum mta_dir)d,
+		                      .flags = TCPF_ACK,
+		                      .win = 1};
+		c->ops->on_segment(c->st, &si);
+	}
+	c->early_dirs = 0;
+	return true;
+}
+
+static inline bool conn_state(struct conn *c)
+{
+	return c->st || conn_state_create(c);
+}
+
+/* Attach an analyser.  With defer (a connection that began with its SYN), its state is
+ * created only at the first segment that carries more than the handshake does (conn_state):
+ * a SYN flood, or a port scan, then costs the connection record alone. */
+static void conn_attach(struct conn *c, const struct analyser_ops *ops, bool defer)
 {
 	if (!ops || !ops->create || (c->eng->cfg.skip_protos & (1u << ops->proto))) {
 		c->detect = DETECT_IGNORED;
 		return;
 	}
-	c->st = ops->create(c);
-	if (!c->st) {
-		c->eng->stats.alloc_failures++;
-		c->detect = DETECT_IGNORED;
-		return;
-	}
 	c->ops = ops;
 	c->detect = DETECT_ATTACHED;
+	if (!defer)
+		(void)conn_state(c);
 }
 
 static const struct analyser_ops *smtp_ops(void)
@@ -492,9 +524,9 @@ static const struct analyser_ops *osi_ops(void)
 static void conn_detect_by_port(const struct mta_engine *e, struct conn *c)
 {
 	if (port_in(e->smtp_ports, c->srv_port))
-		conn_attach(c, smtp_ops());
+		conn_attach(c, smtp_ops(), c->syn_seen);
 	else if (port_in(e->osi_ports, c->srv_port))
-		conn_attach(c, osi_ops());
+		conn_attach(c, osi_ops(), c->syn_seen);
 }
 
 /* Heuristics on the first payload of a connection on no known port: a server greeting
@@ -511,7 +543,7 @@ ENGINE_RARE static void conn_detect_by_payload(struct conn *c, enum mta_dir dir,
 			}
 			conn_swap_roles(c);
 		}
-		conn_attach(c, smtp_ops());
+		conn_attach(c, smtp_ops(), false);
 		return;
 	}
 	if (n >= 6 && p[0] == 3 && p[1] == 0 && p[4] >= 2) {
@@ -525,7 +557,7 @@ ENGINE_RARE static void conn_detect_by_payload(struct conn *c, enum mta_dir dir,
 			conn_swap_roles(c);
 		}
 		if (cr || cc) {
-			conn_attach(c, osi_ops());
+			conn_attach(c, osi_ops(), false);
 			return;
 		}
 	}
@@ -550,7 +582,7 @@ ENGINE_RARE static void conn_end(struct mta_engine *e, struct conn *c, enum conn
 			reasm_flush(&c->rs[d], cause, conn_cur_frame(c), stream_sink, &sc);
 		}
 	}
-	if (c->detect == DETECT_ATTACHED) {
+	if (c->detect == DETECT_ATTACHED && conn_state(c)) {
 		if (c->ops->on_end)
 			c->ops->on_end(c->st, why);
 		if (c->ops->destroy)
@@ -688,7 +720,14 @@ static void process_segment(struct mta_engine *e, struct conn *c, const struct p
 	dir = pkt_dir(c, src_is_a); /* roles may have been swapped by detection */
 	r = &c->rs[dir];
 
-	if (c->detect == DETECT_ATTACHED && c->ops->on_segment) {
+	/* a deferred state stays so while the segments are the handshake's (conn_state) */
+	if (c->detect == DETECT_ATTACHED && !c->st) {
+		if (p->payload_wire == 0 && !(p->flags & (TCPF_FIN | TCPF_RST)) && p->win != 0)
+			c->early_dirs |= (uint8_t)(1u << dir);
+		else
+			(void)conn_state(c);
+	}
+	if (c->detect == DETECT_ATTACHED && c->st && c->ops->on_segment) {
 		struct seg_info si = {
 			.frame = f->number,
 			.ts = f->ts,
@@ -806,7 +845,7 @@ void mta_engine_tick(struct mta_engine *e, struct mta_time now)
 	}
 	expire(e);
 	for (struct conn *c = e->ft.lru_head; c; c = c->next)
-		if (c->detect == DETECT_ATTACHED && c->ops->on_tick)
+		if (c->detect == DETECT_ATTACHED && c->st && c->ops->on_tick)
 			c->ops->on_tick(c->st, e->now);
 }
 
@@ -840,7 +879,7 @@ void mta_engine_finish(struct mta_engine *e)
 	for (size_t i = 0; i < k; i++) {
 		struct conn *c = all[i];
 		/* time has run to the end of the capture: timers (stalls) decide first */
-		if (c->detect == DETECT_ATTACHED && c->ops->on_tick)
+		if (c->detect == DETECT_ATTACHED && c->st && c->ops->on_tick)
 			c->ops->on_tick(c->st, e->now);
 		conn_end(e, c, CONN_END_CAPTURE);
 	}

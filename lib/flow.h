@@ -47,6 +47,8 @@ struct conn {
 	bool rst_seen;
 	bool fin_seen[2];
 	bool in_frame;                   /* a frame of this connection is being processed */
+	uint8_t early_dirs;              /* analyser state deferred (engine.c, conn_attach): bit
+					    d set when direction d sent a segment meanwhile */
 	struct reasm rs[2];              /* indexed by enum mta_dir */
 	/* set up once, read at the end */
 	uint64_t id;                     /* creation order */
