@@ -293,8 +293,8 @@ static void reasm_note_hole(struct reasm *r, uint64_t lo, uint64_t hi)
 	r->has_holes = true;
 }
 
-/* The peer acknowledged everything below a: the holes there were sent after all. */
-static void reasm_forget_holes(struct reasm *r, uint64_t a)
+/* The peer acknowledged everything below a (a <= next): the holes there were sent after all. */
+__attribute__((noinline, cold)) static void reasm_forget_holes(struct reasm *r, uint64_t a)
 {
 	unsigned k = 0;
 	while (k < r->n_holes && r->holes[k].hi <= a)
@@ -594,7 +594,7 @@ static size_t reasm_covered(const struct reasm *r, const struct reasm_in *in, bo
 {
 	size_t cov = 0;
 	uint64_t lo = in->off, hi = in->off + in->len;
-	if (in->len == 0)
+	if (in->len == 0 || !r->ooo) /* nothing buffered: the common case, without a call */
 		return 0;
 	for (const struct rs_seg *s = reasm_find(r, lo); s && s->off < hi; s = s->next) {
 		uint64_t se = s->off + s->len;
@@ -872,10 +872,15 @@ void reasm_ack(struct reasm *r, uint32_t ack, uint64_t frame, rs_sink_fn sink, v
 		return;
 	}
 	int64_t a = reasm_off_of(r, ack);
-	if (r->has_holes && a > 0 && (uint64_t)a <= r->next + REASM_ACK_MAX_AHEAD)
-		reasm_forget_holes(r, (uint64_t)a);
-	if (a <= (int64_t)r->next || (uint64_t)a - r->next > REASM_ACK_MAX_AHEAD)
+	if (a <= (int64_t)r->next || (uint64_t)a - r->next > REASM_ACK_MAX_AHEAD) {
+		if (r->has_holes && a > 0 && a <= (int64_t)r->next)
+			reasm_forget_holes(r, (uint64_t)a);
 		return;
+	}
+	if (r->has_holes) { /* every hole lies below next, so below a */
+		r->n_holes = 0;
+		r->has_holes = false;
+	}
 	uint64_t target = (uint64_t)a;
 	/* the FIN takes one sequence number: an ACK of it acknowledges no data */
 	if ((r->fin_pending || r->fin_done) && target > r->fin_off)
