@@ -298,6 +298,18 @@ static void t_line(struct conn *c, enum mta_dir d, const char *s)
 	t_seg(c, d, P, s, strlen(s), 10);
 }
 
+/* A hole of len octets in direction d, in a frame of its own. */
+static void t_gap(struct conn *c, enum mta_dir d, uint64_t len, enum rs_gap_cause cause)
+{
+	c->frame++;
+	struct rs_event ev = {0};
+	ev.type = RS_GAP;
+	ev.frame = c->frame;
+	ev.gap_len = len;
+	ev.cause = cause;
+	smtp_analyser.on_stream(c->st, d, &ev);
+}
+
 static void t_handshake(struct conn *c)
 {
 	t_seg(c, C, TCPF_SYN, NULL, 0, 0);
@@ -1162,13 +1174,7 @@ static void test_greeting_in_gap(void **state)
 	for (int late_greeting = 0; late_greeting < 2; late_greeting++) {
 		struct conn *c = t_new(true);
 		t_handshake(c);
-		c->frame++;
-		struct rs_event ev = {0};
-		ev.type = RS_GAP;
-		ev.frame = c->frame;
-		ev.gap_len = 26;
-		ev.cause = RS_GAP_TRUNCATED;
-		smtp_analyser.on_stream(c->st, S, &ev);
+		t_gap(c, S, 26, RS_GAP_TRUNCATED);
 		if (late_greeting)
 			t_line(c, S, "220 mx.example.net ESMTP\r\n");
 		t_line(c, C, "EHLO client.example\r\n");
@@ -1196,13 +1202,7 @@ static void test_gap_resync_and_midstream(void **state)
 	t_clean_start(c, EHLO_REPLY);
 	t_line(c, C, "MAIL FROM:<a@x>\r\n");
 	t_line(c, S, "250 ok\r\n");
-	c->frame++;
-	struct rs_event ev = {0};
-	ev.type = RS_GAP;
-	ev.frame = c->frame;
-	ev.gap_len = 15;
-	ev.cause = RS_GAP_ACKED;
-	smtp_analyser.on_stream(c->st, C, &ev);
+	t_gap(c, C, 15, RS_GAP_ACKED);
 	assert_int_equal(t_count(c, MTA_F_SMTP_TCP_GAP), 1);
 	t_line(c, S, "250 ok\r\n"); /* answers the hidden RCPT */
 	t_line(c, C, "DATA\r\n");
