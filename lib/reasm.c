@@ -260,11 +260,11 @@ static void reasm_check_fin(struct reasm *r, uint64_t frame, rs_sink_fn sink, vo
  * not captured, or were captured out of order and dropped at the cap, and the receiver has not
  * confirmed them.  Octets arriving there later are taken as late, not re-sent (an acknowledged
  * hole is different: the peer had the octets, so they were sent before and a later copy is a
- * retransmission).  Ranges come in increasing order (next only grows);
- * one that touches the last is joined to it.  When the table is full, the two neighbours with
- * the smallest distance between them are merged, octets between them included: under a flood
- * of holes some re-sent octets may then pass as late ones, never the other way round.  Without
- * memory for the table nothing is remembered (re-sent octets are then reported as before). */
+ * retransmission).  Ranges come in increasing order (next only grows); one that touches the
+ * last is joined to it.  When the table is full, the two neighbours with the smallest distance
+ * between them are merged, octets between them included: under a flood of holes some re-sent
+ * octets may then pass as late ones, never the other way round.  Without memory for the table
+ * nothing is remembered (re-sent octets are then reported as before). */
 static void reasm_note_hole(struct reasm *r, uint64_t lo, uint64_t hi)
 {
 	if (!r->holes) {
@@ -571,7 +571,6 @@ struct reasm_in {
 	uint64_t frame;
 };
 
-/* Octets of [off, off + len) already buffered out of order, and whether any of them differ. */
 /* The first buffered entry that ends after pos (NULL when none), walked to from the nearer end
  * of the list: entries are sorted and apart, so their ends grow along it. */
 static struct rs_seg *reasm_find(const struct reasm *r, uint64_t pos)
@@ -579,6 +578,8 @@ static struct rs_seg *reasm_find(const struct reasm *r, uint64_t pos)
 	struct rs_seg *h = r->ooo, *t = r->ooo_tail;
 	if (!h || t->off + t->len <= pos)
 		return NULL;
+	if (pos >= t->off)
+		return t;
 	if (pos <= h->off || pos - h->off < t->off - pos) {
 		while (h->off + h->len <= pos)
 			h = h->next;
@@ -589,6 +590,7 @@ static struct rs_seg *reasm_find(const struct reasm *r, uint64_t pos)
 	return t;
 }
 
+/* Octets of [off, off + len) already buffered out of order, and whether any of them differ. */
 static size_t reasm_covered(const struct reasm *r, const struct reasm_in *in, bool *conflict,
                             uint64_t *first)
 {
