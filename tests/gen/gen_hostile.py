@@ -15,6 +15,11 @@ With no NAME every capture is written.  Names (file = OUTDIR/NAME.pcap, or .pcap
                    connection hash table (its default seed is public)
   ooo_flood        SMTP DATA body: one lost segment, then 100 000 out-of-order 200-octet segments
                    (20 MB that an unbounded reassembler would hold)
+  ooo_mid          the same body in 100 000 segments with a gap after each (none merge), sent
+                   lowest, highest, second lowest, second highest, ...: each lands in the middle
+                   of what the reassembler buffers (its list's worst order)
+  ooo_none         ooo_mid's segments without its gaps and in order (the reference: nothing
+                   is buffered)
   endless_line     SMTP client line of 16 MiB without CRLF
   huge_reply       multi-line EHLO reply of ~8 MB (200 000 lines), then QUIT / 221
   spdu_overrun     OSI: a DT SPDU whose LI says 65 535 inside an 18-octet TSDU
@@ -311,6 +316,35 @@ def gen_ooo_flood(path, nseg=100000, seglen=200):
     p.close()
 
 
+def gen_ooo_mid(path, nseg=100000, seglen=200, worst=True):
+    p = Pcap(path)
+    c = Conn(p.add)
+    smtp_open(c)
+    c.send(0, b"MAIL FROM:<a@example.org>\r\n")
+    c.send(1, b"250 2.1.0 Ok\r\n")
+    c.send(0, b"RCPT TO:<b@example.net>\r\n")
+    c.send(1, b"250 2.1.5 Ok\r\n")
+    c.send(0, b"DATA\r\n")
+    c.send(1, b"354 End data with <CR><LF>.<CR><LF>\r\n")
+    base = c.seq[0]
+    lo, hi = 0, nseg - 1
+    order = []
+    while lo <= hi:
+        order.append(lo)
+        lo += 1
+        if lo <= hi:
+            order.append(hi)
+            hi -= 1
+    for i in (order if worst else range(nseg)):
+        line = (b"body line %06d " % i).ljust(seglen - 2, b"x") + b"\r\n"
+        c.raw(0, 0, line, seq=base + (seglen + 2 * i * seglen if worst else i * seglen))
+    p.close()
+
+
+def gen_ooo_none(path):
+    gen_ooo_mid(path, worst=False)
+
+
 def gen_endless_line(path, size=16 << 20):
     p = Pcap(path)
     c = Conn(p.add)
@@ -563,6 +597,8 @@ CASES = {
     "syn_ref": ("pcap", lambda p: gen_syn_flood(p, 65536)),
     "hash_flood": ("pcap", gen_hash_flood),
     "ooo_flood": ("pcap", gen_ooo_flood),
+    "ooo_mid": ("pcap", gen_ooo_mid),
+    "ooo_none": ("pcap", gen_ooo_none),
     "endless_line": ("pcap", gen_endless_line),
     "huge_reply": ("pcap", gen_huge_reply),
     "spdu_overrun": ("pcap", gen_spdu_overrun),
