@@ -315,8 +315,6 @@ if want ooo_mid; then
 		"d['cpu'] <= 10 * $ref_ooo + 2"
 	rm -f "$W/ooo_mid.pcap"
 fi
-	rm -f "$W/ooo_mid.pcap"
-fi
 
 # ---- SMTP line and reply sizes -------------------------------------------------------------
 if want endless_line; then
