@@ -186,7 +186,6 @@ struct smtp {
 	const char *end_how;
 	int end_by; /* enum mta_dir, or -1 */
 	uint64_t end_frame;
-	enum conn_end_reason end_why; /* set by smtp_on_end, for a session no FIN/RST/QUIT ended */
 
 	struct smtp_body_scan body;
 	uint64_t chunk_left;
@@ -1994,18 +1993,29 @@ static char *smtp_sj_str(char *d, const char *s, size_t n)
 
 /* How the session ended, for the summary: what the wire showed (quit, fin, rst), else why the
  * engine ended it (idle, evicted) or the end of the capture. */
-static const char *smtp_end_how(const struct smtp *st)
+static const char *smtp_end_how(const struct smtp *st, enum conn_end_reason why)
 {
 	if (st->end_how)
 		return st->end_how;
-	if (st->end_why == CONN_END_IDLE)
+	if (why == CONN_END_IDLE)
 		return "idle";
-	if (st->end_why == CONN_END_EVICTED)
+	if (why == CONN_END_EVICTED)
 		return "evicted";
 	return "capture_end";
 }
 
-static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
+/* {"c2s":a,"s2c":b}, for the per-direction counters of the JSON summary */
+static char *smtp_sj_dirs(char *d, uint64_t c2s, uint64_t s2c)
+{
+	d = SBW_LIT(d, "{\"c2s\":");
+	d = sbw_u64(d, c2s);
+	d = SBW_LIT(d, ",\"s2c\":");
+	d = sbw_u64(d, s2c);
+	*d++ = '}';
+	return d;
+}
+
+static void smtp_summary_json(struct smtp *st, enum conn_end_reason why, struct sbuf *jb)
 {
 	const struct mta_conn_id *id = conn_id(st->c);
 	struct mta_time ft = conn_first_time(st->c), lt = conn_last_time(st->c);
@@ -2143,7 +2153,7 @@ static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 		d = smtp_sj_str(d, t->outcome, on);
 		*d++ = '}';
 	}
-	const char *how = smtp_end_how(st);
+	const char *how = smtp_end_how(st, why);
 	size_t hown = strlen(how);
 	SJ_ROOM(512 + SBW_JSON_MAX(hown));
 	*d++ = ']';
@@ -2163,19 +2173,13 @@ static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
 		d = SBW_LIT(d, ",\"frame\":");
 		d = sbw_u64(d, st->end_frame);
 	}
-	d = SBW_LIT(d, "},\"segments\":{\"c2s\":");
-	d = sbw_u64(d, st->side[MTA_C2S].segs);
-	d = SBW_LIT(d, ",\"s2c\":");
-	d = sbw_u64(d, st->side[MTA_S2C].segs);
-	d = SBW_LIT(d, "},\"segments_without_psh\":{\"c2s\":");
-	d = sbw_u64(d, st->side[MTA_C2S].segs_nopsh);
-	d = SBW_LIT(d, ",\"s2c\":");
-	d = sbw_u64(d, st->side[MTA_S2C].segs_nopsh);
-	d = SBW_LIT(d, "},\"retransmissions\":{\"c2s\":");
-	d = sbw_u64(d, st->side[MTA_C2S].retrans);
-	d = SBW_LIT(d, ",\"s2c\":");
-	d = sbw_u64(d, st->side[MTA_S2C].retrans);
-	d = SBW_LIT(d, "},\"findings\":{");
+	d = SBW_LIT(d, "},\"segments\":");
+	d = smtp_sj_dirs(d, st->side[MTA_C2S].segs, st->side[MTA_S2C].segs);
+	d = SBW_LIT(d, ",\"segments_without_psh\":");
+	d = smtp_sj_dirs(d, st->side[MTA_C2S].segs_nopsh, st->side[MTA_S2C].segs_nopsh);
+	d = SBW_LIT(d, ",\"retransmissions\":");
+	d = smtp_sj_dirs(d, st->side[MTA_C2S].retrans, st->side[MTA_S2C].retrans);
+	d = SBW_LIT(d, ",\"findings\":{");
 	bool first = true;
 	for (size_t i = 0; i < sizeof(smtp_codes) / sizeof(smtp_codes[0]); i++) {
 		unsigned k = conn_finding_count(st->c, smtp_codes[i]);
@@ -2268,7 +2272,7 @@ static void smtp_summary_json(struct smtp *st, struct sbuf *jb)
  * part's upper bound, then unchecked copies; no printf: this runs once per session). */
 #define ST_ROOM(n) SB_REROOM(tb, d, n)
 
-static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
+static void smtp_summary_text(struct smtp *st, enum conn_end_reason why, struct sbuf *tb)
 {
 	conn_summary_head(st->c, "SMTP session", tb);
 	size_t gn = st->greeting_code ? strlen(st->greeting) : 0;
@@ -2386,10 +2390,10 @@ static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 		d = sbw_u64(d, st->end_frame);
 		*d++ = ')';
 		*d++ = '\n';
-	} else if (st->end_why == CONN_END_IDLE) {
+	} else if (why == CONN_END_IDLE) {
 		d = SBW_LIT(d, "  ended: idle (no packet for the idle timeout; mtadiag stopped "
 		               "tracking it)\n");
-	} else if (st->end_why == CONN_END_EVICTED) {
+	} else if (why == CONN_END_EVICTED) {
 		d = SBW_LIT(d, "  ended: evicted (connection table full; mtadiag dropped its "
 		               "state)\n");
 	} else {
@@ -2461,17 +2465,17 @@ static void smtp_summary_text(struct smtp *st, struct sbuf *tb)
 #undef ST_ROOM
 
 /* Render the renderings the front end uses (mta_config.summary_no_*) and hand them over. */
-static void smtp_summary(struct smtp *st)
+static void smtp_summary(struct smtp *st, enum conn_end_reason why)
 {
 	const struct mta_config *cfg = conn_cfg(st->c);
 	struct sbuf *jb = NULL, *tb = NULL;
 	if (!cfg->summary_no_json) {
 		jb = conn_summary_buf(st->c, 0);
-		smtp_summary_json(st, jb);
+		smtp_summary_json(st, why, jb);
 	}
 	if (!cfg->summary_no_text) {
 		tb = conn_summary_buf(st->c, 1);
-		smtp_summary_text(st, tb);
+		smtp_summary_text(st, why, tb);
 	}
 	if ((jb && jb->oom) || (tb && tb->oom))
 		return;
@@ -2533,8 +2537,7 @@ static void smtp_on_end(void *vst, enum conn_end_reason why)
 		st->cur = NULL;
 		t->closed = true;
 	}
-	st->end_why = why;
-	smtp_summary(st);
+	smtp_summary(st, why);
 }
 
 const struct analyser_ops smtp_analyser = {
