@@ -294,9 +294,9 @@ def gen_hash_flood(path, count=65536):
     p.close()
 
 
-def gen_ooo_flood(path, nseg=100000, seglen=200):
-    """A DATA body whose first segment is lost; the 100 000 segments after the hole arrive in a
-    seeded random order and the receiver never acknowledges past the hole."""
+def ooo_body(path, offsets, seglen=200):
+    """An SMTP session up to DATA/354, then one 200-octet body line per entry of offsets (its
+    stream offset after the 354, in sending order); nothing is acknowledged."""
     p = Pcap(path)
     c = Conn(p.add)
     smtp_open(c)
@@ -307,26 +307,22 @@ def gen_ooo_flood(path, nseg=100000, seglen=200):
     c.send(0, b"DATA\r\n")
     c.send(1, b"354 End data with <CR><LF>.<CR><LF>\r\n")
     base = c.seq[0]
-    hole = seglen          # the first body segment is never captured
-    order = list(range(nseg))
-    random.Random(20261124).shuffle(order)
-    for i in order:
+    for i, off in offsets:
         line = (b"body line %06d " % i).ljust(seglen - 2, b"x") + b"\r\n"
-        c.raw(0, 0, line, seq=base + hole + i * seglen)
+        c.raw(0, 0, line, seq=base + off)
     p.close()
 
 
-def gen_ooo_mid(path, nseg=100000, seglen=200, worst=True):
-    p = Pcap(path)
-    c = Conn(p.add)
-    smtp_open(c)
-    c.send(0, b"MAIL FROM:<a@example.org>\r\n")
-    c.send(1, b"250 2.1.0 Ok\r\n")
-    c.send(0, b"RCPT TO:<b@example.net>\r\n")
-    c.send(1, b"250 2.1.5 Ok\r\n")
-    c.send(0, b"DATA\r\n")
-    c.send(1, b"354 End data with <CR><LF>.<CR><LF>\r\n")
-    base = c.seq[0]
+def gen_ooo_flood(path, nseg=100000, seglen=200):
+    """A DATA body whose first segment is lost; the 100 000 segments after the hole arrive in a
+    seeded random order and the receiver never acknowledges past the hole."""
+    order = list(range(nseg))
+    random.Random(20261124).shuffle(order)
+    ooo_body(path, [(i, seglen + i * seglen) for i in order], seglen)
+
+
+def gen_ooo_mid(path, nseg=100000, seglen=200):
+    """Segments with a gap after each (none merge), sent lowest, highest, second lowest, ..."""
     lo, hi = 0, nseg - 1
     order = []
     while lo <= hi:
@@ -335,14 +331,12 @@ def gen_ooo_mid(path, nseg=100000, seglen=200, worst=True):
         if lo <= hi:
             order.append(hi)
             hi -= 1
-    for i in (order if worst else range(nseg)):
-        line = (b"body line %06d " % i).ljust(seglen - 2, b"x") + b"\r\n"
-        c.raw(0, 0, line, seq=base + (seglen + 2 * i * seglen if worst else i * seglen))
-    p.close()
+    ooo_body(path, [(i, seglen + 2 * i * seglen) for i in order], seglen)
 
 
-def gen_ooo_none(path):
-    gen_ooo_mid(path, worst=False)
+def gen_ooo_none(path, nseg=100000, seglen=200):
+    """ooo_mid's body lines in order and without gaps."""
+    ooo_body(path, [(i, i * seglen) for i in range(nseg)], seglen)
 
 
 def gen_endless_line(path, size=16 << 20):
