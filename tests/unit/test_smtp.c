@@ -310,6 +310,13 @@ static void t_gap(struct conn *c, enum mta_dir d, uint64_t len, enum rs_gap_caus
 	smtp_analyser.on_stream(c->st, d, &ev);
 }
 
+/* The client's FIN, then the server's, each a segment of its own. */
+static void t_fin_both(struct conn *c)
+{
+	t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);
+	t_seg(c, S, TCPF_FIN | A, NULL, 0, 1);
+}
+
 static void t_handshake(struct conn *c)
 {
 	t_seg(c, C, TCPF_SYN, NULL, 0, 0);
@@ -1181,8 +1188,7 @@ static void test_greeting_in_gap(void **state)
 		t_line(c, S, "250 mx.example.net\r\n");
 		t_line(c, C, "QUIT\r\n");
 		t_line(c, S, "221 bye\r\n");
-		t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);
-		t_seg(c, S, TCPF_FIN | A, NULL, 0, 1);
+		t_fin_both(c);
 		t_end(c, CONN_END_CLOSED);
 		assert_int_equal(t_count(c, MTA_F_SMTP_TCP_GAP), 1);
 		if (t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION))
@@ -1218,8 +1224,7 @@ static void test_gap_resync_and_midstream(void **state)
 	t_line(c, S, "250 2.0.0 Ok: queued as XYZ\r\n");
 	t_line(c, C, "QUIT\r\n");
 	t_line(c, S, "221 bye\r\n");
-	t_seg(c, C, TCPF_FIN | A, NULL, 0, 1);
-	t_seg(c, S, TCPF_FIN | A, NULL, 0, 1);
+	t_fin_both(c);
 	t_end(c, CONN_END_CLOSED);
 	if (t_nonchat(c))
 		t_dump(c);
