@@ -12,7 +12,7 @@
 #    SYN costs its record alone (struct conn, ~1 KB with the allocator's header): the
 #    analyser's state (~5 KB for SMTP) is created at its first segment that carries more
 #    than the handshake, or when it ends.  The default cap of 65 536 connections then needs
-#    ~70 MB plus ~20 MB of program and libraries (it needed ~760 MB while the state was
+#    ~70 MB plus ~20 MB of program and libraries (396 MB were measured while the state was
 #    created with the connection); tracking all 1 000 000 would need ~1 GB.  Limits: peak RSS
 #    160 MiB, 512 MiB address space.
 #  * the single-connection cases: the caps are 1 MiB of reassembly per direction and 4 MiB per
