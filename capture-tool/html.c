@@ -155,6 +155,7 @@ __attribute__((format(printf, 2, 3))) static void hb_fmt(struct hbuf *b, const c
 static void hb_jstr(struct hbuf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	const unsigned char *end = p + strlen((const char *)p);
 
 	hb_add(b, "\"", 1);
 	while (*p) {
@@ -173,7 +174,7 @@ static void hb_jstr(struct hbuf *b, const char *s)
 			p++;
 			continue;
 		}
-		n = cli_utf8_len(p);
+		n = mta_utf8_len(p, (size_t)(end - p));
 		if (n == 0) {
 			hb_str(b, "\\ufffd");
 			p++;

@@ -85,6 +85,7 @@ static void report_oom(struct report *r)
 static void report_json_string(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *end = p + strlen(s);
 
 	putc('"', out);
 	while (*p) {
@@ -102,7 +103,7 @@ static void report_json_string(FILE *out, const char *s)
 			p++;
 			continue;
 		}
-		n = cli_utf8_len(p);
+		n = mta_utf8_len(p, (size_t)(end - p));
 		if (n == 0) {
 			fprintf(out, "\\u%04x", c);
 			p++;

@@ -1,6 +1,8 @@
 /* sbuf.c — growable string buffer and JSON writer used to render findings and summaries */
 #include "sbuf.h"
 
+#include "mtadiag/engine.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -280,9 +282,11 @@ void sb_printf(struct sbuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-/* Length of a valid UTF-8 sequence starting at s (at most n octets), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t mta_utf8_len(const void *p, size_t n)
 {
+	const unsigned char *s = (const unsigned char *)p;
+	if (n == 0)
+		return 0;
 	unsigned char c = s[0];
 	size_t len;
 	uint32_t cp;
@@ -428,7 +432,7 @@ static char *json_escape(char *d, const unsigned char *s, size_t n)
 			d = SBW_LIT(d, "\\r");
 		} else if (c == '\t') {
 			d = SBW_LIT(d, "\\t");
-		} else if (c >= 0x80 && (l = utf8_len(s + i, n - i)) != 0) {
+		} else if (c >= 0x80 && (l = mta_utf8_len(s + i, n - i)) != 0) {
 			memcpy(d, s + i, l);
 			d += l;
 			i += l;

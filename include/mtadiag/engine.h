@@ -226,6 +226,10 @@ const struct mta_stats *mta_engine_stats(const struct mta_engine *e);
 char *mta_finding_json(const struct mta_finding *f);
 char *mta_finding_text(const struct mta_finding *f);
 char *mta_stats_json(const struct mta_stats *s);
+/* Length (1 to 4) of the well-formed UTF-8 sequence at the start of s, which has n octets, or 0
+ * when there is none: no overlong forms, surrogates, code points above U+10FFFF or sequences cut
+ * by the end (RFC 3629).  The JSON writers pass such sequences through and escape other octets. */
+size_t mta_utf8_len(const void *s, size_t n);
 
 #ifdef __cplusplus
 }

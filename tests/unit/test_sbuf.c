@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "mtadiag/engine.h"
 #include "sbuf.h"
 #include "testutil.h"
 
@@ -273,6 +274,8 @@ static void test_json_utf8_edges(void **state)
 					sb_reset(&want);
 					ref_json(&want, in, n);
 					assert_string_equal(got.p, want.p);
+					/* the validator the front ends share, on its own */
+					assert_int_equal(mta_utf8_len(in, n), ref_utf8_len(in, n));
 					valid += ref_utf8_len(in, n) == n;
 				}
 			}
@@ -280,6 +283,9 @@ static void test_json_utf8_edges(void **state)
 	}
 	/* the loop met well-formed sequences of every length: 2-octet ones at least */
 	assert_true(valid > 1000);
+	/* ASCII is a sequence of one; nothing is none */
+	assert_int_equal(mta_utf8_len("a", 1), 1);
+	assert_int_equal(mta_utf8_len("", 0), 0);
 	sb_free(&got);
 	sb_free(&want);
 }
