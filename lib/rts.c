@@ -68,18 +68,25 @@ static bool rts_x410_set(const struct ber_tlv *t, bool is_accept, struct rts_par
 	return true;
 }
 
+/* The next TLV of the n octets at p from *off on: false at the end, at an end-of-contents
+ * marker or at a TLV that does not parse (the walks below then give up). */
+static bool rts_next(const uint8_t *p, size_t n, size_t *off, struct ber_tlv *t)
+{
+	if (n - *off < 2 || (p[*off] == 0 && p[*off + 1] == 0))
+		return false;
+	if (ber_read(p + *off, n - *off, t) != BER_OK)
+		return false;
+	*off += t->total;
+	return true;
+}
+
 static bool rts_walk(const uint8_t *p, size_t n, bool is_accept, struct rts_params *o, int depth)
 {
 	if (depth > BER_MAX_DEPTH)
 		return false;
 	size_t off = 0;
-	while (n - off >= 2) {
-		struct ber_tlv t;
-		if (p[off] == 0 && p[off + 1] == 0)
-			return false;
-		if (ber_read(p + off, n - off, &t) != BER_OK)
-			return false;
-		off += t.total;
+	struct ber_tlv t;
+	while (rts_next(p, n, &off, &t)) {
 		if (t.cls == BER_CTX && t.cons && t.tag == (is_accept ? 17u : 16u)) {
 			o->mode = RTS_MODE_NORMAL;
 			rts_params_set(&t, is_accept, o);
@@ -112,13 +119,8 @@ static bool rts_abort_walk(const uint8_t *p, size_t n, int64_t *reason, int dept
 	if (depth > BER_MAX_DEPTH)
 		return false;
 	size_t off = 0;
-	while (n - off >= 2) {
-		struct ber_tlv t;
-		if (p[off] == 0 && p[off + 1] == 0)
-			return false;
-		if (ber_read(p + off, n - off, &t) != BER_OK)
-			return false;
-		off += t.total;
+	struct ber_tlv t;
+	while (rts_next(p, n, &off, &t)) {
 		bool cand = (t.cls == BER_CTX && t.cons && t.tag == 22) ||
 		            (depth == 0 && t.cls == BER_UNIV && t.cons && t.tag == 17);
 		if (cand) {
