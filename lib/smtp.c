@@ -1991,6 +1991,24 @@ static char *smtp_sj_str(char *d, const char *s, size_t n)
 	return s ? sbw_json_str(d, s, n) : SBW_LIT(d, "null");
 }
 
+/* A reply as the summary shows it: {"code", "enhanced" (when given), "text", "frame"}. */
+static char *smtp_sj_reply(char *d, int code, const char *enh, size_t en, const char *text,
+                           size_t tn, uint64_t frame)
+{
+	d = SBW_LIT(d, "{\"code\":");
+	d = sbw_u64(d, (uint64_t)code);
+	if (enh) {
+		d = SBW_LIT(d, ",\"enhanced\":");
+		d = sbw_json_str(d, enh, en);
+	}
+	d = SBW_LIT(d, ",\"text\":");
+	d = sbw_json_str(d, text, tn);
+	d = SBW_LIT(d, ",\"frame\":");
+	d = sbw_u64(d, frame);
+	*d++ = '}';
+	return d;
+}
+
 /* How the session ended, for the summary: what the wire showed (quit, fin, rst), else why the
  * engine ended it (idle, evicted) or the end of the capture. */
 static const char *smtp_end_how(const struct smtp *st, enum conn_end_reason why)
@@ -2044,17 +2062,11 @@ static void smtp_summary_json(struct smtp *st, enum conn_end_reason why, struct 
 		d = SBW_LIT(d, ",\"handshake_seen\":true");
 	else
 		d = SBW_LIT(d, ",\"handshake_seen\":false");
-	if (st->greeting_code) {
-		d = SBW_LIT(d, ",\"greeting\":{\"code\":");
-		d = sbw_u64(d, (uint64_t)st->greeting_code);
-		d = SBW_LIT(d, ",\"text\":");
-		d = sbw_json_str(d, st->greeting, gn);
-		d = SBW_LIT(d, ",\"frame\":");
-		d = sbw_u64(d, st->greeting_frame);
-		*d++ = '}';
-	} else {
-		d = SBW_LIT(d, ",\"greeting\":null");
-	}
+	d = SBW_LIT(d, ",\"greeting\":");
+	if (st->greeting_code)
+		d = smtp_sj_reply(d, st->greeting_code, NULL, 0, st->greeting, gn, st->greeting_frame);
+	else
+		d = SBW_LIT(d, "null");
 	d = SBW_LIT(d, ",\"helo_verb\":");
 	d = smtp_sj_str(d, helo ? st->helo_verb : NULL, hv);
 	d = SBW_LIT(d, ",\"helo_name\":");
@@ -2132,21 +2144,12 @@ static void smtp_summary_json(struct smtp *st, enum conn_end_reason why, struct 
 			d = SBW_LIT(d, ",\"data\":null");
 		d = SBW_LIT(d, ",\"body_octets\":");
 		d = sbw_u64(d, t->body_octets);
-		if (t->final_code) {
-			d = SBW_LIT(d, ",\"final_reply\":{\"code\":");
-			d = sbw_u64(d, (uint64_t)t->final_code);
-			if (t->final_enh[0]) {
-				d = SBW_LIT(d, ",\"enhanced\":");
-				d = sbw_json_str(d, t->final_enh, en);
-			}
-			d = SBW_LIT(d, ",\"text\":");
-			d = sbw_json_str(d, t->final_text, xn);
-			d = SBW_LIT(d, ",\"frame\":");
-			d = sbw_u64(d, t->final_frame);
-			*d++ = '}';
-		} else {
-			d = SBW_LIT(d, ",\"final_reply\":null");
-		}
+		d = SBW_LIT(d, ",\"final_reply\":");
+		if (t->final_code)
+			d = smtp_sj_reply(d, t->final_code, t->final_enh[0] ? t->final_enh : NULL, en,
+			                  t->final_text, xn, t->final_frame);
+		else
+			d = SBW_LIT(d, "null");
 		d = SBW_LIT(d, ",\"queue_id\":");
 		d = smtp_sj_str(d, t->queue_id[0] ? t->queue_id : NULL, qn);
 		d = SBW_LIT(d, ",\"outcome\":");
