@@ -1,10 +1,11 @@
 /* mtap.h — glue shared by the smtpdiag and osidiag Wireshark 4.0 epan plugins.
  *
  * Each plugin is one shared object that compiles the files of plugins/common/ in, so every static
- * below exists once per plugin.  The plugin's own file defines `mtap_desc` (which protocol it
- * shows, its filter name, its port preference) and the plugin_* symbols the loader looks up; the
- * common code does the rest: protocol, fields, expert infos generated from findings.def,
- * preferences, the postdissector that feeds one engine per open capture, and the stats tree.
+ * below exists once per plugin.  The plugin's own file defines only `mtap_desc` (which protocol
+ * it shows, its filter name, its port preference); the common code does the rest: the plugin_*
+ * symbols the loader looks up (mtap_plugin.c), protocol, fields, expert infos generated from
+ * findings.def, preferences, the postdissector that feeds one engine per open capture, and the
+ * stats tree.
  * Loaded together, the two plugins use the SMTP plugin's engine and postdissector for both
  * protocols (mtap.c, "sharing"); the storage structs below are then passed between them, so a
  * change to them bumps MTAP_LINK_ABI.

@@ -1,17 +1,7 @@
 /* smtpdiag.c — Wireshark 4.0 plugin: SMTP-over-TCP findings of the mtadiag engine (smtpdiag.*) */
-#define WS_BUILD_DLL
-#include <wireshark.h>
-#include <epan/packet.h>
-#include <epan/proto.h>
-#include <epan/tap.h>
-
 #include "mtap.h"
 
-WS_DLL_PUBLIC_DEF const gchar plugin_version[] = MTA_VERSION;
-WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
-WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
-WS_DLL_PUBLIC void plugin_register(void);
-
+/* What this plugin shows; everything else is in plugins/common/. */
 const struct mtap_desc mtap_desc = {
     .filter = "smtpdiag",
     .name = "SMTP connection diagnostics (mtadiag)",
@@ -24,15 +14,3 @@ const struct mtap_desc mtap_desc = {
     .peer_ports_default = "102",
     .has_stall = true,
 };
-
-void plugin_register(void)
-{
-	static proto_plugin plug;
-	static tap_plugin tplug;
-
-	plug.register_protoinfo = mtap_proto_register;
-	plug.register_handoff = mtap_proto_handoff;
-	proto_register_plugin(&plug);
-	tplug.register_tap_listener = mtap_stats_register;
-	tap_register_plugin(&tplug);
-}
