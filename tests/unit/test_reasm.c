@@ -253,6 +253,15 @@ static void feed_seg(struct reasm *ra, struct rec *rc, uint32_t seq, const char 
 	assert_true(reasm_buffered(ra) <= ra->max_buf);
 }
 
+/* A receiver with policy pol and buffer cap, and the stream opened by a SYN with sequence
+ * number isn (frame 1): data starts at isn + 1. */
+static void syn_start(struct reasm *ra, struct rec *rc, enum policy pol, size_t cap, uint32_t isn)
+{
+	rec_init(rc, pol, 0);
+	reasm_init(ra, cap);
+	feed_seg(ra, rc, isn, NULL, 0, 0, TCPF_SYN, 1);
+}
+
 static bool is_end(const struct step *s)
 {
 	return s->kind == FLUSH && s->flags == 0xff;
@@ -883,9 +892,7 @@ static void test_psh_seg_frame(void **state)
 	struct rec rc;
 	struct reasm ra;
 	for (int pol = 0; pol < 3; pol++) {
-		rec_init(&rc, (enum policy)pol, 0);
-		reasm_init(&ra, BIG);
-		feed_seg(&ra, &rc, 10, NULL, 0, 0, TCPF_SYN, 1);
+		syn_start(&ra, &rc, (enum policy)pol, BIG, 10);
 		feed_seg(&ra, &rc, 11, "aa", 2, 2, TCPF_PSH, 2);  /* 0-2 */
 		feed_seg(&ra, &rc, 15, "cc", 2, 2, 0, 3);         /* 4-6 */
 		feed_seg(&ra, &rc, 17, "dd", 2, 2, TCPF_PSH, 4);  /* 6-8 */
@@ -921,9 +928,7 @@ static void test_cap_flood(void **state)
 	struct rec rc;
 	struct reasm ra;
 	char seg[10];
-	rec_init(&rc, CONSUME_ALL, 0);
-	reasm_init(&ra, 100);
-	feed_seg(&ra, &rc, 0, NULL, 0, 0, TCPF_SYN, 1);
+	syn_start(&ra, &rc, CONSUME_ALL, 100, 0);
 	/* offset 0-10 lost; 10..300 arrive */
 	for (unsigned i = 1; i < 30; i++) {
 		memset(seg, 'a' + (int)(i % 26), sizeof(seg));
@@ -964,9 +969,7 @@ static void test_cap_holes_remembered(void **state)
 	struct reasm ra;
 	struct rec rc;
 	char seg[10];
-	rec_init(&rc, CONSUME_ALL, 0);
-	reasm_init(&ra, 10);
-	feed_seg(&ra, &rc, 0, NULL, 0, 0, TCPF_SYN, 1);
+	syn_start(&ra, &rc, CONSUME_ALL, 10, 0);
 	/* octets [20k, 20k+10) lost, [20k+10, 20k+20) captured: with a 10-octet cap each new
 	 * segment gives up the hole before the one buffered (12 holes, the 13th segment stays) */
 	uint64_t frame = 2;
@@ -1039,9 +1042,7 @@ static void test_cap_consumer_stuck(void **state)
 	struct rec rc;
 	struct reasm ra;
 	char seg[30];
-	rec_init(&rc, CONSUME_NONE, 0);
-	reasm_init(&ra, 64);
-	feed_seg(&ra, &rc, 0, NULL, 0, 0, TCPF_SYN, 1);
+	syn_start(&ra, &rc, CONSUME_NONE, 64, 0);
 	for (unsigned i = 0; i < 10; i++) {
 		memset(seg, 'A' + (int)i, sizeof(seg));
 		feed_seg(&ra, &rc, 1 + 30 * i, seg, 30, 30, 0, 2 + i);
@@ -1144,9 +1145,7 @@ static void test_cap_tiny_segments(void **state)
 	(void)state;
 	struct rec rc;
 	struct reasm ra;
-	rec_init(&rc, CONSUME_ALL, 0);
-	reasm_init(&ra, 4096); /* 16 entries */
-	feed_seg(&ra, &rc, 0, NULL, 0, 0, TCPF_SYN, 1);
+	syn_start(&ra, &rc, CONSUME_ALL, 4096, 0); /* cap 4096: 16 entries */
 	for (unsigned i = 0; i < 1000; i++) {
 		char c = (char)('a' + i % 26);
 		feed_seg(&ra, &rc, 1 + 2 + 2 * i, &c, 1, 1, 0, 2 + i); /* offsets 2, 4, 6, ... */

@@ -317,6 +317,15 @@ static void t_fin_both(struct conn *c)
 	t_seg(c, S, TCPF_FIN | A, NULL, 0, 1);
 }
 
+/* QUIT, its 221, both FINs and the end of the connection. */
+static void t_quit_close(struct conn *c)
+{
+	t_line(c, C, "QUIT\r\n");
+	t_line(c, S, "221 bye\r\n");
+	t_fin_both(c);
+	t_end(c, CONN_END_CLOSED);
+}
+
 static void t_handshake(struct conn *c)
 {
 	t_seg(c, C, TCPF_SYN, NULL, 0, 0);
@@ -1186,10 +1195,7 @@ static void test_greeting_in_gap(void **state)
 			t_line(c, S, "220 mx.example.net ESMTP\r\n");
 		t_line(c, C, "EHLO client.example\r\n");
 		t_line(c, S, "250 mx.example.net\r\n");
-		t_line(c, C, "QUIT\r\n");
-		t_line(c, S, "221 bye\r\n");
-		t_fin_both(c);
-		t_end(c, CONN_END_CLOSED);
+		t_quit_close(c);
 		assert_int_equal(t_count(c, MTA_F_SMTP_TCP_GAP), 1);
 		if (t_count(c, MTA_F_SMTP_PROTOCOL_VIOLATION))
 			t_dump(c);
@@ -1222,10 +1228,7 @@ static void test_gap_resync_and_midstream(void **state)
 	c = t_new(false);
 	t_line(c, C, "tail of a body line\r\nmore\r\n.\r\n");
 	t_line(c, S, "250 2.0.0 Ok: queued as XYZ\r\n");
-	t_line(c, C, "QUIT\r\n");
-	t_line(c, S, "221 bye\r\n");
-	t_fin_both(c);
-	t_end(c, CONN_END_CLOSED);
+	t_quit_close(c);
 	if (t_nonchat(c))
 		t_dump(c);
 	assert_int_equal(t_nonchat(c), 0);
